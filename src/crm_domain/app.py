@@ -1,0 +1,24 @@
+"""The domain's public face: every use case, built on one `ServiceContext` by the composition root."""
+
+from __future__ import annotations
+
+from crm_domain.services.catalogue import CatalogueService
+from crm_domain.services.context import ServiceContext
+from crm_domain.services.credit import CreditService
+from crm_domain.services.customers import CustomerService
+from crm_domain.services.orders import OrderService
+from crm_domain.services.performance import PerformanceService
+from crm_domain.services.users import UserService
+
+
+class Crm:
+    """All use cases. Entry points and services that import `crm_domain` as a library start here."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.users = UserService(ctx)
+        self.customers = CustomerService(ctx)
+        self.credit = CreditService(ctx)
+        self.catalogue = CatalogueService(ctx)
+        self.orders = OrderService(ctx)
+        self.performance = PerformanceService(ctx)

@@ -1,0 +1,289 @@
+"""Dealer credit: the credit account of a customer, the check at submit, reservations keyed by order id,
+and credit-limit change requests (SPEC §2.3).
+
+Exposure = receivables (owned by the ERP) + the reservations of open orders. The account is one aggregate so
+that a store can make check-and-reserve one atomic step (a transaction on SQLite, a conditional update of one
+document on MongoDB).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+import attrs
+
+from crm_domain.errors import ValidationFailed
+from crm_domain.money import Money, check_currency
+
+MAX_TOLERANCE_PCT = Decimal(100)
+
+
+class HoldReason(StrEnum):
+    CUSTOMER_BLOCKED = "customer_blocked"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    OVERDUE = "overdue"
+
+
+class Verdict(StrEnum):
+    APPROVED = "approved"
+    HOLD = "hold"
+
+
+class ReservationStage(StrEnum):
+    OPEN = "open"  # submitted or confirmed
+    DISPATCHED = "dispatched"  # dispatched, not yet invoiced
+
+
+@attrs.frozen
+class CreditPolicy:
+    """Which parts of exposure count (a company-wide setting; everything counts by default)."""
+
+    count_receivables: bool = True
+    count_open_orders: bool = True
+    count_dispatched: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Reservation:
+    order_id: str
+    amount: int  # minor units
+    stage: ReservationStage = ReservationStage.OPEN
+    by_release: bool = False  # reserved by a credit-hold release (an override), not by the check
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CreditCheck:
+    """What the check at submit decided; changes nothing by itself."""
+
+    verdict: Verdict
+    reason: HoldReason | None
+    available: Money  # effective limit − exposure, before this order
+    shortfall: Money  # how much the order exceeds what fits (zero when approved)
+    exposure: Money
+    limit: Money
+
+    @property
+    def approved(self) -> bool:
+        return self.verdict is Verdict.APPROVED
+
+
+def _pct(value: Decimal | int | str, field: str) -> Decimal:
+    result = Decimal(str(value))
+    if not result.is_finite() or result < 0 or result > MAX_TOLERANCE_PCT or result != round(result, 2):
+        raise ValidationFailed(f"{field} must be between 0 and 100 with at most two places", field=field)
+    return result
+
+
+def _non_negative_minor(value: int, field: str) -> int:
+    if value < 0:
+        raise ValidationFailed(f"{field} must not be negative", field=field)
+    return value
+
+
+@attrs.define(kw_only=True)
+class CreditAccount:
+    """The credit position of one customer. Amounts are integer minor units of `currency`."""
+
+    customer_id: str
+    currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
+    limit: int
+    tolerance_pct: Decimal = Decimal(0)
+    temp_limit: int | None = None
+    temp_limit_until: date | None = None
+    overdue_block_days: int | None = None
+    blocked: bool = False
+    block_reason: str | None = None
+    receivables: int = 0
+    overdue_days: int = 0
+    reservations: dict[str, Reservation] = attrs.field(factory=dict)
+    version: int = 0
+    updated_at: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _non_negative_minor(self.limit, "credit_limit")
+        self.tolerance_pct = _pct(self.tolerance_pct, "tolerance_pct")
+        if self.overdue_block_days is not None and self.overdue_block_days < 0:
+            raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
+
+    # --- figures ------------------------------------------------------------------------------------------
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    def effective_limit(self, today: date) -> int:
+        """The temporary limit while it is valid (through its valid-until date), else the base limit."""
+        if self.temp_limit is not None and self.temp_limit_until is not None and today <= self.temp_limit_until:
+            return self.temp_limit
+        return self.limit
+
+    def ceiling(self, today: date) -> int:
+        """The most exposure a submit may reach: effective limit × (1 + tolerance/100), half-up."""
+        limit = self.effective_limit(today)
+        if not self.tolerance_pct:
+            return limit
+        scaled = Decimal(limit) * (1 + self.tolerance_pct / 100)
+        return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    @property
+    def open_orders(self) -> int:
+        return sum(r.amount for r in self.reservations.values() if r.stage is ReservationStage.OPEN)
+
+    @property
+    def dispatched(self) -> int:
+        return sum(r.amount for r in self.reservations.values() if r.stage is ReservationStage.DISPATCHED)
+
+    @property
+    def reserved(self) -> int:
+        return sum(r.amount for r in self.reservations.values())
+
+    def exposure(self, policy: CreditPolicy) -> int:
+        """Receivables (never below zero: an advance does not create credit) plus counted reservations."""
+        result = 0
+        if policy.count_receivables:
+            result += max(self.receivables, 0)
+        if policy.count_open_orders:
+            result += self.open_orders
+        if policy.count_dispatched:
+            result += self.dispatched
+        return result
+
+    def available(self, policy: CreditPolicy, today: date) -> int:
+        return self.effective_limit(today) - self.exposure(policy)
+
+    def is_overdue_blocked(self) -> bool:
+        return self.overdue_block_days is not None and self.overdue_days > self.overdue_block_days
+
+    # --- the check -----------------------------------------------------------------------------------------
+
+    def check(self, amount: Money, policy: CreditPolicy, today: date) -> CreditCheck:
+        """The verdict a submit of `amount` would get now. Pure: reserves nothing."""
+        if amount.currency != self.currency:
+            amount = self.money(0) + amount  # raises CurrencyMismatch
+        exposure = self.exposure(policy)
+        limit = self.effective_limit(today)
+        available = limit - exposure
+        fits_by = self.ceiling(today) - exposure - amount.minor
+        reason: HoldReason | None = None
+        if self.blocked:
+            reason = HoldReason.CUSTOMER_BLOCKED
+        elif self.is_overdue_blocked():
+            reason = HoldReason.OVERDUE
+        elif fits_by < 0:
+            reason = HoldReason.LIMIT_EXCEEDED
+        return CreditCheck(
+            verdict=Verdict.APPROVED if reason is None else Verdict.HOLD,
+            reason=reason,
+            available=self.money(available),
+            shortfall=self.money(max(-fits_by, 0)),
+            exposure=self.money(exposure),
+            limit=self.money(limit),
+        )
+
+    # --- reservations (idempotent, keyed by order id) -------------------------------------------------------
+
+    def reserve(self, order_id: str, amount: Money, at: datetime, *, by_release: bool = False) -> bool:
+        """Reserve `amount` for `order_id`. Reserving twice for one order is a no-op; returns whether it
+        reserved."""
+        if amount.currency != self.currency:
+            amount = self.money(0) + amount
+        if amount.minor < 0:
+            raise ValidationFailed("a reservation cannot be negative", field="amount")
+        if order_id in self.reservations:
+            return False
+        self.reservations[order_id] = Reservation(order_id=order_id, amount=amount.minor, by_release=by_release, at=at)
+        return True
+
+    def release(self, order_id: str) -> int:
+        """Drop the reservation of `order_id`; releasing twice is a no-op. Returns the amount released."""
+        reservation = self.reservations.pop(order_id, None)
+        return 0 if reservation is None else reservation.amount
+
+    def mark_dispatched(self, order_id: str) -> None:
+        reservation = self.reservations.get(order_id)
+        if reservation is not None and reservation.stage is not ReservationStage.DISPATCHED:
+            self.reservations[order_id] = attrs.evolve(reservation, stage=ReservationStage.DISPATCHED)
+
+    # --- terms --------------------------------------------------------------------------------------------
+
+    def set_limit(self, new_limit: Money) -> int:
+        self.money(0) + new_limit
+        old = self.limit
+        self.limit = _non_negative_minor(new_limit.minor, "credit_limit")
+        return old
+
+    def set_temporary_limit(self, amount: Money | None, until: date | None) -> None:
+        if (amount is None) != (until is None):
+            raise ValidationFailed("a temporary limit needs both an amount and a valid-until date", field="until")
+        if amount is not None:
+            self.money(0) + amount
+            _non_negative_minor(amount.minor, "temporary_limit")
+        self.temp_limit = None if amount is None else amount.minor
+        self.temp_limit_until = until
+
+    def set_tolerance(self, pct: Decimal | int | str) -> None:
+        self.tolerance_pct = _pct(pct, "tolerance_pct")
+
+    def block(self, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationFailed("blocking a customer needs a reason", field="reason")
+        self.blocked = True
+        self.block_reason = reason
+
+    def unblock(self) -> None:
+        self.blocked = False
+        self.block_reason = None
+
+    def update_balance(self, receivables: Money, overdue_days: int) -> None:
+        self.money(0) + receivables
+        if overdue_days < 0:
+            raise ValidationFailed("overdue_days must not be negative", field="overdue_days")
+        self.receivables = receivables.minor
+        self.overdue_days = overdue_days
+
+
+class LimitRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@attrs.define(kw_only=True)
+class CreditLimitRequest:
+    """A request to change a customer's credit limit, decided by a credit controller who did not ask."""
+
+    id: str
+    customer_id: str
+    current_limit: Money
+    new_limit: Money
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: LimitRequestStatus = LimitRequestStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValidationFailed("a credit-limit request needs a reason", field="reason")
+        if self.new_limit.is_negative():
+            raise ValidationFailed("a credit limit cannot be negative", field="new_limit")
+        self.current_limit + self.new_limit  # same currency, or CurrencyMismatch
+
+
+@attrs.frozen(kw_only=True)
+class LimitChange:
+    """One entry of a customer's limit history."""
+
+    id: str
+    customer_id: str
+    kind: str  # "limit" | "temporary_limit" | "tolerance" | "block" | "unblock"
+    old: str | None
+    new: str | None
+    changed_by: str
+    at: datetime
+    reason: str
+    request_id: str | None = None

@@ -1,0 +1,157 @@
+"""Domain events: past-tense facts, written to the outbox in the same unit of work as the change (§2.7)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+import attrs
+
+from crm_domain.money import Money
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    name: ClassVar[str] = "event"
+    occurred_at: datetime
+
+    @property
+    def aggregate_id(self) -> str:
+        return str(getattr(self, "order_id", None) or getattr(self, "customer_id", None) or "")
+
+    def payload(self) -> dict[str, Any]:
+        """A JSON-ready dict of the event's fields (Money as {amount, currency}, times as ISO strings)."""
+        return {field.name: _plain(getattr(self, field.name)) for field in attrs.fields(type(self))}
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, Money):
+        return {"amount": value.decimal_string(), "currency": value.currency}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class OrderEvent(Event):
+    order_id: str
+    order_number: str
+    customer_id: str
+    actor_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderCreated(OrderEvent):
+    name = "order.created"
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderSubmitted(OrderEvent):
+    name = "order.submitted"
+    total: Money
+    rep_id: str | None
+
+
+@attrs.frozen(kw_only=True)
+class OrderPutOnCreditHold(OrderEvent):
+    name = "order.on_credit_hold"
+    total: Money
+    reason: str
+    shortfall: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderReleased(OrderEvent):
+    name = "order.released"
+    total: Money
+    by_system: bool
+    shortfall: Money
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRejected(OrderEvent):
+    name = "order.rejected"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(OrderEvent):
+    name = "order.cancelled"
+    previous_status: str
+    reason: str
+    erp_order_id: str | None
+
+
+@attrs.frozen(kw_only=True)
+class OrderConfirmed(OrderEvent):
+    name = "order.confirmed"
+    erp_order_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatusChanged(OrderEvent):
+    name = "order.status_changed"
+    previous_status: str
+    status: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderErpSyncChanged(OrderEvent):
+    name = "order.erp_sync_changed"
+    erp_sync: str
+    error: str | None
+
+
+@attrs.frozen(kw_only=True)
+class CreditLimitChanged(Event):
+    name = "credit_limit.changed"
+    customer_id: str
+    kind: str
+    old: str | None
+    new: str | None
+    changed_by: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CreditLimitRequested(Event):
+    name = "credit_limit.requested"
+    request_id: str
+    customer_id: str
+    new_limit: Money
+    requested_by: str
+
+
+@attrs.frozen(kw_only=True)
+class CreditLimitRequestDecided(Event):
+    name = "credit_limit.request_decided"
+    request_id: str
+    customer_id: str
+    status: str
+    decided_by: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerBalanceUpdated(Event):
+    name = "customer.balance_updated"
+    customer_id: str
+    receivables: Money
+    overdue_days: int
+
+
+@attrs.frozen(kw_only=True)
+class UserChanged(Event):
+    name = "user.changed"
+    user_id: str
+    active: bool
+    changed_by: str

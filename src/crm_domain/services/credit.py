@@ -1,0 +1,396 @@
+"""Credit use cases: position, limit-change requests with four eyes, temporary limits, blocks, ERP balances,
+and the automatic release of holds that fit again (SPEC §2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+import attrs
+
+from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
+from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition, ValidationFailed
+from crm_domain.events import (
+    CreditLimitChanged,
+    CreditLimitRequestDecided,
+    CreditLimitRequested,
+    CustomerBalanceUpdated,
+)
+from crm_domain.money import Money
+from crm_domain.orders import Order
+from crm_domain.ports import UnitOfWork
+from crm_domain.records import Page, PageRequest
+from crm_domain.services.context import ServiceContext, customer_in_scope, scope_of
+from crm_domain.services.tally import count_order
+from crm_domain.users import SYSTEM, Actor, Permission
+
+AUTO_RELEASE_NOTE = "released automatically: the order fits the available credit now"
+
+
+@attrs.frozen(kw_only=True)
+class CreditPosition:
+    customer_id: str
+    currency: str
+    limit: Money  # the effective limit today (temporary limit while valid)
+    base_limit: Money
+    temporary_limit: Money | None
+    temporary_limit_until: date | None
+    tolerance_pct: str
+    receivables: Money
+    open_orders: Money
+    dispatched: Money
+    exposure: Money
+    available: Money
+    blocked: bool
+    reason: str | None
+    overdue_days: int
+    overdue_block_days: int | None
+
+
+def position_of(ctx: ServiceContext, account: CreditAccount) -> CreditPosition:
+    today = ctx.today()
+    policy = ctx.config.credit_policy
+    m = account.money
+    reason = account.block_reason if account.blocked else ("overdue" if account.is_overdue_blocked() else None)
+    return CreditPosition(
+        customer_id=account.customer_id,
+        currency=account.currency,
+        limit=m(account.effective_limit(today)),
+        base_limit=m(account.limit),
+        temporary_limit=None if account.temp_limit is None else m(account.temp_limit),
+        temporary_limit_until=account.temp_limit_until,
+        tolerance_pct=str(account.tolerance_pct),
+        receivables=m(account.receivables),
+        open_orders=m(account.open_orders),
+        dispatched=m(account.dispatched),
+        exposure=m(account.exposure(policy)),
+        available=m(account.available(policy, today)),
+        blocked=account.blocked or account.is_overdue_blocked(),
+        reason=reason,
+        overdue_days=account.overdue_days,
+        overdue_block_days=account.overdue_block_days,
+    )
+
+
+def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccount, at: datetime) -> list[Order]:
+    """Release, in hold order, every held order of the customer that fits now; the caller saves `account`."""
+    if account.blocked or account.is_overdue_blocked():
+        return []
+    released: list[Order] = []
+    today = ctx.today(at)
+    for order in uow.orders.held_for_customer(account.customer_id):
+        check = account.check(order.total, ctx.config.credit_policy, today)
+        if not check.approved:
+            continue
+        account.reserve(order.id, order.total, at)
+        order.release(SYSTEM, AUTO_RELEASE_NOTE, Money.zero(order.currency), at, by_system=True)
+        count_order(ctx, uow, order)
+        uow.orders.save(order)
+        ctx.publish(uow, order.pull_events())
+        released.append(order)
+    return released
+
+
+_Change = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+
+
+class CreditService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def position(self, actor: Actor, customer_id: str) -> CreditPosition:
+        actor.require(Permission.CREDIT_READ)
+
+        def step(uow: UnitOfWork) -> CreditPosition:
+            customer_in_scope(uow, actor, customer_id)
+            return position_of(self._ctx, _account(uow, customer_id))
+
+        return self._ctx.read(step)
+
+    # --- limit-change requests ------------------------------------------------------------------------------
+
+    def request_limit_change(self, actor: Actor, customer_id: str, new_limit: Money, reason: str) -> CreditLimitRequest:
+        actor.require(Permission.CREDIT_LIMIT_REQUEST)
+
+        def step(uow: UnitOfWork) -> CreditLimitRequest:
+            customer_in_scope(uow, actor, customer_id)
+            account = _account(uow, customer_id)
+            now = self._ctx.now()
+            request = CreditLimitRequest(
+                id=self._ctx.ids.new_id(),
+                customer_id=customer_id,
+                current_limit=account.money(account.limit),
+                new_limit=new_limit,
+                reason=reason,
+                requested_by=actor.id,
+                requested_at=now,
+            )
+            uow.limit_requests.add(request)
+            self._ctx.publish(
+                uow,
+                [
+                    CreditLimitRequested(
+                        occurred_at=now,
+                        request_id=request.id,
+                        customer_id=customer_id,
+                        new_limit=new_limit,
+                        requested_by=actor.id,
+                    )
+                ],
+            )
+            return request
+
+        return self._ctx.write(step)
+
+    def approve_request(self, actor: Actor, request_id: str, note: str = "") -> CreditLimitRequest:
+        return self._decide(actor, request_id, LimitRequestStatus.APPROVED, note)
+
+    def reject_request(self, actor: Actor, request_id: str, note: str = "") -> CreditLimitRequest:
+        return self._decide(actor, request_id, LimitRequestStatus.REJECTED, note)
+
+    def _decide(self, actor: Actor, request_id: str, status: LimitRequestStatus, note: str) -> CreditLimitRequest:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def step(uow: UnitOfWork) -> CreditLimitRequest:
+            request = uow.limit_requests.get(request_id)
+            if request is None:
+                raise EntityNotFound("credit-limit request", request_id)
+            if request.status is not LimitRequestStatus.PENDING:
+                raise InvalidTransition(request_id, request.status.value, status.value)
+            if request.requested_by == actor.id:
+                raise FourEyesViolation("deciding a credit-limit request", actor.id)
+            now = self._ctx.now()
+            request.status, request.decided_by, request.decided_at = status, actor.id, now
+            request.decision_note = note or None
+            uow.limit_requests.save(request)
+            if status is LimitRequestStatus.APPROVED:
+                account = _account(uow, request.customer_id)
+                old = account.set_limit(request.new_limit)
+                self._record(
+                    uow,
+                    account,
+                    "limit",
+                    account.money(old).decimal_string(),
+                    request.new_limit.decimal_string(),
+                    actor.id,
+                    request.reason,
+                    request.id,
+                )
+            self._ctx.publish(
+                uow,
+                [
+                    CreditLimitRequestDecided(
+                        occurred_at=now,
+                        request_id=request.id,
+                        customer_id=request.customer_id,
+                        status=status.value,
+                        decided_by=actor.id,
+                    )
+                ],
+            )
+            return request
+
+        return self._ctx.write(step)
+
+    def list_requests(
+        self, actor: Actor, page: PageRequest, status: LimitRequestStatus | None = None
+    ) -> Page[CreditLimitRequest]:
+        if not actor.can(Permission.CREDIT_LIMIT_APPROVE):
+            actor.require(Permission.CREDIT_LIMIT_REQUEST)
+
+        def step(uow: UnitOfWork) -> Page[CreditLimitRequest]:
+            ids = uow.customers.ids_in_scope(scope_of(uow, actor))
+            return uow.limit_requests.list(page, status=status, customer_ids=ids)
+
+        return self._ctx.read(step)
+
+    def get_request(self, actor: Actor, request_id: str) -> CreditLimitRequest:
+        def step(uow: UnitOfWork) -> CreditLimitRequest:
+            request = uow.limit_requests.get(request_id)
+            if request is None:
+                raise EntityNotFound("credit-limit request", request_id)
+            customer_in_scope(uow, actor, request.customer_id)
+            return request
+
+        return self._ctx.read(step)
+
+    # --- direct changes (approvers and admins) --------------------------------------------------------------
+
+    def set_limit(self, actor: Actor, customer_id: str, new_limit: Money, reason: str) -> CreditPosition:
+        """Change a limit without a request: administrators only (imports, corrections)."""
+        actor.require(Permission.CREDIT_LIMIT_SET)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            old = account.set_limit(new_limit)
+            return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
+
+        return self._change(actor, customer_id, reason, change)
+
+    def set_temporary_limit(
+        self, actor: Actor, customer_id: str, amount: Money | None, until: date | None, reason: str
+    ) -> CreditPosition:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            old = (
+                None
+                if account.temp_limit is None
+                else f"{account.money(account.temp_limit).decimal_string()} until {account.temp_limit_until}"
+            )
+            account.set_temporary_limit(amount, until)
+            new = None if amount is None else f"{amount.decimal_string()} until {until}"
+            return "temporary_limit", old, new
+
+        return self._change(actor, customer_id, reason, change)
+
+    def set_tolerance(self, actor: Actor, customer_id: str, pct: str, reason: str) -> CreditPosition:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            old = str(account.tolerance_pct)
+            account.set_tolerance(pct)
+            return "tolerance", old, str(account.tolerance_pct)
+
+        return self._change(actor, customer_id, reason, change)
+
+    def set_overdue_block(self, actor: Actor, customer_id: str, days: int | None, reason: str) -> CreditPosition:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            old = account.overdue_block_days
+            if days is not None and days < 0:
+                raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
+            account.overdue_block_days = days
+            return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
+
+        return self._change(actor, customer_id, reason, change)
+
+    def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            account.block(reason)
+            return "block", None, reason
+
+        return self._change(actor, customer_id, reason, change)
+
+    def unblock(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+            old = account.block_reason
+            account.unblock()
+            return "unblock", old, None
+
+        return self._change(actor, customer_id, reason, change)
+
+    def update_balance(
+        self, customer_id: str, receivables: Money, overdue_days: int, actor: Actor = SYSTEM
+    ) -> CreditPosition:
+        """The ERP's receivables and overdue days (sync or ERP event); may release holds."""
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+
+        def step(uow: UnitOfWork) -> CreditPosition:
+            account = _account(uow, customer_id)
+            account.update_balance(receivables, overdue_days)
+            now = self._ctx.now()
+            self._ctx.publish(
+                uow,
+                [
+                    CustomerBalanceUpdated(
+                        occurred_at=now,
+                        customer_id=customer_id,
+                        receivables=receivables,
+                        overdue_days=overdue_days,
+                    )
+                ],
+            )
+            reevaluate_holds(self._ctx, uow, account, now)
+            uow.credit.save(account)
+            return position_of(self._ctx, account)
+
+        return self._ctx.write(step)
+
+    def limit_history(self, actor: Actor, customer_id: str) -> list[LimitChange]:
+        actor.require(Permission.CREDIT_READ)
+
+        def step(uow: UnitOfWork) -> list[LimitChange]:
+            customer_in_scope(uow, actor, customer_id)
+            return uow.limit_history.list_for(customer_id)
+
+        return self._ctx.read(step)
+
+    def reevaluate(self, customer_id: str) -> list[Order]:
+        """Release whatever fits now (a sweep for time-driven changes, e.g. a temporary limit's start)."""
+
+        def step(uow: UnitOfWork) -> list[Order]:
+            account = _account(uow, customer_id)
+            released = reevaluate_holds(self._ctx, uow, account, self._ctx.now())
+            if released:
+                uow.credit.save(account)
+            return released
+
+        return self._ctx.write(step)
+
+    # --- shared -----------------------------------------------------------------------------------------
+
+    def _change(self, actor: Actor, customer_id: str, reason: str, change: _Change) -> CreditPosition:
+        def step(uow: UnitOfWork) -> CreditPosition:
+            customer_in_scope(uow, actor, customer_id)
+            account = _account(uow, customer_id)
+            kind, old, new = change(account)
+            self._record(uow, account, kind, old, new, actor.id, reason, None)
+            return position_of(self._ctx, account)
+
+        return self._ctx.write(step)
+
+    def _record(
+        self,
+        uow: UnitOfWork,
+        account: CreditAccount,
+        kind: str,
+        old: str | None,
+        new: str | None,
+        actor_id: str,
+        reason: str,
+        request_id: str | None,
+    ) -> None:
+        """Keep the change in the limit history, publish it, release holds that fit now, save the account."""
+        now = self._ctx.now()
+        uow.limit_history.add(
+            LimitChange(
+                id=self._ctx.ids.new_id(),
+                customer_id=account.customer_id,
+                kind=kind,
+                old=old,
+                new=new,
+                changed_by=actor_id,
+                at=now,
+                reason=reason,
+                request_id=request_id,
+            )
+        )
+        self._ctx.publish(
+            uow,
+            [
+                CreditLimitChanged(
+                    occurred_at=now,
+                    customer_id=account.customer_id,
+                    kind=kind,
+                    old=old,
+                    new=new,
+                    changed_by=actor_id,
+                    reason=reason,
+                )
+            ],
+        )
+        account.updated_at = now
+        reevaluate_holds(self._ctx, uow, account, now)
+        uow.credit.save(account)
+
+
+def _account(uow: UnitOfWork, customer_id: str) -> CreditAccount:
+    account = uow.credit.get(customer_id)
+    if account is None:
+        raise EntityNotFound("customer", customer_id)
+    return account

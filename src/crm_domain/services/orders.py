@@ -1,0 +1,430 @@
+"""Order use cases: quote, create, submit with the atomic credit check, release/reject holds, cancel,
+ERP-driven progress, lists and attachments (SPEC §2.3–§2.5)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+import attrs
+
+from crm_domain.credit import CreditAccount, CreditCheck
+from crm_domain.customers import Customer
+from crm_domain.errors import (
+    DuplicateKey,
+    EntityNotFound,
+    IdempotencyKeyReused,
+    InactiveSku,
+    UnknownSku,
+    ValidationFailed,
+)
+from crm_domain.money import Money
+from crm_domain.orders import (
+    Attachment,
+    Channel,
+    ErpSync,
+    LineRequest,
+    Order,
+    OrderLine,
+    OrderStatus,
+    check_lines,
+)
+from crm_domain.ports import OrderQuery, UnitOfWork
+from crm_domain.records import IdempotencyRecord, Page, PageRequest
+from crm_domain.services.context import ServiceContext, customer_in_scope, scope_of
+from crm_domain.services.credit import reevaluate_holds
+from crm_domain.services.tally import count_order
+from crm_domain.users import SYSTEM, Actor, Permission, Role
+
+_ROLE_CHANNEL = {
+    Role.DEALER: Channel.DEALER_APP,
+    Role.CALL_CENTER_AGENT: Channel.CALL_CENTER,
+    Role.SALES_REP: Channel.FIELD_APP,
+}
+
+
+@attrs.frozen(kw_only=True)
+class NewOrder:
+    customer_id: str
+    lines: tuple[LineRequest, ...]
+    notes: str = ""
+    channel: Channel | None = None
+    submit: bool = False
+
+    def fingerprint(self) -> str:
+        """A digest of what was asked, to tell a retry (same body) from a reused key (another body)."""
+        body = {
+            "customer_id": self.customer_id,
+            "lines": [
+                [line.sku, str(line.quantity.normalize()), str(line.discount_pct.normalize())] for line in self.lines
+            ],
+            "notes": self.notes,
+            "channel": self.channel.value if self.channel else None,
+            "submit": self.submit,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    customer_id: str
+    currency: str
+    lines: tuple[OrderLine, ...]
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    credit: CreditCheck
+
+
+class OrderService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    # --- pricing ------------------------------------------------------------------------------------------
+
+    def _price(self, uow: UnitOfWork, customer: Customer, requests: tuple[LineRequest, ...]) -> list[OrderLine]:
+        check_lines(list(requests))
+        products = uow.products.get_many([line.sku for line in requests])
+        lines = []
+        for request in requests:
+            product = products.get(request.sku)
+            if product is None:
+                raise UnknownSku(request.sku)
+            if not product.active:
+                raise InactiveSku(request.sku)
+            if product.currency != customer.currency:
+                raise ValidationFailed(
+                    f"SKU {product.sku} is priced in {product.currency}; customer {customer.code} buys in "
+                    f"{customer.currency}",
+                    field="lines",
+                )
+            if request.quantity < product.min_order_qty:
+                raise ValidationFailed(
+                    f"SKU {product.sku}: quantity {request.quantity} is below the minimum order quantity "
+                    f"{product.min_order_qty}",
+                    field="lines",
+                )
+            lines.append(OrderLine.priced(request, product))
+        return lines
+
+    def quote(self, actor: Actor, new: NewOrder) -> Quote:
+        """Totals and the credit verdict a submit would get now; changes nothing."""
+        actor.require(Permission.ORDER_CREATE)
+
+        def step(uow: UnitOfWork) -> Quote:
+            customer = customer_in_scope(uow, actor, new.customer_id)
+            lines = self._price(uow, customer, new.lines)
+            account = _account(uow, customer.id)
+            amount = sum((line.total for line in lines), Money.zero(customer.currency))
+            return Quote(
+                customer_id=customer.id,
+                currency=customer.currency,
+                lines=tuple(lines),
+                subtotal=sum((line.net for line in lines), Money.zero(customer.currency)),
+                tax_total=sum((line.tax for line in lines), Money.zero(customer.currency)),
+                total=amount,
+                credit=account.check(amount, self._ctx.config.credit_policy, self._ctx.today()),
+            )
+
+        return self._ctx.read(step)
+
+    # --- create and submit -------------------------------------------------------------------------------
+
+    def create(self, actor: Actor, new: NewOrder, idempotency_key: str | None = None) -> Order:
+        """A draft order, submitted at once when `new.submit`; an `idempotency_key` makes retries safe."""
+        actor.require(Permission.ORDER_CREATE)
+        if new.submit:
+            actor.require(Permission.ORDER_SUBMIT)
+
+        def step(uow: UnitOfWork) -> Order:
+            replay = self._replay(uow, actor, "order.create", idempotency_key, new.fingerprint())
+            if replay is not None:
+                return replay
+            customer = customer_in_scope(uow, actor, new.customer_id)
+            if not customer.active:
+                raise ValidationFailed(f"customer {customer.code} is not active", field="customer_id")
+            lines = self._price(uow, customer, new.lines)
+            now = self._ctx.now()
+            year = now.astimezone(self._ctx.config.tz).year
+            order = Order.draft(
+                id=self._ctx.ids.new_id(),
+                number=f"SO-{year}-{uow.orders.next_number(year):06d}",
+                customer_id=customer.id,
+                currency=customer.currency,
+                lines=lines,
+                actor=actor,
+                channel=new.channel or _default_channel(actor),
+                notes=new.notes,
+                at=now,
+            )
+            if new.submit:
+                self._submit(uow, actor, order, customer, now)
+            uow.orders.add(order)
+            self._ctx.publish(uow, order.pull_events())
+            self._remember(uow, actor, "order.create", idempotency_key, new.fingerprint(), order.id, now)
+            return order
+
+        return self._idempotent_write(step)
+
+    def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
+        actor.require(Permission.ORDER_SUBMIT)
+        operation = f"order.submit:{order_id}"
+
+        def step(uow: UnitOfWork) -> Order:
+            replay = self._replay(uow, actor, operation, idempotency_key, order_id)
+            if replay is not None:
+                return replay
+            order, customer = self._order_in_scope(uow, actor, order_id)
+            now = self._ctx.now()
+            self._submit(uow, actor, order, customer, now)
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            self._remember(uow, actor, operation, idempotency_key, order_id, order.id, now)
+            return order
+
+        return self._idempotent_write(step)
+
+    def _submit(self, uow: UnitOfWork, actor: Actor, order: Order, customer: Customer, now: datetime) -> None:
+        """The credit check and the reservation, in the caller's unit of work (one atomic step)."""
+        order.ensure_can(OrderStatus.SUBMITTED)
+        account = _account(uow, customer.id)
+        check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
+        order.submit(check, customer.assigned_rep_id, actor, now)
+        if check.approved:
+            account.reserve(order.id, order.total, now)
+            account.updated_at = now
+            uow.credit.save(account)
+            count_order(self._ctx, uow, order)
+
+    # --- credit-hold decisions ------------------------------------------------------------------------------
+
+    def release(self, actor: Actor, order_id: str, note: str) -> Order:
+        """Release a hold: reserve whatever the limit, record the override (four eyes)."""
+        actor.require(Permission.ORDER_RELEASE)
+        if not note.strip():
+            raise ValidationFailed("releasing an order from credit hold needs a note", field="note")
+
+        def step(uow: UnitOfWork) -> Order:
+            order, customer = self._order_in_scope(uow, actor, order_id)
+            now = self._ctx.now()
+            account = _account(uow, customer.id)
+            check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
+            order.release(actor, note, check.shortfall, now)
+            account.reserve(order.id, order.total, now, by_release=True)
+            account.updated_at = now
+            uow.credit.save(account)
+            count_order(self._ctx, uow, order)
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            self._ctx.audit(
+                uow,
+                actor.id,
+                "order.released",
+                "order",
+                order.id,
+                note=note,
+                shortfall=check.shortfall.decimal_string(),
+            )
+            return order
+
+        return self._ctx.write(step)
+
+    def reject(self, actor: Actor, order_id: str, reason: str) -> Order:
+        actor.require(Permission.ORDER_RELEASE)
+
+        def step(uow: UnitOfWork) -> Order:
+            order, _ = self._order_in_scope(uow, actor, order_id)
+            order.reject(actor, reason, self._ctx.now())
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            self._ctx.audit(uow, actor.id, "order.rejected", "order", order.id, reason=reason)
+            return order
+
+        return self._ctx.write(step)
+
+    # --- cancel -------------------------------------------------------------------------------------------
+
+    def cancel(self, actor: Actor, order_id: str, reason: str) -> Order:
+        """Cancel; the reservation is released and held orders that now fit are released too."""
+        actor.require(Permission.ORDER_CANCEL)
+        if not reason.strip():
+            raise ValidationFailed("cancelling an order needs a reason", field="reason")
+
+        def step(uow: UnitOfWork) -> Order:
+            order, customer = self._order_in_scope(uow, actor, order_id)
+            now = self._ctx.now()
+            was_counted = order.counts_for_performance
+            order.cancel(actor, reason, now)
+            if was_counted:
+                count_order(self._ctx, uow, order, sign=-1)
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            account = _account(uow, customer.id)
+            if account.release(order.id):
+                reevaluate_holds(self._ctx, uow, account, now)
+                uow.credit.save(account)
+            return order
+
+        return self._ctx.write(step)
+
+    # --- the ERP's side (worker and ERP events act as the system) --------------------------------------------
+
+    def confirm(self, order_id: str, erp_order_id: str) -> Order:
+        """The ERP accepted the order. Confirming again with the same ERP id is a no-op."""
+
+        def step(uow: UnitOfWork) -> Order:
+            order = _order(uow, order_id)
+            if order.erp_order_id == erp_order_id and order.status is not OrderStatus.SUBMITTED:
+                return order
+            order.confirm(erp_order_id, SYSTEM, self._ctx.now())
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            return order
+
+        return self._ctx.write(step)
+
+    def record_erp_sync(self, order_id: str, state: ErpSync, error: str | None = None) -> Order:
+        def step(uow: UnitOfWork) -> Order:
+            order = _order(uow, order_id)
+            order.set_erp_sync(state, self._ctx.now(), error)
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            return order
+
+        return self._ctx.write(step)
+
+    def advance(self, order_id: str, target: OrderStatus, note: str = "") -> Order:
+        """Dispatched, invoiced or delivered, as the ERP reports. Reporting a state already passed is a no-op;
+        invoicing releases the reservation (the ERP's receivables take over) and re-evaluates holds."""
+
+        def step(uow: UnitOfWork) -> Order:
+            order = _order(uow, order_id)
+            if _already_past(order.status, target):
+                return order
+            now = self._ctx.now()
+            order.advance(target, SYSTEM, now, note)
+            uow.orders.save(order)
+            self._ctx.publish(uow, order.pull_events())
+            account = _account(uow, order.customer_id)
+            if target is OrderStatus.DISPATCHED:
+                account.mark_dispatched(order.id)
+                uow.credit.save(account)
+            elif target is OrderStatus.INVOICED and account.release(order.id):
+                reevaluate_holds(self._ctx, uow, account, now)
+                uow.credit.save(account)
+            return order
+
+        return self._ctx.write(step)
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, order_id: str) -> Order:
+        actor.require(Permission.ORDER_READ)
+        return self._ctx.read(lambda uow: self._order_in_scope(uow, actor, order_id)[0])
+
+    def list(self, actor: Actor, page: PageRequest, query: OrderQuery | None = None) -> Page[Order]:
+        actor.require(Permission.ORDER_READ)
+
+        def step(uow: UnitOfWork) -> Page[Order]:
+            ids = uow.customers.ids_in_scope(scope_of(uow, actor))
+            return uow.orders.list(page, attrs.evolve(query or OrderQuery(), customer_ids=ids))
+
+        return self._ctx.read(step)
+
+    def add_attachment(self, actor: Actor, order_id: str, attachment: Attachment) -> Order:
+        actor.require(Permission.ORDER_CREATE)
+
+        def step(uow: UnitOfWork) -> Order:
+            order, _ = self._order_in_scope(uow, actor, order_id)
+            order.add_attachment(attachment)
+            uow.orders.save(order)
+            return order
+
+        return self._ctx.write(step)
+
+    # --- shared -------------------------------------------------------------------------------------------
+
+    def _order_in_scope(self, uow: UnitOfWork, actor: Actor, order_id: str) -> tuple[Order, Customer]:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise EntityNotFound("order", order_id)
+        try:
+            customer = customer_in_scope(uow, actor, order.customer_id)
+        except EntityNotFound:
+            raise EntityNotFound("order", order_id) from None
+        return order, customer
+
+    def _replay(self, uow: UnitOfWork, actor: Actor, operation: str, key: str | None, fingerprint: str) -> Order | None:
+        if key is None:
+            return None
+        record = uow.idempotency.get(actor.id, operation, key)
+        if record is None:
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key)
+        return _order(uow, record.result_id)
+
+    def _remember(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        operation: str,
+        key: str | None,
+        fingerprint: str,
+        result_id: str,
+        now: datetime,
+    ) -> None:
+        if key is None:
+            return
+        if not 1 <= len(key) <= 255:
+            raise ValidationFailed("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
+        uow.idempotency.add(
+            IdempotencyRecord(
+                key=key,
+                actor_id=actor.id,
+                operation=operation,
+                fingerprint=fingerprint,
+                result_id=result_id,
+                created_at=now,
+                expires_at=now + self._ctx.config.idempotency_ttl,
+            )
+        )
+
+    def _idempotent_write(self, step: Callable[[UnitOfWork], Order]) -> Order:
+        """A concurrent request with the same key wins the insert; the loser retries and replays its result."""
+        try:
+            return self._ctx.write(step)
+        except DuplicateKey as exc:
+            if exc.kind != "idempotency record":
+                raise
+            return self._ctx.write(step)
+
+
+_PROGRESS = [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.INVOICED, OrderStatus.DELIVERED]
+
+
+def _already_past(current: OrderStatus, target: OrderStatus) -> bool:
+    return current in _PROGRESS and target in _PROGRESS and _PROGRESS.index(current) >= _PROGRESS.index(target)
+
+
+def _default_channel(actor: Actor) -> Channel:
+    for role, channel in _ROLE_CHANNEL.items():
+        if role in actor.roles:
+            return channel
+    return Channel.WEB
+
+
+def _order(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise EntityNotFound("order", order_id)
+    return order
+
+
+def _account(uow: UnitOfWork, customer_id: str) -> CreditAccount:
+    account = uow.credit.get(customer_id)
+    if account is None:
+        raise EntityNotFound("customer", customer_id)
+    return account

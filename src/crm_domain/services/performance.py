@@ -1,0 +1,118 @@
+"""Targets, performance figures with manager roll-ups, and the leaderboard (SPEC §2.6)."""
+
+from __future__ import annotations
+
+from crm_domain.errors import EntityNotFound, ValidationFailed
+from crm_domain.money import Money
+from crm_domain.performance import PerformanceRow, Target, achievement_pct, check_period, rank
+from crm_domain.ports import UnitOfWork
+from crm_domain.records import PageRequest
+from crm_domain.services.context import ServiceContext
+from crm_domain.users import Actor, Permission, Role, User
+
+_SELLING = frozenset({Role.SALES_REP, Role.SALES_MANAGER})
+
+
+class PerformanceService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def set_target(self, actor: Actor, user_id: str, period: str, amount: Money) -> Target:
+        """Managers set targets for their team; admins for anyone."""
+        actor.require(Permission.TARGET_WRITE)
+        check_period(period)
+
+        def step(uow: UnitOfWork) -> Target:
+            user = uow.users.get(user_id)
+            visible = self._visible_ids_or_all(uow, actor)
+            if user is None or (visible is not None and user_id not in visible):
+                raise EntityNotFound("user", user_id)
+            if amount.currency != self._ctx.config.default_currency:
+                raise ValidationFailed(f"targets are set in {self._ctx.config.default_currency}", field="amount")
+            target = Target(user_id=user_id, period=period, amount=amount, set_by=actor.id, updated_at=self._ctx.now())
+            uow.targets.put(target)
+            self._ctx.audit(uow, actor.id, "target.set", "user", user_id, period=period, amount=amount.decimal_string())
+            return target
+
+        return self._ctx.write(step)
+
+    def targets(self, actor: Actor, period: str) -> list[Target]:
+        actor.require(Permission.TARGET_READ)
+        check_period(period)
+        return self._ctx.read(lambda uow: uow.targets.list(period, self._visible_ids_or_all(uow, actor)))
+
+    def figures(self, actor: Actor, period: str, user_id: str | None = None) -> list[PerformanceRow]:
+        """One row per user in scope (or just `user_id`); a manager's row rolls up everyone under them."""
+        actor.require(Permission.PERFORMANCE_READ)
+        check_period(period)
+
+        def step(uow: UnitOfWork) -> list[PerformanceRow]:
+            visible = self._visible_ids_or_all(uow, actor)
+            if user_id is not None and visible is not None and user_id not in visible:
+                raise EntityNotFound("user", user_id)
+            users = self._users(uow, frozenset({user_id}) if user_id else visible)
+            if user_id is None:
+                users = [u for u in users if u.roles & _SELLING]
+            if user_id is not None and not users:
+                raise EntityNotFound("user", user_id)
+            return [self._row(uow, user, period) for user in users]
+
+        return self._ctx.read(step)
+
+    def leaderboard(self, actor: Actor, period: str) -> list[PerformanceRow]:
+        """Reps in scope ranked by achievement %, then achieved value."""
+        actor.require(Permission.PERFORMANCE_READ)
+        check_period(period)
+
+        def step(uow: UnitOfWork) -> list[PerformanceRow]:
+            users = [u for u in self._users(uow, self._visible_ids_or_all(uow, actor)) if Role.SALES_REP in u.roles]
+            return rank([self._row(uow, user, period, roll_up=False) for user in users])
+
+        return self._ctx.read(step)
+
+    # --- figures ------------------------------------------------------------------------------------------
+
+    def _row(self, uow: UnitOfWork, user: User, period: str, *, roll_up: bool = True) -> PerformanceRow:
+        currency = self._ctx.config.default_currency
+        team = uow.users.subordinate_ids(user.id) if roll_up and Role.SALES_MANAGER in user.roles else frozenset()
+        members = team | {user.id}
+        achieved = Money.zero(currency)
+        orders = 0
+        for figure in uow.performance.achieved(period, members):
+            if figure.currency == currency:
+                achieved += Money(figure.amount, currency)
+                orders += figure.orders
+        targets = uow.targets.list(period, frozenset({user.id}))
+        target = targets[0].amount if targets else None
+        if target is None and team:
+            team_targets = uow.targets.list(period, members)
+            if team_targets:
+                target = sum((t.amount for t in team_targets), Money.zero(currency))
+        return PerformanceRow(
+            user_id=user.id,
+            name=user.name,
+            period=period,
+            target=target,
+            achieved=achieved,
+            achievement_pct=achievement_pct(achieved, target),
+            orders=orders,
+            team_size=len(team),
+        )
+
+    def _visible_ids(self, uow: UnitOfWork, actor: Actor) -> frozenset[str]:
+        return uow.users.subordinate_ids(actor.id) | {actor.id}
+
+    def _visible_ids_or_all(self, uow: UnitOfWork, actor: Actor) -> frozenset[str] | None:
+        if actor.has_role(Role.ADMIN) or actor.can(Permission.USER_MANAGE):
+            return None
+        return self._visible_ids(uow, actor)
+
+    def _users(self, uow: UnitOfWork, ids: frozenset[str] | None) -> list[User]:
+        users: list[User] = []
+        cursor: str | None = None
+        while True:
+            page = uow.users.list(PageRequest(limit=200, cursor=cursor), ids=ids)
+            users.extend(page.items)
+            if page.next_cursor is None:
+                return users
+            cursor = page.next_cursor

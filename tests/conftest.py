@@ -1,0 +1,27 @@
+"""Shared fixtures: a `Crm` on the in-memory store with a fixed clock and predictable ids."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import MemoryStore
+from adapters.phones import PhonenumbersNormaliser
+from adapters.system import FixedClock, SequentialIds
+from crm_domain.app import Crm
+from crm_domain.services.context import ServiceContext
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def crm(clock: FixedClock) -> Crm:
+    return Crm(ServiceContext(uow=MemoryStore(), clock=clock, ids=SequentialIds(), mobiles=PhonenumbersNormaliser()))
