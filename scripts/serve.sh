@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the embedded default (SQLite under ./crm-data, sandbox ERP, SMS to the log).
+# The main job on the embedded default: the API on http://127.0.0.1:${CRM_PORT:-8000} (SQLite under
+# ./crm-data, sandbox ERP, SMS to the log and ./crm-data/sms.jsonl). Loads demo data into an empty store first.
 set -euo pipefail
 source "$(dirname "$0")/venv.sh"
 crm demo seed --if-empty
-crm credit show D0001
+exec crm serve --host "${CRM_HOST:-127.0.0.1}" --port "${CRM_PORT:-8000}" --workers "${CRM_WORKERS:-2}"

@@ -49,6 +49,8 @@ class Money:
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:
         """Money from a decimal amount in major units; more than two places is a validation error."""
         check_currency(currency)
+        if isinstance(amount, bool | float):
+            raise ValidationFailed(f"amount {amount!r} must be a decimal string, an int or a Decimal", field="amount")
         if isinstance(amount, str):
             if not _AMOUNT.match(amount.strip()):
                 raise ValidationFailed(

@@ -292,8 +292,10 @@ class Order:
             raise InvalidTransition(self.id, self.status.value, target.value)
 
     def submit(self, check: CreditCheck, rep_id: str | None, actor: Actor, at: datetime) -> None:
-        """Record the credit verdict: `submitted` when approved, else `on_credit_hold`."""
-        self.ensure_can(OrderStatus.SUBMITTED)
+        """Record the credit verdict: `submitted` when approved, else `on_credit_hold`. Only a draft is submitted;
+        a held order leaves its hold by `release` (a person, four eyes, or the system) or `reject`."""
+        if self.status is not OrderStatus.DRAFT:
+            raise InvalidTransition(self.id, self.status.value, OrderStatus.SUBMITTED.value)
         self.rep_id = rep_id
         self.credit = CreditDecision.from_check(check, at)
         base = self._event_base(actor.id, at)

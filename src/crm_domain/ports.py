@@ -23,6 +23,7 @@ from crm_domain.performance import Achieved, Target
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.sessions import OtpChallenge, Session
 from crm_domain.users import User
 
 
@@ -213,18 +214,30 @@ class LimitHistoryRepository(Protocol):
 class UnitOfWork(Protocol):
     """One atomic step in the store. Nothing is kept unless `commit()` is called before the block ends."""
 
-    users: UserRepository
-    customers: CustomerRepository
-    credit: CreditAccountRepository
-    products: ProductRepository
-    orders: OrderRepository
-    targets: TargetRepository
-    performance: PerformanceRepository
-    outbox: OutboxRepository
-    idempotency: IdempotencyRepository
-    audit: AuditRepository
-    limit_requests: CreditLimitRequestRepository
-    limit_history: LimitHistoryRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def credit(self) -> CreditAccountRepository: ...
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def targets(self) -> TargetRepository: ...
+    @property
+    def performance(self) -> PerformanceRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def limit_requests(self) -> CreditLimitRequestRepository: ...
+    @property
+    def limit_history(self) -> LimitHistoryRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -237,4 +250,78 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. Writers take the store's write lock (or its equivalent) at the start."""
+        ...
+
+
+# --- sign-in, sessions, limits, messages (SPEC §3, §5) ----------------------------------------------------
+
+
+class OtpStore(Protocol):
+    """One live OTP challenge per mobile, with atomic attempt counting and single use."""
+
+    def issue(self, challenge: OtpChallenge, resend_after: int) -> int:
+        """Store `challenge` (replacing an older one) unless the previous one was issued less than
+        `resend_after` seconds before `challenge.issued_at`; returns 0 when stored, else the seconds to wait."""
+        ...
+
+    def get(self, mobile: str) -> OtpChallenge | None:
+        """The live challenge (expired ones are gone)."""
+        ...
+
+    def add_attempt(self, mobile: str, request_id: str) -> int:
+        """Atomically count one verification attempt of that challenge; returns the new count."""
+        ...
+
+    def consume(self, mobile: str, request_id: str) -> bool:
+        """Remove the challenge; True only for the one caller that removed it (single use)."""
+        ...
+
+    def burn(self, mobile: str, request_id: str) -> None: ...
+
+
+class SessionStore(Protocol):
+    def create(self, session: Session) -> None: ...
+    def get(self, session_id: str) -> Session | None: ...
+    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+        """Compare-and-set the refresh token id; False when `expected_jti` is not the current one (reuse)."""
+        ...
+
+    def revoke(self, session_id: str, at: datetime) -> None: ...
+    def revoke_user(self, user_id: str, at: datetime) -> int:
+        """Revoke every live session of the user; returns how many."""
+        ...
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        """Count one hit on `key` in the current window, atomically across processes; returns 0 while within
+        `limit`, else the seconds until the window ends (the Retry-After)."""
+        ...
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, text: str) -> None:
+        """Send a text message to an E.164 number; `UpstreamUnavailable` when the gateway cannot take it."""
+        ...
+
+
+# --- files (SPEC §3) ----------------------------------------------------------------------------------------
+
+
+class FileStore(Protocol):
+    """Bytes under string keys (order attachments). A key is `/`-joined segments of letters, digits, `_` and
+    `-` (for example `orders/O-1/A-1`); anything else (`..`, absolute paths, backslashes) is `ValidationFailed`.
+    Writes are all-or-nothing: a reader sees the old bytes or the new ones, never a part."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` under `key`, replacing what was there. `content_type` is kept as metadata where the
+        backend has it (GridFS); callers keep their own record of it."""
+        ...
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under `key`, or None when there are none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove what is stored under `key`; nothing happens when there is nothing."""
         ...

@@ -12,7 +12,7 @@ import attrs
 from adapters.pagination import decode_cursor, encode_cursor
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
 from crm_domain.customers import Customer
-from crm_domain.errors import ConcurrentUpdate, DuplicateKey
+from crm_domain.errors import ConcurrentUpdate, DuplicateKey, ValidationFailed
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage, OutboxStats, OutboxStatus
 from crm_domain.performance import Achieved, Target
@@ -34,6 +34,8 @@ def paginate(
     """Keyset pagination over `items` sorted by `key` (a list of str/int)."""
     ordered = sorted(items, key=key, reverse=descending)
     after = decode_cursor(page.cursor, len(key(ordered[0])) if ordered else 0) if page.cursor else None
+    if after is not None and [type(v) for v in after] != [type(v) for v in key(ordered[0])]:
+        raise ValidationFailed("cursor is not valid", field="cursor")  # e.g. a number where a name belongs
     if after is not None:
         ordered = [i for i in ordered if (key(i) < after if descending else key(i) > after)]
     chunk = ordered[: page.limit]
@@ -290,13 +292,15 @@ class MemoryOutboxRepository(_Repo):
 
 class MemoryIdempotencyRepository(_Repo):
     def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
-        return self._tx.get("idempotency", (actor_id, operation, key))  # type: ignore[no-any-return]
+        record: IdempotencyRecord | None = self._tx.get("idempotency", (actor_id, operation, key))
+        now = self._tx.now()
+        return None if record is None or (now is not None and record.expires_at <= now) else record
 
     def add(self, record: IdempotencyRecord) -> None:
-        key = (record.actor_id, record.operation, record.key)
-        if self._tx.has("idempotency", key):
+        """`DuplicateKey` while a live record has the key; an expired one is replaced."""
+        if self.get(record.actor_id, record.operation, record.key) is not None:
             raise DuplicateKey("idempotency record", "key", record.key)
-        self._tx.put("idempotency", key, record)
+        self._tx.put("idempotency", (record.actor_id, record.operation, record.key), record)
 
     def purge_expired(self, now: datetime) -> int:
         expired = [k for k, rec in self._tx.items("idempotency") if rec.expires_at <= now]

@@ -6,23 +6,26 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory import repositories as r
+from crm_domain.ports import Clock
 
 _DELETED = object()
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    """`clock` judges when idempotency records expire; without one, they stay valid until purged."""
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
         self.tables: dict[str, dict[Any, Any]] = {}
         self.lock = threading.RLock()
+        self.clock = clock
 
-    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self, read_only=read_only)
-
-    __call__ = unit_of_work
 
 
 class Tx:
@@ -36,6 +39,9 @@ class Tx:
         overlay = self._writes.get(table, {})
         value = overlay[key] if key in overlay else self._store.tables.get(table, {}).get(key)
         return None if value is None or value is _DELETED else copy.deepcopy(value)
+
+    def now(self) -> datetime | None:
+        return None if self._store.clock is None else self._store.clock.now()
 
     def has(self, table: str, key: Any) -> bool:
         return self.get(table, key) is not None

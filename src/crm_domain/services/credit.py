@@ -205,6 +205,9 @@ class CreditService:
         return self._ctx.read(step)
 
     def get_request(self, actor: Actor, request_id: str) -> CreditLimitRequest:
+        if not actor.can(Permission.CREDIT_LIMIT_APPROVE):
+            actor.require(Permission.CREDIT_LIMIT_REQUEST)
+
         def step(uow: UnitOfWork) -> CreditLimitRequest:
             request = uow.limit_requests.get(request_id)
             if request is None:

@@ -310,6 +310,8 @@ class OrderService:
             account = _account(uow, order.customer_id)
             if target is OrderStatus.DISPATCHED:
                 account.mark_dispatched(order.id)
+                if not self._ctx.config.credit_policy.count_dispatched:
+                    reevaluate_holds(self._ctx, uow, account, now)  # exposure fell: dispatched orders do not count
                 uow.credit.save(account)
             elif target is OrderStatus.INVOICED and account.release(order.id):
                 reevaluate_holds(self._ctx, uow, account, now)

@@ -1,0 +1,116 @@
+"""In-process OTP, session and rate-limit stores: correct for one process (tests, a single worker)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import datetime
+
+import attrs
+
+from crm_domain.ports import Clock
+from crm_domain.sessions import OtpChallenge, Session
+
+
+class MemoryOtpStore:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._challenges: dict[str, OtpChallenge] = {}
+
+    def _live(self, mobile: str) -> OtpChallenge | None:
+        challenge = self._challenges.get(mobile)
+        if challenge is not None and challenge.expires_at <= self._clock.now():
+            del self._challenges[mobile]
+            return None
+        return challenge
+
+    def issue(self, challenge: OtpChallenge, resend_after: int) -> int:
+        with self._lock:
+            live = self._live(challenge.mobile)
+            if live is not None:
+                elapsed = (challenge.issued_at - live.issued_at).total_seconds()
+                if elapsed < resend_after:
+                    return max(math.ceil(resend_after - elapsed), 1)
+            self._challenges[challenge.mobile] = challenge
+            return 0
+
+    def get(self, mobile: str) -> OtpChallenge | None:
+        with self._lock:
+            return self._live(mobile)
+
+    def add_attempt(self, mobile: str, request_id: str) -> int:
+        with self._lock:
+            live = self._live(mobile)
+            if live is None or live.request_id != request_id:
+                return 1_000_000
+            updated = attrs.evolve(live, attempts=live.attempts + 1)
+            self._challenges[mobile] = updated
+            return updated.attempts
+
+    def consume(self, mobile: str, request_id: str) -> bool:
+        with self._lock:
+            live = self._live(mobile)
+            if live is None or live.request_id != request_id:
+                return False
+            del self._challenges[mobile]
+            return True
+
+    def burn(self, mobile: str, request_id: str) -> None:
+        self.consume(mobile, request_id)
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}
+
+    def create(self, session: Session) -> None:
+        with self._lock:
+            self._sessions[session.id] = session
+
+    def get(self, session_id: str) -> Session | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.revoked_at is not None or session.refresh_jti != expected_jti:
+                return False
+            self._sessions[session_id] = attrs.evolve(session, refresh_jti=new_jti)
+            return True
+
+    def revoke(self, session_id: str, at: datetime) -> None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None and session.revoked_at is None:
+                self._sessions[session_id] = attrs.evolve(session, revoked_at=at)
+
+    def revoke_user(self, user_id: str, at: datetime) -> int:
+        with self._lock:
+            ids = [s.id for s in self._sessions.values() if s.user_id == user_id and s.revoked_at is None]
+            for session_id in ids:
+                self._sessions[session_id] = attrs.evolve(self._sessions[session_id], revoked_at=at)
+            return len(ids)
+
+
+class MemoryRateLimiter:
+    """Fixed windows aligned to the epoch: `limit` hits per `window_seconds`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, int], int] = {}
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        now = self._clock.now().timestamp()
+        window = int(now // window_seconds)
+        with self._lock:
+            for stale in [k for k in self._counts if k[1] < window and k[0] == key]:
+                del self._counts[stale]
+            count = self._counts.get((key, window), 0) + 1
+            self._counts[(key, window)] = count
+        if count <= limit:
+            return 0
+        return max(math.ceil((window + 1) * window_seconds - now), 1)

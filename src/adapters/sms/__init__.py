@@ -1,0 +1,1 @@
+"""SMS senders: the development log/file backends and a generic HTTP gateway."""

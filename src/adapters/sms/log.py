@@ -1,0 +1,55 @@
+"""Development SMS backends: the log (digits masked, so no code ever reaches a log) and a JSON-lines file
+(one object a line with `to`, `text`, `at`) that a developer or a test reads the codes from."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+from crm_domain.ports import Clock
+
+log = logging.getLogger("crm.sms")
+_DIGITS = re.compile(r"\d")
+
+
+def mask(text: str) -> str:
+    return _DIGITS.sub("•", text)
+
+
+class LogSmsSender:
+    def send(self, to: str, text: str) -> None:
+        log.info("sms to %s: %s", to[:-4] + "****", mask(text))
+
+
+class FileSmsSender:
+    """Appends each message to a JSON-lines file; safe with several processes (one O_APPEND write a line)."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self._path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def send(self, to: str, text: str) -> None:
+        line = json.dumps({"to": to, "text": text, "at": self._clock.now().isoformat()}) + "\n"
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+
+
+class TeeSmsSender:
+    """Sends through several senders (the embedded default: log and file)."""
+
+    def __init__(self, *senders: LogSmsSender | FileSmsSender) -> None:
+        self._senders = senders
+
+    def send(self, to: str, text: str) -> None:
+        for sender in self._senders:
+            sender.send(to, text)

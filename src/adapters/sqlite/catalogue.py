@@ -1,0 +1,65 @@
+"""Products on SQLite; `upsert_many` writes a whole ERP sync batch with one `executemany`."""
+
+# SQL in this module is composed from its own constants only; every value is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+
+from adapters.sqlite import codec
+from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
+from crm_domain.products import Product
+from crm_domain.records import Page, PageRequest
+
+_INSERT = f"INSERT INTO products ({codec.PRODUCT_COLUMNS}) VALUES ({marks(10)})"
+_UPSERT = (
+    _INSERT + " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, uom = excluded.uom, "
+    "unit_price = excluded.unit_price, currency = excluded.currency, tax_rate = excluded.tax_rate, "
+    "active = excluded.active, erp_material_id = excluded.erp_material_id, "
+    "min_order_qty = excluded.min_order_qty, updated_at = excluded.updated_at"
+)
+
+
+class SqliteProductRepository:
+    def __init__(self, session: SqliteSession) -> None:
+        self._s = session
+
+    def get(self, sku: str) -> Product | None:
+        row = self._s.execute(f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku = ?", (sku,)).fetchone()
+        return None if row is None else codec.product_from(row)
+
+    def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
+        rows = self._s.execute(
+            f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku IN (SELECT value FROM json_each(?))",
+            (json_ids(skus),),
+        )
+        found = {row["sku"]: codec.product_from(row) for row in rows}
+        return {sku: found[sku] for sku in skus if sku in found}
+
+    def add(self, product: Product) -> None:
+        try:
+            self._s.execute(_INSERT, codec.product_row(product))
+        except sqlite3.IntegrityError as exc:
+            raise duplicate_key(exc, {"products.sku": ("product", "sku", product.sku)}) from exc
+
+    def save(self, product: Product) -> None:
+        self._s.execute(_UPSERT, codec.product_row(product))
+
+    def upsert_many(self, products: builtins.list[Product]) -> int:
+        self._s.executemany(_UPSERT, map(codec.product_row, products))
+        return len(products)
+
+    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+        return keyset_page(
+            self._s,
+            select=f"SELECT {codec.PRODUCT_COLUMNS} FROM products",
+            where=["active = 1"] if active_only else [],
+            params=[],
+            key_columns=("sku",),
+            key_types=(str,),
+            descending=False,
+            page=page,
+            decode=codec.product_from,
+        )

@@ -1,0 +1,470 @@
+"""Domain objects to SQLite rows and JSON documents, and back.
+
+Money is integer minor units plus a currency (in documents a `[minor, currency]` pair); Decimals are strings,
+so `Decimal("2.500")` comes back as written; datetimes are integer microseconds since the Unix epoch, UTC: exact,
+they sort correctly, and they are read back as aware UTC datetimes equal to what was written; dates are ISO
+strings. Enums are stored by value.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from crm_domain.credit import (
+    CreditAccount,
+    CreditLimitRequest,
+    LimitChange,
+    LimitRequestStatus,
+    Reservation,
+    ReservationStage,
+)
+from crm_domain.customers import Customer
+from crm_domain.money import Money
+from crm_domain.outbox import OutboxMessage, OutboxStatus
+from crm_domain.performance import Target
+from crm_domain.products import Product
+from crm_domain.records import AuditEntry, IdempotencyRecord
+from crm_domain.users import Role, User
+
+Row = sqlite3.Row
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- scalars ---------------------------------------------------------------------------------------------
+
+
+def micros(at: datetime) -> int:
+    """Exact integer microseconds since the epoch; a naive datetime is refused (its instant is unknown)."""
+    if at.utcoffset() is None:
+        raise ValueError(f"datetime {at!r} has no time zone; the store keeps instants only")
+    return (at - EPOCH) // _MICROSECOND
+
+
+def micros_or_none(at: datetime | None) -> int | None:
+    return None if at is None else micros(at)
+
+
+def instant(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def instant_or_none(value: int | None) -> datetime | None:
+    return None if value is None else instant(value)
+
+
+def money_pair(money: Money) -> list[Any]:
+    return [money.minor, money.currency]
+
+
+def money_of(pair: Sequence[Any]) -> Money:
+    return Money(int(pair[0]), str(pair[1]))
+
+
+def money_pair_or_none(money: Money | None) -> list[Any] | None:
+    return None if money is None else money_pair(money)
+
+
+def money_or_none(pair: Sequence[Any] | None) -> Money | None:
+    return None if pair is None else money_of(pair)
+
+
+def _plain(value: object) -> Any:
+    """JSON fallback for free-form dicts (audit details, outbox payloads)."""
+    if isinstance(value, Money):
+        return {"amount": value.decimal_string(), "currency": value.currency}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+# --- users and customers -----------------------------------------------------------------------------------
+
+USER_COLUMNS = "id, mobile, name, roles, email, manager_id, territory, customer_id, active, created_at, updated_at"
+
+
+def user_row(user: User) -> tuple[Any, ...]:
+    return (
+        user.id,
+        user.mobile,
+        user.name,
+        dumps(sorted(role.value for role in user.roles)),
+        user.email,
+        user.manager_id,
+        user.territory,
+        user.customer_id,
+        int(user.active),
+        micros(user.created_at),
+        micros(user.updated_at),
+    )
+
+
+def user_from(row: Row) -> User:
+    return User(
+        id=row["id"],
+        mobile=row["mobile"],
+        name=row["name"],
+        roles=frozenset(Role(r) for r in loads(row["roles"])),
+        email=row["email"],
+        manager_id=row["manager_id"],
+        territory=row["territory"],
+        customer_id=row["customer_id"],
+        active=bool(row["active"]),
+        created_at=instant(row["created_at"]),
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+CUSTOMER_COLUMNS = (
+    "id, code, name, mobile, territory, currency, erp_system, erp_customer_id, assigned_rep_id, active, "
+    "created_at, updated_at"
+)
+
+
+def customer_row(customer: Customer) -> tuple[Any, ...]:
+    return (
+        customer.id,
+        customer.code,
+        customer.name,
+        customer.mobile,
+        customer.territory,
+        customer.currency,
+        customer.erp_system.value,
+        customer.erp_customer_id,
+        customer.assigned_rep_id,
+        int(customer.active),
+        micros(customer.created_at),
+        micros(customer.updated_at),
+    )
+
+
+def customer_from(row: Row) -> Customer:
+    return Customer(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        mobile=row["mobile"],
+        territory=row["territory"],
+        currency=row["currency"],
+        erp_system=row["erp_system"],
+        erp_customer_id=row["erp_customer_id"],
+        assigned_rep_id=row["assigned_rep_id"],
+        active=bool(row["active"]),
+        created_at=instant(row["created_at"]),
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+# --- credit ------------------------------------------------------------------------------------------------
+
+ACCOUNT_COLUMNS = (
+    "customer_id, currency, credit_limit, tolerance_pct, temp_limit, temp_limit_until, overdue_block_days, "
+    "blocked, block_reason, receivables, overdue_days, version, updated_at"
+)
+
+
+def account_row(account: CreditAccount) -> tuple[Any, ...]:
+    """The account's columns; the version is written by the repository."""
+    return (
+        account.customer_id,
+        account.currency,
+        account.limit,
+        str(account.tolerance_pct),
+        account.temp_limit,
+        None if account.temp_limit_until is None else account.temp_limit_until.isoformat(),
+        account.overdue_block_days,
+        int(account.blocked),
+        account.block_reason,
+        account.receivables,
+        account.overdue_days,
+        account.version,
+        micros_or_none(account.updated_at),
+    )
+
+
+def account_from(row: Row, reservations: dict[str, Reservation]) -> CreditAccount:
+    return CreditAccount(
+        customer_id=row["customer_id"],
+        currency=row["currency"],
+        limit=row["credit_limit"],
+        tolerance_pct=Decimal(row["tolerance_pct"]),
+        temp_limit=row["temp_limit"],
+        temp_limit_until=None if row["temp_limit_until"] is None else date.fromisoformat(row["temp_limit_until"]),
+        overdue_block_days=row["overdue_block_days"],
+        blocked=bool(row["blocked"]),
+        block_reason=row["block_reason"],
+        receivables=row["receivables"],
+        overdue_days=row["overdue_days"],
+        reservations=reservations,
+        version=row["version"],
+        updated_at=instant_or_none(row["updated_at"]),
+    )
+
+
+RESERVATION_COLUMNS = "order_id, amount, stage, by_release, at"
+
+
+def reservation_row(customer_id: str, reservation: Reservation) -> tuple[Any, ...]:
+    return (
+        customer_id,
+        reservation.order_id,
+        reservation.amount,
+        reservation.stage.value,
+        int(reservation.by_release),
+        micros(reservation.at),
+    )
+
+
+_STAGES = {stage.value: stage for stage in ReservationStage}
+
+
+def reservation_from(row: Row) -> Reservation:
+    # Called once per open order each time an account is read (every submit): kept lean.
+    return Reservation(
+        order_id=row["order_id"],
+        amount=row["amount"],
+        stage=_STAGES[row["stage"]],
+        by_release=bool(row["by_release"]),
+        at=instant(row["at"]),
+    )
+
+
+LIMIT_REQUEST_COLUMNS = (
+    "id, customer_id, current_limit, current_currency, new_limit, new_currency, reason, requested_by, "
+    "requested_at, status, decided_by, decided_at, decision_note"
+)
+
+
+def limit_request_row(request: CreditLimitRequest) -> tuple[Any, ...]:
+    return (
+        request.id,
+        request.customer_id,
+        request.current_limit.minor,
+        request.current_limit.currency,
+        request.new_limit.minor,
+        request.new_limit.currency,
+        request.reason,
+        request.requested_by,
+        micros(request.requested_at),
+        request.status.value,
+        request.decided_by,
+        micros_or_none(request.decided_at),
+        request.decision_note,
+    )
+
+
+def limit_request_from(row: Row) -> CreditLimitRequest:
+    return CreditLimitRequest(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        current_limit=Money(row["current_limit"], row["current_currency"]),
+        new_limit=Money(row["new_limit"], row["new_currency"]),
+        reason=row["reason"],
+        requested_by=row["requested_by"],
+        requested_at=instant(row["requested_at"]),
+        status=LimitRequestStatus(row["status"]),
+        decided_by=row["decided_by"],
+        decided_at=instant_or_none(row["decided_at"]),
+        decision_note=row["decision_note"],
+    )
+
+
+LIMIT_CHANGE_COLUMNS = "id, customer_id, kind, old, new, changed_by, at, reason, request_id"
+
+
+def limit_change_row(change: LimitChange) -> tuple[Any, ...]:
+    return (
+        change.id,
+        change.customer_id,
+        change.kind,
+        change.old,
+        change.new,
+        change.changed_by,
+        micros(change.at),
+        change.reason,
+        change.request_id,
+    )
+
+
+def limit_change_from(row: Row) -> LimitChange:
+    return LimitChange(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        kind=row["kind"],
+        old=row["old"],
+        new=row["new"],
+        changed_by=row["changed_by"],
+        at=instant(row["at"]),
+        reason=row["reason"],
+        request_id=row["request_id"],
+    )
+
+
+# --- products ----------------------------------------------------------------------------------------------
+
+PRODUCT_COLUMNS = "sku, name, uom, unit_price, currency, tax_rate, active, erp_material_id, min_order_qty, updated_at"
+
+
+def product_row(product: Product) -> tuple[Any, ...]:
+    return (
+        product.sku,
+        product.name,
+        product.uom,
+        product.unit_price.minor,
+        product.unit_price.currency,
+        str(product.tax_rate),
+        int(product.active),
+        product.erp_material_id,
+        str(product.min_order_qty),
+        micros(product.updated_at),
+    )
+
+
+def product_from(row: Row) -> Product:
+    return Product(
+        sku=row["sku"],
+        name=row["name"],
+        uom=row["uom"],
+        unit_price=Money(row["unit_price"], row["currency"]),
+        tax_rate=Decimal(row["tax_rate"]),
+        active=bool(row["active"]),
+        erp_material_id=row["erp_material_id"],
+        min_order_qty=Decimal(row["min_order_qty"]),
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+# --- targets, outbox, records ------------------------------------------------------------------------------
+
+TARGET_COLUMNS = "user_id, period, amount, currency, set_by, updated_at"
+
+
+def target_row(target: Target) -> tuple[Any, ...]:
+    return (
+        target.user_id,
+        target.period,
+        target.amount.minor,
+        target.amount.currency,
+        target.set_by,
+        micros(target.updated_at),
+    )
+
+
+def target_from(row: Row) -> Target:
+    return Target(
+        user_id=row["user_id"],
+        period=row["period"],
+        amount=Money(row["amount"], row["currency"]),
+        set_by=row["set_by"],
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+OUTBOX_COLUMNS = (
+    "id, event, aggregate_id, payload, occurred_at, status, attempts, next_attempt_at, last_error, delivered_at"
+)
+
+
+def outbox_row(message: OutboxMessage) -> tuple[Any, ...]:
+    return (
+        message.id,
+        message.event,
+        message.aggregate_id,
+        dumps(message.payload),
+        micros(message.occurred_at),
+        message.status.value,
+        message.attempts,
+        micros(message.next_attempt_at),
+        message.last_error,
+        micros_or_none(message.delivered_at),
+    )
+
+
+def outbox_from(row: Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        event=row["event"],
+        aggregate_id=row["aggregate_id"],
+        payload=loads(row["payload"]),
+        occurred_at=instant(row["occurred_at"]),
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=instant(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        delivered_at=instant_or_none(row["delivered_at"]),
+    )
+
+
+IDEMPOTENCY_COLUMNS = "actor_id, operation, key, fingerprint, result_id, created_at, expires_at"
+
+
+def idempotency_row(record: IdempotencyRecord) -> tuple[Any, ...]:
+    return (
+        record.actor_id,
+        record.operation,
+        record.key,
+        record.fingerprint,
+        record.result_id,
+        micros(record.created_at),
+        micros(record.expires_at),
+    )
+
+
+def idempotency_from(row: Row) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        key=row["key"],
+        actor_id=row["actor_id"],
+        operation=row["operation"],
+        fingerprint=row["fingerprint"],
+        result_id=row["result_id"],
+        created_at=instant(row["created_at"]),
+        expires_at=instant(row["expires_at"]),
+    )
+
+
+AUDIT_COLUMNS = "id, at, actor_id, action, entity, entity_id, details"
+
+
+def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    return (
+        entry.id,
+        micros(entry.at),
+        entry.actor_id,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        dumps(entry.details),
+    )
+
+
+def audit_from(row: Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        at=instant(row["at"]),
+        actor_id=row["actor_id"],
+        action=row["action"],
+        entity=row["entity"],
+        entity_id=row["entity_id"],
+        details=loads(row["details"]),
+    )

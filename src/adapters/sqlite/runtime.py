@@ -1,0 +1,240 @@
+"""OTP challenges, sessions and rate-limit windows in the embedded SQLite file, shared by every worker process
+(the embedded default of `crm serve --workers N`). Each operation is one short transaction; read-modify-write
+steps take the write lock first (`BEGIN IMMEDIATE`) so they are atomic across processes."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from adapters.sqlite.codec import EPOCH, micros
+from adapters.sqlite.store import SqliteStore
+from crm_domain.ports import Clock
+from crm_domain.sessions import OtpChallenge, Session
+
+T = TypeVar("T")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS rt_otp (
+    mobile TEXT PRIMARY KEY, request_id TEXT NOT NULL, code_hash TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS rt_sessions (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, refresh_jti TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS rt_sessions_user ON rt_sessions (user_id) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS rt_rate (
+    key TEXT NOT NULL, window INTEGER NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY (key, window)
+) WITHOUT ROWID;
+"""
+
+
+_us = micros
+
+
+def _at(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+class _Db:
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._ready = False
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self._store.acquire()
+        try:
+            if not self._ready:
+                with self._lock:
+                    if not self._ready:
+                        conn.executescript(DDL)
+                        self._ready = True
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._store.release(conn)
+
+    def read(self, step: Callable[[sqlite3.Connection], T]) -> T:
+        with self.connection() as conn:
+            return step(conn)
+
+    def write(self, step: Callable[[sqlite3.Connection], T]) -> T:
+        with self.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            result = step(conn)
+            conn.execute("COMMIT")
+            return result
+
+
+class SqliteOtpStore:
+    def __init__(self, db: _Db, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def issue(self, challenge: OtpChallenge, resend_after: int) -> int:
+        def step(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT issued_at, expires_at FROM rt_otp WHERE mobile = ?", (challenge.mobile,)
+            ).fetchone()
+            if row is not None and row["expires_at"] > _us(self._clock.now()):
+                elapsed = (_us(challenge.issued_at) - int(row["issued_at"])) / 1_000_000
+                if elapsed < resend_after:
+                    return max(math.ceil(resend_after - elapsed), 1)
+            conn.execute(
+                "INSERT OR REPLACE INTO rt_otp (mobile, request_id, code_hash, issued_at, expires_at, attempts)"
+                " VALUES (?, ?, ?, ?, ?, 0)",
+                (
+                    challenge.mobile,
+                    challenge.request_id,
+                    challenge.code_hash,
+                    _us(challenge.issued_at),
+                    _us(challenge.expires_at),
+                ),
+            )
+            return 0
+
+        return self._db.write(step)
+
+    def get(self, mobile: str) -> OtpChallenge | None:
+        row = self._db.read(
+            lambda conn: conn.execute(
+                "SELECT * FROM rt_otp WHERE mobile = ? AND expires_at > ?", (mobile, _us(self._clock.now()))
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        return OtpChallenge(
+            mobile=row["mobile"],
+            request_id=row["request_id"],
+            code_hash=row["code_hash"],
+            issued_at=_at(row["issued_at"]),
+            expires_at=_at(row["expires_at"]),
+            attempts=row["attempts"],
+        )
+
+    def add_attempt(self, mobile: str, request_id: str) -> int:
+        def step(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "UPDATE rt_otp SET attempts = attempts + 1 WHERE mobile = ? AND request_id = ? RETURNING attempts",
+                (mobile, request_id),
+            ).fetchone()
+            return 1_000_000 if row is None else int(row["attempts"])
+
+        return self._db.write(step)
+
+    def consume(self, mobile: str, request_id: str) -> bool:
+        def step(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM rt_otp WHERE mobile = ? AND request_id = ? AND expires_at > ?",
+                (mobile, request_id, _us(self._clock.now())),
+            )
+            return cursor.rowcount == 1
+
+        return self._db.write(step)
+
+    def burn(self, mobile: str, request_id: str) -> None:
+        self._db.write(
+            lambda conn: conn.execute("DELETE FROM rt_otp WHERE mobile = ? AND request_id = ?", (mobile, request_id))
+        )
+
+
+class SqliteSessionStore:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    def create(self, session: Session) -> None:
+        self._db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO rt_sessions (id, user_id, refresh_jti, created_at, expires_at, revoked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    session.user_id,
+                    session.refresh_jti,
+                    _us(session.created_at),
+                    _us(session.expires_at),
+                    None if session.revoked_at is None else _us(session.revoked_at),
+                ),
+            )
+        )
+
+    def get(self, session_id: str) -> Session | None:
+        row = self._db.read(
+            lambda conn: conn.execute("SELECT * FROM rt_sessions WHERE id = ?", (session_id,)).fetchone()
+        )
+        if row is None:
+            return None
+        return Session(
+            id=row["id"],
+            user_id=row["user_id"],
+            refresh_jti=row["refresh_jti"],
+            created_at=_at(row["created_at"]),
+            expires_at=_at(row["expires_at"]),
+            revoked_at=None if row["revoked_at"] is None else _at(row["revoked_at"]),
+        )
+
+    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+        def step(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE rt_sessions SET refresh_jti = ? WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL",
+                (new_jti, session_id, expected_jti),
+            )
+            return cursor.rowcount == 1
+
+        return self._db.write(step)
+
+    def revoke(self, session_id: str, at: datetime) -> None:
+        self._db.write(
+            lambda conn: conn.execute(
+                "UPDATE rt_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_us(at), session_id)
+            )
+        )
+
+    def revoke_user(self, user_id: str, at: datetime) -> int:
+        def step(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE rt_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (_us(at), user_id)
+            )
+            return cursor.rowcount
+
+        return self._db.write(step)
+
+
+class SqliteRateLimiter:
+    """Fixed windows aligned to the epoch, counted with one upsert (atomic across processes)."""
+
+    def __init__(self, db: _Db, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        now = self._clock.now().timestamp()
+        window = int(now // window_seconds)
+
+        def step(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "INSERT INTO rt_rate (key, window, hits) VALUES (?, ?, 1) "
+                "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
+                (key, window),
+            ).fetchone()
+            conn.execute("DELETE FROM rt_rate WHERE key = ? AND window < ?", (key, window))
+            return int(row["hits"])
+
+        hits = self._db.write(step)
+        if hits <= limit:
+            return 0
+        return max(math.ceil((window + 1) * window_seconds - now), 1)
+
+
+def sqlite_runtime(store: SqliteStore, clock: Clock) -> tuple[SqliteOtpStore, SqliteSessionStore, SqliteRateLimiter]:
+    db = _Db(store)
+    return SqliteOtpStore(db, clock), SqliteSessionStore(db), SqliteRateLimiter(db, clock)

@@ -1,0 +1,213 @@
+"""The SQLite schema as numbered migrations; `PRAGMA user_version` records how many have been applied.
+
+`migrate` applies the missing ones in one `BEGIN IMMEDIATE` transaction, so several processes opening a fresh
+file at once apply each migration exactly once. Append new migrations; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: every store port of crm_domain.ports
+    (
+        """CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            mobile TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            email TEXT,
+            manager_id TEXT,
+            territory TEXT,
+            customer_id TEXT,
+            active INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX users_by_manager ON users (manager_id)",
+        "CREATE INDEX users_by_name ON users (name, id)",
+        """CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            mobile TEXT NOT NULL,
+            territory TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            erp_system TEXT NOT NULL,
+            erp_customer_id TEXT,
+            assigned_rep_id TEXT,
+            active INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX customers_by_rep ON customers (assigned_rep_id, code)",
+        """CREATE TABLE credit_accounts (
+            customer_id TEXT PRIMARY KEY,
+            currency TEXT NOT NULL,
+            credit_limit INTEGER NOT NULL,
+            tolerance_pct TEXT NOT NULL,
+            temp_limit INTEGER,
+            temp_limit_until TEXT,
+            overdue_block_days INTEGER,
+            blocked INTEGER NOT NULL,
+            block_reason TEXT,
+            receivables INTEGER NOT NULL,
+            overdue_days INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at INTEGER
+        )""",
+        """CREATE TABLE credit_reservations (
+            customer_id TEXT NOT NULL REFERENCES credit_accounts (customer_id) ON DELETE CASCADE,
+            order_id TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            by_release INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (customer_id, order_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE products (
+            sku TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            uom TEXT NOT NULL,
+            unit_price INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            tax_rate TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            erp_material_id TEXT,
+            min_order_qty TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            rep_id TEXT,
+            created_at INTEGER NOT NULL,
+            held_at INTEGER,
+            version INTEGER NOT NULL,
+            doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX orders_by_customer_status ON orders (customer_id, status)",
+        "CREATE INDEX orders_by_status_created ON orders (status, created_at)",
+        "CREATE INDEX orders_by_rep_created ON orders (rep_id, created_at)",
+        "CREATE INDEX orders_by_created ON orders (created_at, id)",
+        "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        """CREATE TABLE targets (
+            user_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, period)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX targets_by_period ON targets (period, user_id)",
+        """CREATE TABLE performance (
+            user_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            orders INTEGER NOT NULL,
+            PRIMARY KEY (user_id, period, currency)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX performance_by_period ON performance (period, user_id)",
+        """CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            delivered_at INTEGER
+        )""",
+        "CREATE INDEX outbox_by_due ON outbox (status, next_attempt_at, id)",
+        "CREATE INDEX outbox_by_status_age ON outbox (status, occurred_at, id)",
+        """CREATE TABLE idempotency (
+            actor_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            result_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (actor_id, operation, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX idempotency_by_expiry ON idempotency (expires_at)",
+        """CREATE TABLE audit (
+            id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            details TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_by_entity ON audit (entity, entity_id, at, id)",
+        """CREATE TABLE limit_requests (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            current_limit INTEGER NOT NULL,
+            current_currency TEXT NOT NULL,
+            new_limit INTEGER NOT NULL,
+            new_currency TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at INTEGER,
+            decision_note TEXT
+        )""",
+        "CREATE INDEX limit_requests_by_newest ON limit_requests (requested_at, id)",
+        "CREATE INDEX limit_requests_by_status ON limit_requests (status, requested_at, id)",
+        "CREATE INDEX limit_requests_by_customer ON limit_requests (customer_id)",
+        """CREATE TABLE limit_history (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            changed_by TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            request_id TEXT
+        )""",
+        "CREATE INDEX limit_history_by_customer ON limit_history (customer_id, at, id)",
+    ),
+)
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to `SCHEMA_VERSION`; returns how many migrations were applied.
+
+    `conn` must be in autocommit mode (isolation_level=None) and outside a transaction.
+    """
+    if schema_version(conn) == SCHEMA_VERSION:
+        return 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(conn)  # again, under the write lock: another process may have migrated
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database schema is version {current}, newer than this build ({SCHEMA_VERSION}); upgrade crm"
+            )
+        for statements in MIGRATIONS[current:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION - current

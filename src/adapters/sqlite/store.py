@@ -1,0 +1,206 @@
+"""The SQLite store: the embedded default. One file in WAL mode, one connection per thread (reused across
+units of work), and a transaction per unit of work that the store itself begins and ends.
+
+Writers start with `BEGIN IMMEDIATE`, so each writing unit of work holds the database's write lock from its
+first statement to its end: the credit check and the reservation of a submit are one atomic step across threads
+and processes. Readers use a deferred transaction: one consistent snapshot, never blocked by a writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from adapters.sqlite import schema
+from adapters.sqlite.catalogue import SqliteProductRepository
+from adapters.sqlite.credit import (
+    SqliteCreditAccountRepository,
+    SqliteCreditLimitRequestRepository,
+    SqliteLimitHistoryRepository,
+)
+from adapters.sqlite.orders import SqliteOrderRepository
+from adapters.sqlite.people import SqliteCustomerRepository, SqliteUserRepository
+from adapters.sqlite.records import (
+    SqliteAuditRepository,
+    SqliteIdempotencyRepository,
+    SqliteOutboxRepository,
+    SqlitePerformanceRepository,
+    SqliteTargetRepository,
+)
+from adapters.sqlite.session import SqliteSession
+from crm_domain.ports import Clock
+
+if TYPE_CHECKING:
+    from crm_domain.ports import UnitOfWorkFactory
+
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+class SqliteStore:
+    """A `UnitOfWorkFactory` over the SQLite file at `path` (created, with its directory, on first use).
+
+    `clock` judges when idempotency records expire; give it the services' clock. Without one, records stay
+    valid until `purge_expired` removes them.
+    """
+
+    def __init__(self, path: Path, *, clock: Clock | None = None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._migrated_in: int | None = None  # the pid that checked the schema
+        self._connections: list[sqlite3.Connection] = []
+
+    def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self, read_only=read_only)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    # --- connections: one per thread, reused; a nested unit of work on the same thread gets another -------
+
+    def acquire(self) -> sqlite3.Connection:
+        idle = self._idle()
+        return idle.pop() if idle else self._connect()
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        self._idle().append(conn)
+
+    def discard(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread); later units of work open new ones."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    def _idle(self) -> list[sqlite3.Connection]:
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:  # new thread, or a forked child: never reuse a parent's handles
+            local.pid = pid
+            local.idle = []
+        idle: list[sqlite3.Connection] = local.idle
+        return idle
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False only so that close() may close it from another thread: in use, a connection
+        # stays with the thread that opened it (the idle list is thread-local).
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
+        )
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            self._set_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a fresh file to WAL needs a moment of exclusive access; when several processes open the file
+        # at once, the switch may report "locked" without waiting, so retry until the busy timeout.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            if str(mode).lower() != "wal":
+                raise RuntimeError(f"{self.path}: SQLite refused WAL mode (journal_mode={mode})")
+            return
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        pid = os.getpid()
+        if self._migrated_in == pid:
+            return
+        with self._lock:
+            if self._migrated_in != pid:
+                schema.migrate(conn)
+                self._migrated_in = pid
+
+
+class SqliteUnitOfWork:
+    """One transaction on this thread's connection; rolled back at the end of the block unless committed."""
+
+    def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
+        self._store = store
+        self._read_only = read_only
+        self._session = SqliteSession(store.clock, immediate=not read_only)
+        session = self._session
+        self.users = SqliteUserRepository(session)
+        self.customers = SqliteCustomerRepository(session)
+        self.credit = SqliteCreditAccountRepository(session)
+        self.products = SqliteProductRepository(session)
+        self.orders = SqliteOrderRepository(session)
+        self.targets = SqliteTargetRepository(session)
+        self.performance = SqlitePerformanceRepository(session)
+        self.outbox = SqliteOutboxRepository(session)
+        self.idempotency = SqliteIdempotencyRepository(session)
+        self.audit = SqliteAuditRepository(session)
+        self.limit_requests = SqliteCreditLimitRequestRepository(session)
+        self.limit_history = SqliteLimitHistoryRepository(session)
+
+    def __enter__(self) -> Self:
+        conn = self._store.acquire()
+        try:
+            self._session.open(conn)
+        except BaseException:
+            self._session.detach()
+            self._store.release(conn)
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.credit.forget()
+        conn = self._session.detach()
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._store.discard(conn)  # a connection that cannot roll back is not reused
+            if exc is None:
+                raise
+            return
+        self._store.release(conn)
+
+    def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        self._session.commit()
+
+    def rollback(self) -> None:
+        self.credit.forget()
+        self._session.rollback()
+
+
+if TYPE_CHECKING:
+    _: UnitOfWorkFactory = SqliteStore(Path())

@@ -1,0 +1,52 @@
+"""`crm demo seed`: a realistic data set for trying the product."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from adapters.system import FixedClock, SystemClock
+from crm_domain.records import PageRequest
+from entrypoints.bootstrap import bootstrap
+from entrypoints.cli.context import OPERATOR, container, err, out
+from entrypoints.demo_data import seed
+
+app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed_command(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when customers already exist.")] = False,
+    months: Annotated[int, typer.Option(min=1, max=24, help="Months of order history.")] = 4,
+    orders_per_month: Annotated[int, typer.Option(min=1, max=10_000, help="Orders per month.")] = 90,
+) -> None:
+    """Load users of every role in a manager tree, 50 dealers, 200 products and months of orders."""
+    base = container()
+    if base.crm.customers.list(OPERATOR, PageRequest(limit=1)).items:
+        if if_empty:
+            out.print("demo data: the store already has customers; nothing to do")
+            return
+        err.print("error: the store already has customers; seed an empty data directory (or use --if-empty)")
+        raise typer.Exit(1)
+    clock = FixedClock()
+    demo = bootstrap(base.settings, uow=base.uow, clock=clock)
+    with err.status("seeding demo data") as status:
+        summary = seed(
+            demo.crm,
+            clock,
+            SystemClock().now(),
+            months=months,
+            orders_per_month=orders_per_month,
+            progress=lambda step: status.update(f"seeding demo data: {step}"),
+        )
+    table = Table("what", "count", title="demo data")
+    table.add_row("users", str(summary.users))
+    table.add_row("customers", str(summary.customers))
+    table.add_row("products", str(summary.products))
+    table.add_row("orders", str(summary.orders))
+    for status_name, count in sorted(summary.by_status.items()):
+        table.add_row(f"  {status_name}", str(count))
+    out.print(table)
+    out.print("admin mobile: +919000000001 (sign in with an OTP); try `crm credit show D0001`")

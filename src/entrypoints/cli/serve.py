@@ -1,0 +1,47 @@
+"""`crm serve`: the API and web pages on granian (an ASGI server in Rust), N worker processes."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from entrypoints.cli.context import container, out
+
+APP_FACTORY = "entrypoints.http.app:create_app"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Run the API (embedded default when nothing is configured). Any number of workers share the store."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # Build once in the parent: settings are checked, the store created and migrated, the dev JWT secret
+    # written, before any worker starts (workers then build their own container from the same environment).
+    c = container()
+    os.environ.setdefault("CRM_DATA_DIR", str(c.settings.data_dir))
+    out.print(f"serving on http://{host}:{port} with {workers} worker(s); store: {_describe(c.settings)}")
+    Granian(
+        APP_FACTORY,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+        backlog=2048,
+        respawn_failed_workers=True,
+        log_access=False,
+    ).serve()
+
+
+def _describe(settings: object) -> str:
+    from entrypoints.settings import Settings
+
+    assert isinstance(settings, Settings)
+    url = settings.redacted()["database_url"]
+    return str(url)

@@ -1,0 +1,134 @@
+"""The Litestar application: API v1, health and metrics, built from the composition root's container."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.logging.config import StructLoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.pydantic import PydanticPlugin
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.security.jwt import Token
+
+from crm_domain.errors import DomainError, Unauthenticated
+from crm_domain.users import Actor
+from entrypoints.bootstrap import Container, bootstrap
+from entrypoints.http.controllers.attachments import AttachmentController
+from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.credit import CreditLimitRequestController, CustomerCreditController
+from entrypoints.http.controllers.customers import CustomerController
+from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.orders import OrderController
+from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController, response_cache_store
+from entrypoints.http.controllers.reference import ReferenceController
+from entrypoints.http.controllers.targets import PerformanceController, TargetController
+from entrypoints.http.controllers.users import UserController
+from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
+from entrypoints.http.readiness import Readiness
+from entrypoints.http.security import Tokens, TokenSettings
+
+API_PREFIX = "/api/v1"
+JSON_BODY_LIMIT = 1024 * 1024
+ATTACHMENT_BODY_LIMIT = 11 * 1024 * 1024
+
+
+def _actor(request: Request[Actor, Token, Any]) -> Actor:
+    user = request.scope.get("user")
+    if not isinstance(user, Actor):
+        raise Unauthenticated("sign in first")
+    return user
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    """Build the app; `crm serve` calls this once per worker process (granian factory mode)."""
+    c = container or bootstrap()
+    settings = c.settings
+    tokens = Tokens(
+        TokenSettings(
+            secret=c.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            access_ttl=settings.access_ttl,
+            refresh_ttl=settings.refresh_ttl,
+        ),
+        c.auth,
+    )
+    readiness = Readiness(c.uow)
+    extra_routes = [ReferenceController] if settings.bench_routes else []
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            AuthController,
+            OrderController,
+            UserController,
+            CustomerController,
+            CustomerCreditController,
+            CreditLimitRequestController,
+            ProductController,
+            TargetController,
+            PerformanceController,
+            AttachmentController,
+        ],
+        request_max_body_size=JSON_BODY_LIMIT,
+    )
+    for controller in extra_routes:
+        api.register(controller)
+    prometheus = PrometheusConfig(app_name="crm", prefix="crm", group_path=True, exclude=["^/metrics$"])
+    dependencies = {
+        "crm": Provide(lambda: c.crm, use_cache=True, sync_to_thread=False),
+        "auth": Provide(lambda: c.auth, use_cache=True, sync_to_thread=False),
+        "tokens": Provide(lambda: tokens, use_cache=True, sync_to_thread=False),
+        "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
+        "files": Provide(lambda: c.files, use_cache=True, sync_to_thread=False),
+        "actor": Provide(_actor, sync_to_thread=False),
+    }
+    return Litestar(
+        route_handlers=[api, HealthController, PrometheusController],
+        dependencies=dependencies,
+        middleware=[request_id_middleware, tokens.jwt.middleware, prometheus.middleware],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Sales & CRM API",
+            version="1.0.0",
+            path="/schema",
+            description="Dealer orders with atomic credit checks, ERP sync and performance figures.",
+            components=[tokens.jwt.openapi_components],
+            security=[tokens.jwt.security_requirement],
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=ATTACHMENT_BODY_LIMIT,
+        stores={RESPONSE_CACHE_STORE: response_cache_store(settings)},
+        response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
+        plugins=[
+            PydanticPlugin(prefer_alias=True),
+            StructlogPlugin(
+                StructlogConfig(
+                    structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
+                    enable_middleware_logging=False,
+                )
+            ),
+        ],
+        state=State({"container": c}),
+        debug=False,
+    )

@@ -1,0 +1,147 @@
+"""/api/v1 credit: a customer's credit position and history, the credit controller's actions on it
+(temporary limit, block, unblock), and credit-limit change requests decided with four eyes."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from crm_domain.credit import LimitRequestStatus
+from crm_domain.records import PageRequest
+from entrypoints.http.controllers.orders import Cursor, Limit
+from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.schemas.common import Items, Page
+from entrypoints.http.schemas.credit import (
+    CreditPositionOut,
+    CreditReasonIn,
+    DecisionIn,
+    LimitChangeOut,
+    LimitRequestIn,
+    LimitRequestOut,
+    TemporaryLimitIn,
+)
+
+
+class CustomerCreditController(Controller):
+    path = "/customers/{customer_id:str}"
+    tags = ["credit"]
+
+    @get(
+        "/credit",
+        operation_id="getCreditPosition",
+        sync_to_thread=True,
+        summary="Credit position: limit, receivables, open orders, exposure, available, block",
+    )
+    def position(self, crm: CrmDep, actor: ActorDep, customer_id: str) -> CreditPositionOut:
+        return CreditPositionOut.of(crm.credit.position(actor, customer_id))
+
+    @get(
+        "/credit/history",
+        operation_id="listCreditHistory",
+        sync_to_thread=True,
+        summary="Every change of the credit terms, oldest first: who, when, why, old and new",
+    )
+    def history(self, crm: CrmDep, actor: ActorDep, customer_id: str) -> Items[LimitChangeOut]:
+        changes = crm.credit.limit_history(actor, customer_id)
+        return Items[LimitChangeOut](items=[LimitChangeOut.of(c) for c in changes])
+
+    @post(
+        "/credit/temporary-limit",
+        status_code=HTTP_200_OK,
+        operation_id="setTemporaryLimit",
+        sync_to_thread=True,
+        summary="Set a temporary limit until a date, or clear it with `amount: null` (credit controller); "
+        "held orders that fit now are released",
+        description="Requires `credit_limit:approve`. The temporary limit replaces the base limit through "
+        "`valid_until` (inclusive); afterwards the base limit applies again. Answers the new credit position.",
+    )
+    def temporary_limit(
+        self, crm: CrmDep, actor: ActorDep, customer_id: str, data: TemporaryLimitIn
+    ) -> CreditPositionOut:
+        position = crm.credit.set_temporary_limit(actor, customer_id, data.money(), data.valid_until, data.reason)
+        return CreditPositionOut.of(position)
+
+    @post(
+        "/credit/block",
+        status_code=HTTP_200_OK,
+        operation_id="blockCredit",
+        sync_to_thread=True,
+        summary="Block the customer's credit: every submit goes on hold (credit controller)",
+        description="Requires `credit_limit:approve`. Submits go `on_credit_hold` with reason "
+        "`customer_blocked` until unblocked. Answers the new credit position.",
+    )
+    def block(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: CreditReasonIn) -> CreditPositionOut:
+        return CreditPositionOut.of(crm.credit.block(actor, customer_id, data.reason))
+
+    @post(
+        "/credit/unblock",
+        status_code=HTTP_200_OK,
+        operation_id="unblockCredit",
+        sync_to_thread=True,
+        summary="Lift a credit block (credit controller); held orders that fit now are released",
+        description="Requires `credit_limit:approve`. Answers the new credit position.",
+    )
+    def unblock(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: CreditReasonIn) -> CreditPositionOut:
+        return CreditPositionOut.of(crm.credit.unblock(actor, customer_id, data.reason))
+
+    @post(
+        "/credit-limit-requests",
+        status_code=HTTP_201_CREATED,
+        operation_id="requestCreditLimitChange",
+        sync_to_thread=True,
+        summary="Ask for a new credit limit; someone else with credit_limit:approve decides",
+    )
+    def request_change(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: LimitRequestIn) -> LimitRequestOut:
+        request = crm.credit.request_limit_change(actor, customer_id, data.amount(), data.reason)
+        return LimitRequestOut.of(request)
+
+
+class CreditLimitRequestController(Controller):
+    path = "/credit-limit-requests"
+    tags = ["credit"]
+
+    @get(
+        "/",
+        operation_id="listCreditLimitRequests",
+        sync_to_thread=True,
+        summary="Credit-limit requests of customers in scope, newest first",
+    )
+    def list_requests(
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        status: LimitRequestStatus | None = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> Page[LimitRequestOut]:
+        page = crm.credit.list_requests(actor, PageRequest(limit=limit, cursor=cursor), status)
+        return Page[LimitRequestOut](items=[LimitRequestOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+    @get(
+        "/{request_id:str}",
+        operation_id="getCreditLimitRequest",
+        sync_to_thread=True,
+        summary="A credit-limit request",
+    )
+    def get_request(self, crm: CrmDep, actor: ActorDep, request_id: str) -> LimitRequestOut:
+        return LimitRequestOut.of(crm.credit.get_request(actor, request_id))
+
+    @post(
+        "/{request_id:str}/approve",
+        status_code=HTTP_200_OK,
+        operation_id="approveCreditLimitRequest",
+        sync_to_thread=True,
+        summary="Approve a pending request (not one's own): the limit changes and held orders that fit are released",
+    )
+    def approve(self, crm: CrmDep, actor: ActorDep, request_id: str, data: DecisionIn | None = None) -> LimitRequestOut:
+        return LimitRequestOut.of(crm.credit.approve_request(actor, request_id, data.note if data else ""))
+
+    @post(
+        "/{request_id:str}/reject",
+        status_code=HTTP_200_OK,
+        operation_id="rejectCreditLimitRequest",
+        sync_to_thread=True,
+        summary="Reject a pending request (not one's own)",
+    )
+    def reject(self, crm: CrmDep, actor: ActorDep, request_id: str, data: DecisionIn | None = None) -> LimitRequestOut:
+        return LimitRequestOut.of(crm.credit.reject_request(actor, request_id, data.note if data else ""))

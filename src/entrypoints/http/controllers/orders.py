@@ -1,0 +1,136 @@
+"""/api/v1/orders: create (optionally submitting), quote, list, read, submit, release, reject, cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from crm_domain.errors import ValidationFailed
+from crm_domain.orders import OrderStatus
+from crm_domain.ports import OrderQuery
+from crm_domain.records import PageRequest
+from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.schemas.common import Page
+from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        max_length=255,
+        description="Makes retries safe: the same key and body return the first result; another body is 409.",
+    ),
+]
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
+Cursor = Annotated[str | None, Parameter(required=False, max_length=512, description="From `next_cursor`.")]
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="createOrder",
+        sync_to_thread=True,
+        summary="Create an order (a draft, or submitted at once with `submit: true`)",
+    )
+    def create(self, crm: CrmDep, actor: ActorDep, data: OrderIn, idempotency_key: IdempotencyKey = None) -> OrderOut:
+        return OrderOut.of(crm.orders.create(actor, data.command(), idempotency_key))
+
+    @post(
+        "/quote",
+        status_code=HTTP_200_OK,
+        operation_id="quoteOrder",
+        sync_to_thread=True,
+        summary="Totals and the credit verdict a submit would get now; stores nothing",
+    )
+    def quote(self, crm: CrmDep, actor: ActorDep, data: OrderIn) -> QuoteOut:
+        return QuoteOut.of(crm.orders.quote(actor, data.command()))
+
+    @get("/", operation_id="listOrders", sync_to_thread=True, summary="Orders in scope, newest first")
+    def list_orders(
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        status: OrderStatus | None = None,
+        customer_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        rep_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        from_: Annotated[date | None, Parameter(query="from", description="Created on or after (UTC date).")] = None,
+        to: Annotated[date | None, Parameter(description="Created on or before (UTC date).")] = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> Page[OrderOut]:
+        if from_ and to and from_ > to:
+            raise ValidationFailed("`from` must not be after `to`", field="from")
+        query = OrderQuery(
+            status=status,
+            customer_id=customer_id,
+            rep_id=rep_id,
+            created_from=_start(from_),
+            created_to=_start(to, next_day=True),
+        )
+        page = crm.orders.list(actor, PageRequest(limit=limit, cursor=cursor), query)
+        return Page[OrderOut](items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)
+
+    @get(
+        "/{order_id:str}",
+        operation_id="getOrder",
+        sync_to_thread=True,
+        summary="An order with lines, totals, credit decision, history and ERP sync state",
+    )
+    def get_order(self, crm: CrmDep, actor: ActorDep, order_id: str) -> OrderOut:
+        return OrderOut.of(crm.orders.get(actor, order_id))
+
+    @post(
+        "/{order_id:str}/submit",
+        status_code=HTTP_200_OK,
+        operation_id="submitOrder",
+        sync_to_thread=True,
+        summary="Submit a draft: credit-checked, `submitted` or `on_credit_hold`",
+    )
+    def submit(self, crm: CrmDep, actor: ActorDep, order_id: str, idempotency_key: IdempotencyKey = None) -> OrderOut:
+        return OrderOut.of(crm.orders.submit(actor, order_id, idempotency_key))
+
+    @post(
+        "/{order_id:str}/release",
+        status_code=HTTP_200_OK,
+        operation_id="releaseOrder",
+        sync_to_thread=True,
+        summary="Release a credit hold (not by the order's creator); the override is recorded",
+    )
+    def release(self, crm: CrmDep, actor: ActorDep, order_id: str, data: NoteIn) -> OrderOut:
+        return OrderOut.of(crm.orders.release(actor, order_id, data.note))
+
+    @post(
+        "/{order_id:str}/reject",
+        status_code=HTTP_200_OK,
+        operation_id="rejectOrder",
+        sync_to_thread=True,
+        summary="Reject an order on credit hold",
+    )
+    def reject(self, crm: CrmDep, actor: ActorDep, order_id: str, data: ReasonIn) -> OrderOut:
+        return OrderOut.of(crm.orders.reject(actor, order_id, data.reason))
+
+    @post(
+        "/{order_id:str}/cancel",
+        status_code=HTTP_200_OK,
+        operation_id="cancelOrder",
+        sync_to_thread=True,
+        summary="Cancel an order; its credit reservation is released",
+    )
+    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: str, data: ReasonIn) -> OrderOut:
+        return OrderOut.of(crm.orders.cancel(actor, order_id, data.reason))
+
+
+def _start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if next_day else moment

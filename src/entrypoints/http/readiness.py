@@ -1,0 +1,23 @@
+"""What readiness checks: the store answers (and Redis, when configured)."""
+
+from __future__ import annotations
+
+from crm_domain.ports import UnitOfWorkFactory
+from crm_domain.records import PageRequest
+
+
+class Readiness:
+    """Checks that the app's dependencies answer."""
+
+    def __init__(self, store: UnitOfWorkFactory) -> None:
+        self._store = store
+
+    def check(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            with self._store(read_only=True) as uow:
+                uow.products.list(PageRequest(limit=1))
+            checks["store"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["store"] = f"failed: {type(exc).__name__}"
+        return checks

@@ -1,0 +1,215 @@
+"""Order, quote and line shapes (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from crm_domain.orders import Channel, LineRequest, Order, OrderLine, StatusChange
+from crm_domain.services.orders import NewOrder, Quote
+from entrypoints.http.schemas.common import ExactBool, Id, In, Out, ShortText, Text
+
+LaxDecimal = Annotated[Decimal, Field(strict=False, allow_inf_nan=False)]
+ChannelName = Literal["field_app", "dealer_app", "call_center", "web", "import"]
+
+
+class LineIn(In):
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: LaxDecimal = Field(description="Positive, at most 3 decimal places, at most 1,000,000.")
+    discount_pct: LaxDecimal = Field(default=Decimal(0), description="0 to 100, at most 2 decimal places.")
+
+
+class OrderIn(In):
+    customer_id: Id
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    notes: Text = ""
+    channel: ChannelName | None = None
+    submit: ExactBool = False
+
+    def command(self) -> NewOrder:
+        return NewOrder(
+            customer_id=self.customer_id,
+            lines=tuple(
+                LineRequest(sku=line.sku, quantity=line.quantity, discount_pct=line.discount_pct) for line in self.lines
+            ),
+            notes=self.notes,
+            channel=Channel(self.channel) if self.channel else None,
+            submit=self.submit,
+        )
+
+
+class NoteIn(In):
+    note: ShortText = Field(min_length=1)
+
+
+class ReasonIn(In):
+    reason: ShortText = Field(min_length=1)
+
+
+class LineOut(Out):
+    sku: str
+    name: str
+    uom: str
+    quantity: str
+    discount_pct: str
+    unit_price: str
+    tax_rate: str
+    net: str
+    tax: str
+    total: str
+
+    @classmethod
+    def of(cls, line: OrderLine) -> LineOut:
+        return cls(
+            sku=line.sku,
+            name=line.name,
+            uom=line.uom,
+            quantity=str(line.quantity),
+            discount_pct=str(line.discount_pct),
+            unit_price=line.unit_price.decimal_string(),
+            tax_rate=str(line.tax_rate),
+            net=line.net.decimal_string(),
+            tax=line.tax.decimal_string(),
+            total=line.total.decimal_string(),
+        )
+
+
+class CreditOut(Out):
+    verdict: Literal["approved", "hold"]
+    reason: str | None
+    available: str
+    shortfall: str
+    released_by: str | None = None
+    released_at: datetime | None = None
+    release_note: str | None = None
+
+
+class HistoryOut(Out):
+    model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+
+    from_: str | None = Field(serialization_alias="from")
+    to: str
+    actor_id: str
+    at: datetime
+    note: str
+
+    @classmethod
+    def of(cls, change: StatusChange) -> HistoryOut:
+        return cls(
+            from_=change.from_status.value if change.from_status else None,
+            to=change.to_status.value,
+            actor_id=change.actor_id,
+            at=change.at,
+            note=change.note,
+        )
+
+
+class AttachmentOut(Out):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class OrderOut(Out):
+    id: str
+    number: str
+    customer_id: str
+    status: str
+    channel: str
+    rep_id: str | None
+    created_by: str
+    currency: str
+    lines: list[LineOut]
+    subtotal: str
+    tax_total: str
+    total: str
+    notes: str
+    credit: CreditOut | None
+    erp_sync: str
+    erp_order_id: str | None
+    history: list[HistoryOut]
+    attachments: list[AttachmentOut]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        credit = order.credit
+        return cls(
+            id=order.id,
+            number=order.number,
+            customer_id=order.customer_id,
+            status=order.status.value,
+            channel=order.channel.value,
+            rep_id=order.rep_id,
+            created_by=order.created_by,
+            currency=order.currency,
+            lines=[LineOut.of(line) for line in order.lines],
+            subtotal=order.subtotal.decimal_string(),
+            tax_total=order.tax_total.decimal_string(),
+            total=order.total.decimal_string(),
+            notes=order.notes,
+            credit=None
+            if credit is None
+            else CreditOut(
+                verdict=credit.verdict.value,
+                reason=credit.reason.value if credit.reason else None,
+                available=credit.available.decimal_string(),
+                shortfall=credit.shortfall.decimal_string(),
+                released_by=credit.released_by,
+                released_at=credit.released_at,
+                release_note=credit.release_note,
+            ),
+            erp_sync=order.erp_sync.value,
+            erp_order_id=order.erp_order_id,
+            history=[HistoryOut.of(h) for h in order.history],
+            attachments=[
+                AttachmentOut(
+                    id=a.id,
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    uploaded_by=a.uploaded_by,
+                    uploaded_at=a.uploaded_at,
+                )
+                for a in order.attachments
+            ],
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            submitted_at=order.submitted_at,
+        )
+
+
+class QuoteOut(Out):
+    customer_id: str
+    currency: str
+    lines: list[LineOut]
+    subtotal: str
+    tax_total: str
+    total: str
+    credit: CreditOut
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteOut:
+        c = quote.credit
+        return cls(
+            customer_id=quote.customer_id,
+            currency=quote.currency,
+            lines=[LineOut.of(x) for x in quote.lines],
+            subtotal=quote.subtotal.decimal_string(),
+            tax_total=quote.tax_total.decimal_string(),
+            total=quote.total.decimal_string(),
+            credit=CreditOut(
+                verdict=c.verdict.value,
+                reason=c.reason.value if c.reason else None,
+                available=c.available.decimal_string(),
+                shortfall=c.shortfall.decimal_string(),
+            ),
+        )

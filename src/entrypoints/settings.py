@@ -1,0 +1,127 @@
+"""Settings from `CRM_*` environment variables, read once by pydantic-settings (SPEC §7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm_domain.config import DomainConfig
+from crm_domain.credit import CreditPolicy
+
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", frozen=True)
+
+    env: Literal["dev", "prod"] = "dev"
+    data_dir: Path = Path("crm-data")
+    database_url: str | None = Field(
+        default=None, description="sqlite:///PATH (default: DATA_DIR/crm.db), mongodb://… or memory://"
+    )
+    redis_url: str | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "crm"
+    jwt_audience: str = "crm-api"
+    access_ttl: int = Field(default=900, gt=0, description="access token lifetime, seconds")
+    refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
+    otp_ttl: int = Field(default=300, gt=0, description="OTP lifetime, seconds")
+    sms_backend: str = "log"
+    sms_api_key: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+    sap_wsdl: str | None = None
+    sap_username: str | None = None
+    sap_password: SecretStr | None = None
+    gennext_url: str | None = None
+    gennext_api_key: SecretStr | None = None
+    erp_webhook_secret: SecretStr | None = None
+    timezone: str = "Asia/Kolkata"
+    default_currency: str = "INR"
+    files_dir: Path | None = None
+    bench_routes: bool = Field(default=False, description="Serve the reference route of the benchmark (SPEC §10).")
+    credit_count_receivables: bool = True
+    credit_count_open_orders: bool = True
+    credit_count_dispatched: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("sms_backend")
+    @classmethod
+    def _sms_backend(cls, value: str) -> str:
+        if value != "log" and not value.startswith(("file:", "http:", "https:")):
+            raise ValueError("CRM_SMS_BACKEND is log, file:PATH or http(s):URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.env == "prod":
+            problems = []
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"CRM_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes")
+            if self.sms_backend == "log":
+                problems.append("CRM_SMS_BACKEND=log is for development only")
+            if not (self.sap_wsdl or self.gennext_url):
+                problems.append(
+                    "the sandbox ERP cannot be the default in production: set CRM_SAP_WSDL or CRM_GENNEXT_URL"
+                )
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'crm.db'}"
+
+    @property
+    def effective_files_dir(self) -> Path:
+        return self.files_dir or self.data_dir / "files"
+
+    def domain_config(self) -> DomainConfig:
+        return DomainConfig(
+            timezone=self.timezone,
+            default_currency=self.default_currency,
+            credit_policy=CreditPolicy(
+                count_receivables=self.credit_count_receivables,
+                count_open_orders=self.credit_count_open_orders,
+                count_dispatched=self.credit_count_dispatched,
+            ),
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """Every effective setting, with secrets (and passwords inside URLs) replaced by '***'."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "***" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            if name in {"database_url", "redis_url"} and isinstance(value, str):
+                value = _hide_password(value)
+            shown[name] = value
+        shown["database_url"] = _hide_password(self.effective_database_url)
+        shown["files_dir"] = str(self.effective_files_dir)
+        return shown
+
+
+def _hide_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,31 @@
+"""The store contract: every suite in this folder runs once per adapter of the store ports.
+
+A new adapter (MongoDB, …) joins by adding one parameter to `ADAPTERS` and one branch to `store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import MemoryStore
+from adapters.sqlite import SqliteStore
+from adapters.system import FixedClock
+from crm_domain.ports import UnitOfWorkFactory
+
+ADAPTERS = ["memory", "sqlite"]
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[UnitOfWorkFactory]:
+    """A fresh, empty store whose clock (for idempotency expiry) is the `clock` fixture."""
+    if request.param == "memory":
+        yield MemoryStore(clock=clock)
+    elif request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "store" / "crm.db", clock=clock)
+        yield sqlite
+        sqlite.close()
+    else:  # pragma: no cover
+        raise AssertionError(f"unknown adapter {request.param}")

@@ -1,0 +1,86 @@
+"""CreditLimitRequestRepository: requests round-trip, decisions are saved, and the newest-first list filters
+by status and by the actor's customers."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from crm_domain.credit import LimitRequestStatus
+from crm_domain.errors import ValidationFailed
+from crm_domain.ports import UnitOfWorkFactory
+from crm_domain.records import PageRequest
+from tests.contract.builders import a_limit_request, at, forged_cursors, read, walk, write
+
+PENDING, APPROVED, REJECTED = LimitRequestStatus.PENDING, LimitRequestStatus.APPROVED, LimitRequestStatus.REJECTED
+
+
+class TestLimitRequestRoundTrip:
+    def test_get_returns_the_request_as_added(self, store: UnitOfWorkFactory) -> None:
+        request = a_limit_request()
+        write(store, lambda uow: uow.limit_requests.add(request))
+
+        assert read(store, lambda uow: uow.limit_requests.get("lr-1")) == request
+        assert read(store, lambda uow: uow.limit_requests.get("lr-unknown")) is None
+
+    def test_save_keeps_the_decision(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.limit_requests.add(a_limit_request()))
+        decided = attrs.evolve(
+            a_limit_request(), status=APPROVED, decided_by="u-cc", decided_at=at(90), decision_note="ok"
+        )
+
+        write(store, lambda uow: uow.limit_requests.save(decided))
+
+        assert read(store, lambda uow: uow.limit_requests.get("lr-1")) == decided
+
+
+def _requests(store: UnitOfWorkFactory) -> None:
+    rows = [
+        ("lr-1", "c-1", PENDING, 0),
+        ("lr-2", "c-2", APPROVED, 10),
+        ("lr-3", "c-1", REJECTED, 20),
+        ("lr-4", "c-3", PENDING, 20),  # same moment as lr-3: newest first means the larger id first
+        ("lr-5", "c-2", PENDING, 30),
+    ]
+    write(
+        store,
+        lambda uow: [
+            uow.limit_requests.add(a_limit_request(i, customer_id=c, status=s, minutes=m)) for i, c, s, m in rows
+        ],
+    )
+
+
+class TestLimitRequestList:
+    @pytest.mark.parametrize("limit", [1, 2, 200])
+    def test_pages_walk_every_request_once_newest_first(self, store: UnitOfWorkFactory, limit: int) -> None:
+        _requests(store)
+
+        found = read(store, lambda uow: walk(uow.limit_requests.list, limit))
+
+        assert [r.id for r in found] == ["lr-5", "lr-4", "lr-3", "lr-2", "lr-1"]
+
+    def test_a_status_filter_keeps_the_requests_in_that_state(self, store: UnitOfWorkFactory) -> None:
+        _requests(store)
+
+        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.list(page, status=PENDING), 1))
+
+        assert [r.id for r in found] == ["lr-5", "lr-4", "lr-1"]
+
+    def test_customer_ids_keep_the_requests_of_those_customers(self, store: UnitOfWorkFactory) -> None:
+        _requests(store)
+        ids = frozenset({"c-1", "c-3"})
+
+        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.list(page, customer_ids=ids), 2))
+        both = read(store, lambda uow: uow.limit_requests.list(PageRequest(), status=PENDING, customer_ids=ids))
+        none = read(store, lambda uow: uow.limit_requests.list(PageRequest(), customer_ids=frozenset()))
+
+        assert [r.id for r in found] == ["lr-4", "lr-3", "lr-1"]
+        assert [r.id for r in both.items] == ["lr-4", "lr-1"]
+        assert none.items == []
+
+    @pytest.mark.parametrize("cursor", forged_cursors([1, "lr-1"]))
+    def test_a_forged_cursor_is_a_validation_error(self, store: UnitOfWorkFactory, cursor: str) -> None:
+        _requests(store)
+
+        with pytest.raises(ValidationFailed), store(read_only=True) as uow:
+            uow.limit_requests.list(PageRequest(limit=2, cursor=cursor))

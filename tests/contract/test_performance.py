@@ -1,0 +1,62 @@
+"""PerformanceRepository: running totals per (user, month, currency) that `add` moves up and down."""
+
+from __future__ import annotations
+
+from crm_domain.performance import Achieved
+from crm_domain.ports import UnitOfWork, UnitOfWorkFactory
+from tests.contract.builders import read, write
+
+
+def _achieved(user_id: str, amount: int, orders: int, period: str = "2026-11", currency: str = "INR") -> Achieved:
+    return Achieved(user_id=user_id, period=period, currency=currency, amount=amount, orders=orders)
+
+
+class TestRunningTotals:
+    def test_adds_accumulate(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", 100_00, 1))
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", 250_50, 2))
+
+        assert read(store, lambda uow: uow.performance.achieved("2026-11")) == [_achieved("u-1", 350_50, 3)]
+
+    def test_negative_values_subtract(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", 300_00, 3))
+
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", -100_00, -1))
+
+        assert read(store, lambda uow: uow.performance.achieved("2026-11")) == [_achieved("u-1", 200_00, 2)]
+
+    def test_several_adds_in_one_unit_of_work_accumulate(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: [uow.performance.add("u-1", "2026-11", "INR", 10, 1) for _ in range(5)])
+
+        assert read(store, lambda uow: uow.performance.achieved("2026-11")) == [_achieved("u-1", 50, 5)]
+
+    def test_users_months_and_currencies_are_kept_apart(self, store: UnitOfWorkFactory) -> None:
+        def step(uow: UnitOfWork) -> None:
+            uow.performance.add("u-2", "2026-11", "INR", 5, 1)
+            uow.performance.add("u-1", "2026-11", "USD", 7, 1)
+            uow.performance.add("u-1", "2026-11", "INR", 3, 1)
+            uow.performance.add("u-1", "2026-12", "INR", 11, 1)
+
+        write(store, step)
+
+        assert read(store, lambda uow: uow.performance.achieved("2026-11")) == [
+            _achieved("u-1", 3, 1),
+            _achieved("u-1", 7, 1, currency="USD"),
+            _achieved("u-2", 5, 1),
+        ]
+        assert read(store, lambda uow: uow.performance.achieved("2026-12")) == [_achieved("u-1", 11, 1, "2026-12")]
+        assert read(store, lambda uow: uow.performance.achieved("2027-01")) == []
+
+    def test_achieved_of_some_users_leaves_the_others_out(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: [uow.performance.add(u, "2026-11", "INR", 1, 1) for u in ["u-1", "u-2", "u-3"]])
+
+        found = read(store, lambda uow: uow.performance.achieved("2026-11", frozenset({"u-3", "u-2", "u-9"})))
+
+        assert [a.user_id for a in found] == ["u-2", "u-3"]
+        assert read(store, lambda uow: uow.performance.achieved("2026-11", frozenset())) == []
+
+    def test_a_total_can_return_to_zero(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", 100, 1))
+        write(store, lambda uow: uow.performance.add("u-1", "2026-11", "INR", -100, -1))
+
+        assert read(store, lambda uow: uow.performance.achieved("2026-11")) == [_achieved("u-1", 0, 0)]

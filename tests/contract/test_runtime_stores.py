@@ -1,0 +1,104 @@
+"""Contract of the OTP, session and rate-limit stores, run against every adapter (memory, sqlite)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.memory.runtime import MemoryOtpStore, MemoryRateLimiter, MemorySessionStore
+from adapters.sqlite import SqliteStore
+from adapters.sqlite.runtime import sqlite_runtime
+from adapters.system import FixedClock
+from crm_domain.sessions import OtpChallenge, Session
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any, Any, FixedClock]:
+    clock = FixedClock()
+    if request.param == "memory":
+        return MemoryOtpStore(clock), MemorySessionStore(), MemoryRateLimiter(clock), clock
+    otps, sessions, limiter = sqlite_runtime(SqliteStore(tmp_path / "crm.db", clock=clock), clock)
+    return otps, sessions, limiter, clock
+
+
+def challenge(clock: FixedClock, request_id: str = "r1", mobile: str = "+919876543210") -> OtpChallenge:
+    now = clock.now()
+    return OtpChallenge(
+        mobile=mobile, request_id=request_id, code_hash="h" * 64, issued_at=now, expires_at=now + timedelta(seconds=300)
+    )
+
+
+class TestOtpStore:
+    def test_issue_get_and_resend_interval(self, runtime: Any) -> None:
+        otps, _, _, clock = runtime
+        assert otps.issue(challenge(clock), 30) == 0
+        assert otps.get("+919876543210") == challenge(clock)
+        clock.advance(timedelta(seconds=10))
+        assert otps.issue(challenge(clock, "r2"), 30) == 20
+        assert otps.get("+919876543210").request_id == "r1"
+        clock.advance(timedelta(seconds=20))
+        assert otps.issue(challenge(clock, "r2"), 30) == 0
+        assert otps.get("+919876543210").request_id == "r2"
+
+    def test_attempts_count_and_consume_is_single_use(self, runtime: Any) -> None:
+        otps, _, _, clock = runtime
+        otps.issue(challenge(clock), 30)
+        assert [otps.add_attempt("+919876543210", "r1") for _ in range(3)] == [1, 2, 3]
+        assert otps.add_attempt("+919876543210", "other") > 5
+        assert otps.consume("+919876543210", "r1") is True
+        assert otps.consume("+919876543210", "r1") is False
+        assert otps.get("+919876543210") is None
+
+    def test_expired_challenges_are_gone(self, runtime: Any) -> None:
+        otps, _, _, clock = runtime
+        otps.issue(challenge(clock), 30)
+        clock.advance(timedelta(seconds=301))
+        assert otps.get("+919876543210") is None
+        assert otps.consume("+919876543210", "r1") is False
+
+    def test_burn_removes_the_challenge(self, runtime: Any) -> None:
+        otps, _, _, clock = runtime
+        otps.issue(challenge(clock), 30)
+        otps.burn("+919876543210", "r1")
+        assert otps.get("+919876543210") is None
+
+
+class TestSessionStore:
+    def session(self, clock: FixedClock, sid: str = "s1", user: str = "u1") -> Session:
+        now = clock.now()
+        return Session(id=sid, user_id=user, refresh_jti="j1", created_at=now, expires_at=now + timedelta(days=30))
+
+    def test_round_trip_rotate_and_reuse(self, runtime: Any) -> None:
+        _, sessions, _, clock = runtime
+        sessions.create(self.session(clock))
+        assert sessions.get("s1") == self.session(clock)
+        assert sessions.rotate("s1", "j1", "j2") is True
+        assert sessions.rotate("s1", "j1", "j3") is False
+        assert sessions.get("s1").refresh_jti == "j2"
+        assert sessions.get("missing") is None
+
+    def test_revoke_and_revoke_user(self, runtime: Any) -> None:
+        _, sessions, _, clock = runtime
+        for sid, user in (("s1", "u1"), ("s2", "u1"), ("s3", "u2")):
+            sessions.create(self.session(clock, sid, user))
+        sessions.revoke("s3", clock.now())
+        assert sessions.get("s3").revoked_at == clock.now()
+        assert sessions.rotate("s3", "j1", "j9") is False
+        assert sessions.revoke_user("u1", clock.now()) == 2
+        assert sessions.revoke_user("u1", clock.now()) == 0
+        assert all(sessions.get(s).revoked_at is not None for s in ("s1", "s2"))
+
+
+class TestRateLimiter:
+    def test_limit_per_window_with_retry_after(self, runtime: Any) -> None:
+        _, _, limiter, clock = runtime
+        clock.set(clock.now().replace(second=0, microsecond=0))
+        assert [limiter.hit("k", 3, 60) for _ in range(3)] == [0, 0, 0]
+        clock.advance(timedelta(seconds=15))
+        assert limiter.hit("k", 3, 60) == 45
+        assert limiter.hit("other", 3, 60) == 0
+        clock.advance(timedelta(seconds=45))
+        assert limiter.hit("k", 3, 60) == 0

@@ -1,0 +1,55 @@
+"""TargetRepository: one target per (user, month), replaced by `put`, listed by user."""
+
+from __future__ import annotations
+
+import attrs
+
+from crm_domain.ports import UnitOfWorkFactory
+from tests.contract.builders import a_target, at, inr, read, write
+
+
+class TestTargets:
+    def test_get_returns_the_target_as_put(self, store: UnitOfWorkFactory) -> None:
+        target = a_target()
+        write(store, lambda uow: uow.targets.put(target))
+
+        assert read(store, lambda uow: uow.targets.get("u-1", "2026-11")) == target
+
+    def test_unknown_user_or_month_has_no_target(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.targets.put(a_target()))
+
+        assert read(store, lambda uow: uow.targets.get("u-1", "2026-12")) is None
+        assert read(store, lambda uow: uow.targets.get("u-2", "2026-11")) is None
+
+    def test_put_replaces_the_target_of_the_same_user_and_month(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.targets.put(a_target(amount=100)))
+        replacement = attrs.evolve(a_target(amount=250), set_by="u-admin", updated_at=at(60))
+
+        write(store, lambda uow: uow.targets.put(replacement))
+
+        assert read(store, lambda uow: uow.targets.get("u-1", "2026-11")) == replacement
+        assert read(store, lambda uow: uow.targets.list("2026-11")) == [replacement]
+
+    def test_list_holds_the_months_targets_by_user(self, store: UnitOfWorkFactory) -> None:
+        targets = [a_target("u-3"), a_target("u-1"), a_target("u-2"), a_target("u-1", "2026-12")]
+        write(store, lambda uow: [uow.targets.put(t) for t in targets])
+
+        assert [t.user_id for t in read(store, lambda uow: uow.targets.list("2026-11"))] == ["u-1", "u-2", "u-3"]
+        assert read(store, lambda uow: uow.targets.list("2026-12")) == [a_target("u-1", "2026-12")]
+        assert read(store, lambda uow: uow.targets.list("2027-01")) == []
+
+    def test_list_of_some_users_leaves_the_others_out(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: [uow.targets.put(a_target(u)) for u in ["u-1", "u-2", "u-3"]])
+
+        found = read(store, lambda uow: uow.targets.list("2026-11", frozenset({"u-3", "u-1", "u-9"})))
+
+        assert [t.user_id for t in found] == ["u-1", "u-3"]
+        assert read(store, lambda uow: uow.targets.list("2026-11", frozenset())) == []
+
+    def test_the_amount_keeps_its_currency(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.targets.put(attrs.evolve(a_target(), amount=inr(12_345_67))))
+
+        stored = read(store, lambda uow: uow.targets.get("u-1", "2026-11"))
+
+        assert stored is not None
+        assert stored.amount == inr(12_345_67)

@@ -1,0 +1,498 @@
+"""Property tests of the credit invariants of SPEC §2.3 over random operation sequences on one or two customers.
+
+After every step: exposure is never negative; the open-order part equals the reservations of the orders that
+are submitted, confirmed or dispatched; every reservation made by a submit or by the system's re-evaluation
+kept exposure within the effective limit plus tolerance; submit-then-cancel restores the available credit
+exactly; and no held order is left on hold while it would fit (unless its customer is blocked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import attrs
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from adapters.system import FixedClock
+from crm_domain.config import DomainConfig
+from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason, ReservationStage
+from crm_domain.money import Money
+from crm_domain.orders import RESERVING, LineRequest, Order, OrderStatus
+from crm_domain.ports import OrderQuery
+from crm_domain.records import PageRequest
+from crm_domain.services.catalogue import NewProduct
+from crm_domain.services.customers import NewCustomer
+from crm_domain.services.orders import NewOrder
+from crm_domain.services.users import NewUser
+from crm_domain.users import Actor, Role
+from tests.unit.world import new_crm
+
+S = OrderStatus
+RUPEE = 100
+
+# order totals in paise: anything from a paisa to 15,000 rupees, plus round figures that meet the limits
+amounts = st.one_of(
+    st.integers(min_value=1, max_value=1_500_000),
+    st.sampled_from([100_000, 250_000, 500_000, 1_000_000]),
+)
+limits = st.sampled_from([1_000_000, 2_000_000, 0, 100_000, 500_000]) | st.integers(0, 3_000_000)
+tolerances = st.sampled_from(["0", "0", "5", "10", "12.5"])
+picks = st.integers(min_value=0, max_value=10_000)
+customers = st.sampled_from([0, 1])
+hold_choices = st.sampled_from(["newest", "smallest", "any"])
+
+
+def inr(minor: int) -> Money:
+    return Money(minor, "INR")
+
+
+#: Which exposure parts count: everything (the default) most of the time, each part left out sometimes.
+policies = st.sampled_from(
+    [
+        CreditPolicy(),
+        CreditPolicy(),
+        CreditPolicy(),
+        CreditPolicy(count_dispatched=False),
+        CreditPolicy(count_receivables=False),
+        CreditPolicy(count_open_orders=False),
+    ]
+)
+
+
+class CreditMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FixedClock()
+        self.policy = CreditPolicy()
+        self.customer_ids: list[str] = []
+        self.status: dict[str, OrderStatus] = {}
+        self.owner: dict[str, str] = {}
+        self.total: dict[str, int] = {}
+
+    def _open_shop(self, policy: CreditPolicy) -> None:
+        self.policy = policy
+        self.crm = new_crm(self.clock, DomainConfig(credit_policy=policy))
+        self.admin = self.crm.users.create_admin("+919876499999", "Asha Admin").actor()
+        self.manager = self._user(1, Role.SALES_MANAGER)
+        self.rep = self._user(2, Role.SALES_REP, manager=self.manager)
+        self.controller = self._user(3, Role.CREDIT_CONTROLLER)
+        self.crm.catalogue.create(
+            self.admin,
+            NewProduct(sku="AMT", name="One rupee", unit_price=Money(RUPEE, "INR"), min_order_qty=Decimal("0.01")),
+        )
+
+    def _user(self, n: int, role: Role, manager: Actor | None = None) -> Actor:
+        new = NewUser(
+            mobile=f"+91987650000{n}",
+            name=f"{role} {n}",
+            roles=frozenset({role}),
+            manager_id=manager.id if manager else None,
+        )
+        return self.crm.users.create(self.admin, new).actor()
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def account(self, customer_id: str) -> CreditAccount:
+        with self.crm.ctx.uow(read_only=True) as uow:
+            account = uow.credit.get(customer_id)
+        assert account is not None
+        return account
+
+    def stored_orders(self) -> list[Order]:
+        with self.crm.ctx.uow(read_only=True) as uow:
+            return uow.orders.list(PageRequest(limit=200), OrderQuery()).items
+
+    # The model: SPEC §2.3 computed from the account's stored figures, independently of its methods.
+
+    def temporary_limit_applies(self, account: CreditAccount) -> bool:
+        """A temporary limit is valid through its valid-until date, in the company time zone."""
+        today = self.clock.now().astimezone(ZoneInfo("Asia/Kolkata")).date()
+        until = account.temp_limit_until
+        return account.temp_limit is not None and until is not None and today <= until
+
+    def limit(self, account: CreditAccount) -> int:
+        if self.temporary_limit_applies(account):
+            assert account.temp_limit is not None
+            return account.temp_limit
+        return account.limit
+
+    def ceiling(self, account: CreditAccount) -> int:
+        """limit × (1 + tolerance/100), half-up to the paisa: the most exposure a submit may reach."""
+        scaled = Decimal(self.limit(account)) * (1 + account.tolerance_pct / 100)
+        return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def exposure(self, account: CreditAccount) -> int:
+        policy, reservations = self.policy, account.reservations.values()
+        return (
+            (max(account.receivables, 0) if policy.count_receivables else 0)
+            + sum(r.amount for r in reservations if r.stage is ReservationStage.OPEN and policy.count_open_orders)
+            + sum(r.amount for r in reservations if r.stage is ReservationStage.DISPATCHED and policy.count_dispatched)
+        )
+
+    def blocked(self, account: CreditAccount) -> bool:
+        overdue_block = account.overdue_block_days
+        return account.blocked or (overdue_block is not None and account.overdue_days > overdue_block)
+
+    def orders_in(self, *statuses: OrderStatus) -> list[str]:
+        return [order_id for order_id, status in self.status.items() if status in statuses]
+
+    def pick(self, candidates: list[str], index: int) -> str:
+        return candidates[index % len(candidates)]
+
+    def observe(self, change: Callable[[], object]) -> None:
+        """Run `change`, then replay the hold re-evaluation it caused: walking the customer's holds in hold
+        order, each order the system released must have fitted at its turn, and each left on hold must not."""
+        held_before = set(self.orders_in(S.ON_CREDIT_HOLD))
+        change()
+        orders = self.sync()
+        for customer_id in self.customer_ids:
+            account = self.account(customer_id)
+            holds = sorted(
+                (o for o in orders if o.id in held_before and o.customer_id == customer_id),
+                key=lambda o: (o.held_at, o.number),
+            )
+            released = [o for o in holds if o.status is S.SUBMITTED and o.history[-1].actor_id == "system"]
+            if released:
+                event("a hold was released by the system")
+            if self.blocked(account):
+                assert not released
+                continue
+            counted = 1 if self.policy.count_open_orders else 0  # what a new reservation adds to exposure
+            exposure = self.exposure(account) - counted * sum(o.total.minor for o in released)
+            for order in holds:
+                fits = exposure + order.total.minor <= self.ceiling(account)
+                if order in released:
+                    assert fits, f"{order.number} was released but did not fit"
+                    assert not account.reservations[order.id].by_release
+                    exposure += counted * order.total.minor
+                elif order.status is S.ON_CREDIT_HOLD:
+                    assert not fits, f"{order.number} fitted at its turn but was left on hold"
+            assert exposure == self.exposure(account)
+
+    def sync(self) -> list[Order]:
+        orders = self.stored_orders()
+        for order in orders:
+            self.status[order.id] = order.status
+        return orders
+
+    # --- set-up ------------------------------------------------------------------------------------------
+
+    @initialize(
+        policy=policies,
+        count=st.sampled_from([1, 2]),
+        limit_a=limits,
+        limit_b=limits,
+        tolerance=tolerances,
+        overdue_block=st.sampled_from([None, 30]),
+    )
+    def open_customers(
+        self, policy: CreditPolicy, count: int, limit_a: int, limit_b: int, tolerance: str, overdue_block: int | None
+    ) -> None:
+        self._open_shop(policy)
+        for n, limit in enumerate([limit_a, limit_b][:count]):
+            customer = self.crm.customers.create(
+                self.admin,
+                NewCustomer(
+                    code=f"D{n}",
+                    name=f"Dealer {n}",
+                    mobile=f"+91976540000{n}",
+                    credit_limit=inr(limit),
+                    assigned_rep_id=self.rep.id,
+                    tolerance_pct=Decimal(tolerance),
+                    overdue_block_days=overdue_block,
+                ),
+            ).customer
+            self.customer_ids.append(customer.id)
+
+    def customer(self, index: int) -> str:
+        return self.customer_ids[index % len(self.customer_ids)]
+
+    # --- orders ------------------------------------------------------------------------------------------
+
+    def _submit(self, customer_id: str, amount: int) -> Order:
+        quantity = Decimal(amount).scaleb(-2)
+        order = self.crm.orders.create(
+            self.rep,
+            NewOrder(customer_id=customer_id, lines=(LineRequest(sku="AMT", quantity=quantity),), submit=True),
+        )
+        self.status[order.id] = order.status
+        self.owner[order.id] = customer_id
+        self.total[order.id] = amount
+        return order
+
+    @rule(which=customers, amount=amounts, share_of_room=st.none() | st.integers(min_value=1, max_value=150))
+    def submit(self, which: int, amount: int, share_of_room: int | None) -> None:
+        """Submit an order of `amount`, or of `share_of_room` percent of what still fits (to reach the limit)."""
+        customer_id = self.customer(which)
+        before = self.account(customer_id)
+        exposure_before = self.exposure(before)
+        room = self.ceiling(before) - exposure_before
+        if share_of_room is not None and room > 0:
+            amount = max(room * share_of_room // 100, 1)
+
+        order = self._submit(customer_id, amount)
+
+        after = self.account(customer_id)
+        blocked = self.blocked(before)
+        fits = exposure_before + amount <= self.ceiling(before)
+        assert order.total == inr(amount)
+        event(f"submit: {order.status}")
+        if blocked or not fits:
+            assert order.status is S.ON_CREDIT_HOLD
+            assert order.credit is not None
+            expected = (
+                HoldReason.CUSTOMER_BLOCKED
+                if before.blocked
+                else HoldReason.OVERDUE
+                if blocked
+                else HoldReason.LIMIT_EXCEEDED
+            )
+            assert order.credit.reason is expected
+            if not blocked:
+                assert order.credit.shortfall == inr(exposure_before + amount - self.ceiling(before))
+            assert after.reservations == before.reservations
+        else:
+            assert order.status is S.SUBMITTED
+            assert not after.reservations[order.id].by_release
+            assert after.reserved == before.reserved + amount
+            assert self.exposure(after) <= self.ceiling(after)  # the reservation stayed within the limit
+
+    @rule(which=customers, paise_over=st.sampled_from([0, 0, 1]))
+    def submit_what_is_left(self, which: int, paise_over: int) -> None:
+        """Boundary: exactly the room left under the ceiling passes; one paisa more is held."""
+        customer_id = self.customer(which)
+        account = self.account(customer_id)
+        room = self.ceiling(account) - self.exposure(account)
+        if room + paise_over < 1 or self.blocked(account):
+            return
+        order = self._submit(customer_id, room + paise_over)
+        assert order.status is (S.SUBMITTED if paise_over == 0 else S.ON_CREDIT_HOLD)
+
+    @rule(which=customers, amount=amounts)
+    def submit_then_cancel_restores_available_credit(self, which: int, amount: int) -> None:
+        customer_id = self.customer(which)
+        before = self.account(customer_id)
+        statuses = dict(self.status)
+        order = self._submit(customer_id, amount)
+        self.crm.orders.cancel(self.rep, order.id, "changed their mind")
+        self.status[order.id] = S.CANCELLED
+        after = self.account(customer_id)
+        today = self.crm.ctx.today()
+        assert after.available(self.policy, today) == before.available(self.policy, today)
+        assert self.limit(after) - self.exposure(after) == self.limit(before) - self.exposure(before)
+        assert after.reservations == before.reservations
+        self.sync()
+        assert {k: v for k, v in self.status.items() if k != order.id} == statuses
+
+    @precondition(lambda self: self.orders_in(S.SUBMITTED, S.CONFIRMED, S.ON_CREDIT_HOLD))
+    @rule(index=picks)
+    def cancel(self, index: int) -> None:
+        order_id = self.pick(self.orders_in(S.SUBMITTED, S.CONFIRMED, S.ON_CREDIT_HOLD), index)
+        reserved_before = self.account(self.owner[order_id]).reserved
+        was_reserving = self.status[order_id] in RESERVING
+        self.observe(lambda: self.crm.orders.cancel(self.rep, order_id, "cancelled"))
+        assert self.status[order_id] is S.CANCELLED
+        assert order_id not in self.account(self.owner[order_id]).reservations
+        if not was_reserving:
+            assert self.account(self.owner[order_id]).reserved == reserved_before
+
+    @precondition(lambda self: self.orders_in(S.ON_CREDIT_HOLD))
+    @rule(index=picks)
+    def release(self, index: int) -> None:
+        order_id = self.pick(self.orders_in(S.ON_CREDIT_HOLD), index)
+        reserved_before = self.account(self.owner[order_id]).reserved
+        released = self.crm.orders.release(self.controller, order_id, "override")
+        self.status[order_id] = released.status
+        after = self.account(self.owner[order_id])
+        assert released.status is S.SUBMITTED
+        assert after.reservations[order_id].by_release
+        assert after.reserved == reserved_before + self.total[order_id]  # whatever the limit
+
+    @precondition(lambda self: self.orders_in(S.ON_CREDIT_HOLD))
+    @rule(index=picks)
+    def reject(self, index: int) -> None:
+        order_id = self.pick(self.orders_in(S.ON_CREDIT_HOLD), index)
+        before = self.account(self.owner[order_id]).reservations
+        rejected = self.crm.orders.reject(self.controller, order_id, "too risky")
+        self.status[order_id] = rejected.status
+        assert rejected.status is S.REJECTED
+        assert self.account(self.owner[order_id]).reservations == before
+
+    @precondition(lambda self: self.orders_in(S.SUBMITTED, S.CONFIRMED, S.DISPATCHED))
+    @rule(index=picks)
+    def progress(self, index: int) -> None:
+        """The ERP moves an order one step: confirmed, dispatched or invoiced."""
+        order_id = self.pick(self.orders_in(S.SUBMITTED, S.CONFIRMED, S.DISPATCHED), index)
+        current = self.status[order_id]
+        if current is S.SUBMITTED:
+            self.observe(lambda: self.crm.orders.confirm(order_id, f"E-{order_id}"))
+        else:
+            target = S.DISPATCHED if current is S.CONFIRMED else S.INVOICED
+            self.observe(lambda: self.crm.orders.advance(order_id, target))
+
+    @precondition(lambda self: self.orders_in(S.SUBMITTED))
+    @rule(index=picks)
+    def invoice(self, index: int) -> None:
+        order_id = self.pick(self.orders_in(S.SUBMITTED), index)
+
+        def confirm_dispatch_invoice() -> None:
+            self.crm.orders.confirm(order_id, f"E-{order_id}")
+            self.crm.orders.advance(order_id, S.DISPATCHED)
+            self.crm.orders.advance(order_id, S.INVOICED)
+
+        self.observe(confirm_dispatch_invoice)
+        assert self.status[order_id] is S.INVOICED
+        assert order_id not in self.account(self.owner[order_id]).reservations
+
+    def choose_hold(self, index: int, choice: str) -> str:
+        """A held order of some customer: any of them, that customer's newest hold, or its smallest one (room
+        made for a later or smaller hold shows whether earlier holds are considered first and skipped past)."""
+        held = self.orders_in(S.ON_CREDIT_HOLD)
+        customer_id = self.owner[self.pick(held, index)]
+        mine = [order_id for order_id in held if self.owner[order_id] == customer_id]  # in submit order
+        if choice == "newest":
+            return mine[-1]
+        if choice == "smallest":
+            return min(reversed(mine), key=lambda order_id: self.total[order_id])
+        return self.pick(mine, index)
+
+    @precondition(lambda self: self.orders_in(S.ON_CREDIT_HOLD))
+    @rule(index=picks, choice=hold_choices, short_by=st.sampled_from([0, 0, 1]))
+    def make_room_for(self, index: int, choice: str, short_by: int) -> None:
+        """Raise the limit (approved request) to exactly what one held order needs to fit, or a paisa less."""
+        order_id = self.choose_hold(index, choice)
+        account = self.account(self.owner[order_id])
+        if self.temporary_limit_applies(account):
+            return  # the base limit does not matter now
+        needed = self.exposure(account) + self.total[order_id]
+        factor = 1 + account.tolerance_pct / 100
+        fitting = max(int((Decimal(needed) / factor).to_integral_value(rounding=ROUND_FLOOR)) - 2, 0)
+        while self.ceiling(attrs.evolve(account, limit=fitting)) < needed:
+            fitting += 1  # the smallest limit whose ceiling lets the order in
+        new_limit = fitting - short_by
+        if new_limit <= account.limit:
+            return
+        request = self.crm.credit.request_limit_change(
+            self.manager, self.owner[order_id], inr(new_limit), "room for an order"
+        )
+        self.observe(lambda: self.crm.credit.approve_request(self.controller, request.id))
+
+    # --- credit terms ------------------------------------------------------------------------------------
+
+    @rule(which=customers, new_limit=limits)
+    def change_limit(self, which: int, new_limit: int) -> None:
+        customer_id = self.customer(which)
+        request = self.crm.credit.request_limit_change(self.manager, customer_id, inr(new_limit), "review")
+        self.observe(lambda: self.crm.credit.approve_request(self.controller, request.id))
+        assert self.account(customer_id).limit == new_limit
+
+    @rule(which=customers, amount=limits, days=st.integers(min_value=0, max_value=20), clear=st.booleans())
+    def temporary_limit(self, which: int, amount: int, days: int, clear: bool) -> None:
+        customer_id = self.customer(which)
+        until = self.crm.ctx.today() + timedelta(days=days)
+        self.observe(
+            lambda: self.crm.credit.set_temporary_limit(
+                self.controller,
+                customer_id,
+                None if clear else inr(amount),
+                None if clear else until,
+                "season",
+            )
+        )
+
+    @rule(which=customers, tolerance=tolerances)
+    def tolerance(self, which: int, tolerance: str) -> None:
+        self.observe(lambda: self.crm.credit.set_tolerance(self.controller, self.customer(which), tolerance, "x"))
+
+    @rule(which=customers)
+    def block(self, which: int) -> None:
+        self.observe(lambda: self.crm.credit.block(self.controller, self.customer(which), "cheque bounced"))
+
+    @rule(which=customers)
+    def unblock(self, which: int) -> None:
+        self.observe(lambda: self.crm.credit.unblock(self.controller, self.customer(which), "cleared"))
+
+    @rule(
+        which=customers,
+        receivables=st.integers(min_value=-500_000, max_value=2_500_000),
+        overdue=st.sampled_from([0, 0, 10, 30, 31, 90]),
+    )
+    def balance_update(self, which: int, receivables: int, overdue: int) -> None:
+        customer_id = self.customer(which)
+        self.observe(lambda: self.crm.credit.update_balance(customer_id, inr(receivables), overdue))
+        assert self.account(customer_id).receivables == receivables
+
+    @rule(which=customers, share=st.integers(min_value=1, max_value=100))
+    def payment(self, which: int, share: int) -> None:
+        """The ERP reports a payment: receivables fall by `share` percent and nothing is overdue any more."""
+        customer_id = self.customer(which)
+        receivables = self.account(customer_id).receivables
+        remaining = receivables - receivables * share // 100 if receivables > 0 else 0
+        self.observe(lambda: self.crm.credit.update_balance(customer_id, inr(remaining), 0))
+
+    @precondition(lambda self: self.orders_in(S.ON_CREDIT_HOLD))
+    @rule(index=picks, choice=hold_choices, short_by=st.sampled_from([0, 0, 1]))
+    def payment_for(self, index: int, choice: str, short_by: int) -> None:
+        """The dealer pays exactly what one held order needs to fit (or a paisa less), as far as receivables go."""
+        order_id = self.choose_hold(index, choice)
+        customer_id = self.owner[order_id]
+        account = self.account(customer_id)
+        excess = self.exposure(account) + self.total[order_id] - self.ceiling(account)
+        remaining = max(max(account.receivables, 0) - excess + short_by, 0)
+        self.observe(lambda: self.crm.credit.update_balance(customer_id, inr(remaining), account.overdue_days))
+
+    @rule(days=st.integers(min_value=1, max_value=10))
+    def time_passes(self, days: int) -> None:
+        """Days go by (temporary limits lapse); the sweep re-evaluates every customer's holds."""
+        self.clock.advance(timedelta(days=days))
+
+        def sweep() -> None:
+            for customer_id in self.customer_ids:
+                self.crm.credit.reevaluate(customer_id)
+
+        self.observe(sweep)
+
+    # --- invariants --------------------------------------------------------------------------------------
+
+    @invariant()
+    def credit_is_consistent(self) -> None:
+        orders = self.sync()
+        today = self.crm.ctx.today()
+        for customer_id in self.customer_ids:
+            account = self.account(customer_id)
+            mine = [o for o in orders if o.customer_id == customer_id]
+            reserving = {o.id: o.total.minor for o in mine if o.status in RESERVING}
+
+            # exposure is never negative, and is what the model says it is
+            assert account.exposure(self.policy) == self.exposure(account) >= 0
+            assert account.available(self.policy, today) == self.limit(account) - self.exposure(account)
+            # the open-order part is exactly the reservations of the submitted, confirmed and dispatched orders
+            assert {k: r.amount for k, r in account.reservations.items()} == reserving
+            assert account.open_orders + account.dispatched == sum(reserving.values())
+            for order in mine:
+                if order.status in RESERVING:
+                    stage = ReservationStage.DISPATCHED if order.status is S.DISPATCHED else ReservationStage.OPEN
+                    assert account.reservations[order.id].stage is stage
+            # no held order is left on hold while it would fit
+            if not self.blocked(account):
+                for order in mine:
+                    if order.status is S.ON_CREDIT_HOLD:
+                        fits = self.exposure(account) + order.total.minor <= self.ceiling(account)
+                        assert not fits, f"{order.number} is held but fits"
+
+
+MACHINE_SETTINGS = settings(
+    max_examples=300,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+TestCreditInvariants = CreditMachine.TestCase
+TestCreditInvariants.settings = MACHINE_SETTINGS
