@@ -103,7 +103,10 @@ def http_error_handler(_request: Request[Any, Any, Any], exc: HTTPException) -> 
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         detail = "internal error"
     title = "Invalid input" if status == 400 else (detail or code.replace("_", " ").capitalize())
-    return problem(status, code, title, detail, headers=exc.headers, **extra)
+    headers = exc.headers
+    if status == 401:  # RFC 9110 §15.5.2: a 401 names its scheme (the JWT middleware's refusals come this way)
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return problem(status, code, title, detail, headers=headers, **extra)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
