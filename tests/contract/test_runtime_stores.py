@@ -93,12 +93,28 @@ class TestSessionStore:
 
 
 class TestRateLimiter:
-    def test_limit_per_window_with_retry_after(self, runtime: Any) -> None:
+    def test_at_most_limit_hits_in_any_window_with_retry_after(self, runtime: Any) -> None:
         _, _, limiter, clock = runtime
-        clock.set(clock.now().replace(second=0, microsecond=0))
         assert [limiter.hit("k", 3, 60) for _ in range(3)] == [0, 0, 0]
         clock.advance(timedelta(seconds=15))
         assert limiter.hit("k", 3, 60) == 45
         assert limiter.hit("other", 3, 60) == 0
         clock.advance(timedelta(seconds=45))
         assert limiter.hit("k", 3, 60) == 0
+
+    def test_a_window_boundary_does_not_double_the_allowance(self, runtime: Any) -> None:
+        _, _, limiter, clock = runtime
+        clock.set(clock.now().replace(minute=59, second=50, microsecond=0))
+        assert [limiter.hit("m", 5, 3600) for _ in range(5)] == [0] * 5
+        clock.advance(timedelta(seconds=20))  # past the top of the hour
+        assert limiter.hit("m", 5, 3600) == 3580
+        clock.advance(timedelta(seconds=3580))
+        assert limiter.hit("m", 5, 3600) == 0
+
+    def test_refused_hits_are_not_counted(self, runtime: Any) -> None:
+        _, _, limiter, clock = runtime
+        limiter.hit("r", 1, 10)
+        for _ in range(5):
+            assert limiter.hit("r", 1, 10) > 0
+        clock.advance(timedelta(seconds=10))
+        assert limiter.hit("r", 1, 10) == 0

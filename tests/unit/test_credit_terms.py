@@ -62,6 +62,7 @@ class TestTemporaryLimit:
 
         world.clock.set(datetime(2026, 11, 10, 18, 29, tzinfo=UTC))  # 23:59 on the 10th in Kolkata
         assert world.order_of("15000.00").status is OrderStatus.SUBMITTED
+        assert world.crm.credit.position(world.rep, world.customer.id).available == inr("5000.00")
 
         world.clock.set(datetime(2026, 11, 10, 18, 30, tzinfo=UTC))  # midnight: the 11th in Kolkata
         position = world.crm.credit.position(world.rep, world.customer.id)

@@ -105,6 +105,13 @@ class TestHoldsAreReleasedWhenTheyFit:
         assert status(world, small) is S.SUBMITTED
         assert world.exposure() == inr("11000.00")
 
+    def test_an_automatically_released_order_counts_for_its_rep(self, world: World) -> None:
+        first = world.order_of("9000.00")
+        world.order_of("5000.00")
+        world.crm.orders.cancel(world.rep, first.id, "dup")
+        (row,) = world.crm.performance.figures(world.rep, "2026-11")
+        assert (row.achieved, row.orders) == (inr("5000.00"), 1)
+
     def test_orders_that_still_do_not_fit_stay_held(self, world: World) -> None:
         world.order_of("9000.00")
         held = world.order_of("5000.00")

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from adapters.system import FixedClock
 from crm_domain.credit import HoldReason, ReservationStage, Verdict
 from crm_domain.errors import (
     EntityNotFound,
@@ -25,7 +26,7 @@ from crm_domain.products import Product
 from crm_domain.services.customers import CustomerChanges
 from crm_domain.services.orders import NewOrder
 from crm_domain.users import Actor
-from tests.unit.world import AMOUNT_SKU, World, inr
+from tests.unit.world import AMOUNT_SKU, World, build_world, inr, new_crm
 
 S = OrderStatus
 
@@ -477,6 +478,17 @@ class TestIdempotencyKey:
         assert world.snapshot() == after_first
         with pytest.raises(InvalidTransition):  # without the key a second submit is a forbidden transition
             world.crm.orders.submit(world.rep, draft.id)
+
+    def test_a_key_can_be_used_again_once_its_record_has_expired(self) -> None:
+        clock = FixedClock()
+        world = build_world(new_crm(clock), clock)
+        body = new_order(world, line("PUMP", "1"))
+        first = world.crm.orders.create(world.rep, body, idempotency_key="k-1")
+        clock.advance(timedelta(hours=23, minutes=59))
+        assert world.crm.orders.create(world.rep, body, idempotency_key="k-1").id == first.id
+        clock.advance(timedelta(minutes=1))  # 24 hours: the record has expired
+        assert world.crm.orders.create(world.rep, body, idempotency_key="k-1").id != first.id
+        assert len(world.orders()) == 2
 
     def test_an_overlong_key_is_refused_and_nothing_is_stored(self, world: World) -> None:
         before = world.snapshot()

@@ -12,6 +12,7 @@ from crm_domain.errors import EntityNotFound, PermissionDenied, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.orders import OrderStatus
 from crm_domain.performance import PerformanceRow
+from crm_domain.services.customers import CustomerChanges
 from crm_domain.users import Actor, Role
 from tests.unit.world import World, inr
 
@@ -131,8 +132,6 @@ class TestAchieved:
         assert achieved(world, world.rep, "2026-11") == inr("0.00")
 
     def test_the_rep_is_the_one_assigned_at_submit(self, world: World) -> None:
-        from crm_domain.services.customers import CustomerChanges
-
         world.order_of("100.00")
         world.crm.customers.update(world.admin, world.customer.id, CustomerChanges(assigned_rep_id=world.rep2.id))
         world.order_of("200.00", actor=world.admin)

@@ -10,6 +10,7 @@ import pytest
 from crm_domain.errors import EntityNotFound, PermissionDenied
 from crm_domain.orders import LineRequest, Order
 from crm_domain.records import PageRequest
+from crm_domain.services.customers import CustomerChanges
 from crm_domain.services.orders import NewOrder
 from crm_domain.users import ROLE_PERMISSIONS, Actor, Permission, Role, permissions_of
 from tests.unit.world import World, inr
@@ -164,8 +165,6 @@ class TestCustomerScope:
         assert "D-MGR" not in codes(world, world.rep)
 
     def test_scope_follows_a_customers_reassignment(self, world: World) -> None:
-        from crm_domain.services.customers import CustomerChanges
-
         world.crm.customers.update(world.admin, world.customer.id, CustomerChanges(assigned_rep_id=world.rep2.id))
         assert codes(world, world.rep) == []
         assert codes(world, world.rep2) == ["D-RAVI", "D-REKHA"]

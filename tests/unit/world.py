@@ -51,11 +51,13 @@ def inr(amount: str | int) -> Money:
 
 
 def new_crm(clock: FixedClock | None = None, config: DomainConfig | None = None) -> Crm:
-    """A `Crm` on a fresh in-memory store (what the `crm` fixture builds, with an optional config)."""
+    """A `Crm` on a fresh in-memory store (what the `crm` fixture builds, with an optional config); the store
+    shares the clock, so idempotency records expire."""
+    clock = clock or FixedClock()
     return Crm(
         ServiceContext(
-            uow=MemoryStore(),
-            clock=clock or FixedClock(),
+            uow=MemoryStore(clock=clock),
+            clock=clock,
             ids=SequentialIds(),
             mobiles=PhonenumbersNormaliser(),
             config=config or DomainConfig(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from datetime import datetime
 
 import attrs
@@ -96,21 +97,21 @@ class MemorySessionStore:
 
 
 class MemoryRateLimiter:
-    """Fixed windows aligned to the epoch: `limit` hits per `window_seconds`."""
+    """A sliding window: at most `limit` accepted hits in any `window_seconds` (refused hits are not counted)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, int], int] = {}
+        self._hits: dict[str, deque[float]] = {}
 
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = self._clock.now().timestamp()
-        window = int(now // window_seconds)
+        start = now - window_seconds
         with self._lock:
-            for stale in [k for k in self._counts if k[1] < window and k[0] == key]:
-                del self._counts[stale]
-            count = self._counts.get((key, window), 0) + 1
-            self._counts[(key, window)] = count
-        if count <= limit:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= start:
+                hits.popleft()
+            if len(hits) >= limit:
+                return max(math.ceil(hits[0] - start), 1)
+            hits.append(now)
             return 0
-        return max(math.ceil((window + 1) * window_seconds - now), 1)

@@ -29,9 +29,8 @@ CREATE TABLE IF NOT EXISTS rt_sessions (
     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS rt_sessions_user ON rt_sessions (user_id) WHERE revoked_at IS NULL;
-CREATE TABLE IF NOT EXISTS rt_rate (
-    key TEXT NOT NULL, window INTEGER NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY (key, window)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rt_hits (key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS rt_hits_key_at ON rt_hits (key, at);
 """
 
 
@@ -210,29 +209,26 @@ class SqliteSessionStore:
 
 
 class SqliteRateLimiter:
-    """Fixed windows aligned to the epoch, counted with one upsert (atomic across processes)."""
+    """A sliding window: at most `limit` accepted hits in any `window_seconds`, counted exactly from a log of
+    accepted hits, in one write transaction (atomic across processes). Refused hits are not counted."""
 
     def __init__(self, db: _Db, clock: Clock) -> None:
         self._db = db
         self._clock = clock
 
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
-        now = self._clock.now().timestamp()
-        window = int(now // window_seconds)
+        now = _us(self._clock.now())
+        start = now - window_seconds * 1_000_000
 
         def step(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "INSERT INTO rt_rate (key, window, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
-                (key, window),
-            ).fetchone()
-            conn.execute("DELETE FROM rt_rate WHERE key = ? AND window < ?", (key, window))
-            return int(row["hits"])
-
-        hits = self._db.write(step)
-        if hits <= limit:
+            conn.execute("DELETE FROM rt_hits WHERE key = ? AND at <= ?", (key, start))
+            row = conn.execute("SELECT count(*) AS n, min(at) AS oldest FROM rt_hits WHERE key = ?", (key,)).fetchone()
+            if int(row["n"]) >= limit:
+                return max(math.ceil((int(row["oldest"]) - start) / 1_000_000), 1)
+            conn.execute("INSERT INTO rt_hits (key, at) VALUES (?, ?)", (key, now))
             return 0
-        return max(math.ceil((window + 1) * window_seconds - now), 1)
+
+        return self._db.write(step)
 
 
 def sqlite_runtime(store: SqliteStore, clock: Clock) -> tuple[SqliteOtpStore, SqliteSessionStore, SqliteRateLimiter]:
