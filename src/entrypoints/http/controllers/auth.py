@@ -25,6 +25,7 @@ class AuthController(Controller):
         "/otp/request",
         status_code=HTTP_202_ACCEPTED,
         operation_id="requestOtp",
+        security=[{}],
         sync_to_thread=True,
         summary="Text a one-time sign-in code (the same answer whether or not the mobile is known)",
     )
@@ -38,6 +39,7 @@ class AuthController(Controller):
         "/otp/verify",
         status_code=HTTP_200_OK,
         operation_id="verifyOtp",
+        security=[{}],
         sync_to_thread=True,
         summary="Exchange the code for an access and a refresh token",
     )
@@ -51,6 +53,7 @@ class AuthController(Controller):
         "/refresh",
         status_code=HTTP_200_OK,
         operation_id="refreshTokens",
+        security=[{}],
         sync_to_thread=True,
         summary="A new token pair; the old refresh token stops working, and reusing it ends the session",
     )

@@ -13,6 +13,7 @@ from entrypoints.http.problems import PROBLEM_JSON
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]
+    security = [{}]  # public: no token
 
     @get("/live", operation_id="live", summary="The process is up", sync_to_thread=False)
     def live(self) -> dict[str, str]:
