@@ -12,10 +12,8 @@ from crm_domain.money import Money
 from crm_domain.ports import UnitOfWork
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import ServiceContext
+from crm_domain.services.context import UNSET, ServiceContext, given_fields
 from crm_domain.users import Actor, Permission
-
-_UNSET: Any = object()
 
 
 @attrs.frozen(kw_only=True)
@@ -32,16 +30,16 @@ class NewProduct:
 
 @attrs.frozen(kw_only=True)
 class ProductChanges:
-    name: str = _UNSET
-    uom: str = _UNSET
-    unit_price: Money = _UNSET
-    tax_rate: Decimal = _UNSET
-    erp_material_id: str | None = _UNSET
-    min_order_qty: Decimal = _UNSET
-    active: bool = _UNSET
+    name: str = UNSET
+    uom: str = UNSET
+    unit_price: Money = UNSET
+    tax_rate: Decimal = UNSET
+    erp_material_id: str | None = UNSET
+    min_order_qty: Decimal = UNSET
+    active: bool = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not _UNSET}
+        return given_fields(self)
 
 
 class CatalogueService:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
+from attrs import AttrsInstance
 
 from crm_domain.config import DomainConfig
+from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.errors import ConcurrentUpdate, EntityNotFound
 from crm_domain.events import Event
@@ -19,6 +21,14 @@ from crm_domain.scope import Scope, scope_for
 from crm_domain.users import Actor, Role
 
 T = TypeVar("T")
+
+#: The default of fields a change request leaves alone (`...Changes` classes); see `given_fields`.
+UNSET: Any = object()
+
+
+def given_fields(changes: AttrsInstance) -> dict[str, Any]:
+    """The fields of an attrs change request that were given (not left at `UNSET`)."""
+    return {k: v for k, v in attrs.asdict(changes, recurse=False).items() if v is not UNSET}
 
 
 @attrs.frozen(kw_only=True)
@@ -94,3 +104,11 @@ def _covers(uow: UnitOfWork, actor: Actor, customer: Customer) -> bool:
     if customer.assigned_rep_id is not None and customer.assigned_rep_id == actor.id:
         return True
     return scope_of(uow, actor).covers(customer.id, customer.assigned_rep_id)
+
+
+def account_of(uow: UnitOfWork, customer_id: str) -> CreditAccount:
+    """The customer's credit account, or `EntityNotFound` for the customer."""
+    account = uow.credit.get(customer_id)
+    if account is None:
+        raise EntityNotFound("customer", customer_id)
+    return account

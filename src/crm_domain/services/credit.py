@@ -20,7 +20,7 @@ from crm_domain.money import Money
 from crm_domain.orders import Order
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import ServiceContext, customer_in_scope, scope_of
+from crm_domain.services.context import ServiceContext, account_of, customer_in_scope, scope_of
 from crm_domain.services.tally import count_order
 from crm_domain.users import SYSTEM, Actor, Permission
 
@@ -103,7 +103,7 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
-            return position_of(self._ctx, _account(uow, customer_id))
+            return position_of(self._ctx, account_of(uow, customer_id))
 
         return self._ctx.read(step)
 
@@ -114,7 +114,7 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> CreditLimitRequest:
             customer_in_scope(uow, actor, customer_id)
-            account = _account(uow, customer_id)
+            account = account_of(uow, customer_id)
             now = self._ctx.now()
             request = CreditLimitRequest(
                 id=self._ctx.ids.new_id(),
@@ -164,7 +164,7 @@ class CreditService:
             request.decision_note = note or None
             uow.limit_requests.save(request)
             if status is LimitRequestStatus.APPROVED:
-                account = _account(uow, request.customer_id)
+                account = account_of(uow, request.customer_id)
                 old = account.set_limit(request.new_limit)
                 self._record(
                     uow,
@@ -294,7 +294,7 @@ class CreditService:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
         def step(uow: UnitOfWork) -> CreditPosition:
-            account = _account(uow, customer_id)
+            account = account_of(uow, customer_id)
             account.update_balance(receivables, overdue_days)
             now = self._ctx.now()
             self._ctx.publish(
@@ -327,7 +327,7 @@ class CreditService:
         """Release whatever fits now (a sweep for time-driven changes, e.g. a temporary limit's start)."""
 
         def step(uow: UnitOfWork) -> list[Order]:
-            account = _account(uow, customer_id)
+            account = account_of(uow, customer_id)
             released = reevaluate_holds(self._ctx, uow, account, self._ctx.now())
             if released:
                 uow.credit.save(account)
@@ -340,7 +340,7 @@ class CreditService:
     def _change(self, actor: Actor, customer_id: str, reason: str, change: _Change) -> CreditPosition:
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
-            account = _account(uow, customer_id)
+            account = account_of(uow, customer_id)
             kind, old, new = change(account)
             self._record(uow, account, kind, old, new, actor.id, reason, None)
             return position_of(self._ctx, account)
@@ -390,10 +390,3 @@ class CreditService:
         account.updated_at = now
         reevaluate_holds(self._ctx, uow, account, now)
         uow.credit.save(account)
-
-
-def _account(uow: UnitOfWork, customer_id: str) -> CreditAccount:
-    account = uow.credit.get(customer_id)
-    if account is None:
-        raise EntityNotFound("customer", customer_id)
-    return account

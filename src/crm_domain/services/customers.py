@@ -13,10 +13,8 @@ from crm_domain.errors import DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import ServiceContext, customer_in_scope, scope_of
+from crm_domain.services.context import UNSET, ServiceContext, customer_in_scope, given_fields, scope_of
 from crm_domain.users import Actor, Permission
-
-_UNSET: Any = object()
 
 
 @attrs.frozen(kw_only=True)
@@ -37,16 +35,16 @@ class NewCustomer:
 class CustomerChanges:
     """Master data to change; credit terms change through `CreditService`."""
 
-    name: str = _UNSET
-    mobile: str = _UNSET
-    territory: str = _UNSET
-    erp_system: ErpSystem | str = _UNSET
-    erp_customer_id: str | None = _UNSET
-    assigned_rep_id: str | None = _UNSET
-    active: bool = _UNSET
+    name: str = UNSET
+    mobile: str = UNSET
+    territory: str = UNSET
+    erp_system: ErpSystem | str = UNSET
+    erp_customer_id: str | None = UNSET
+    assigned_rep_id: str | None = UNSET
+    active: bool = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not _UNSET}
+        return given_fields(self)
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import attrs
 
-from crm_domain.credit import CreditAccount, CreditCheck
+from crm_domain.credit import CreditCheck
 from crm_domain.customers import Customer
 from crm_domain.errors import (
     DuplicateKey,
@@ -33,7 +33,7 @@ from crm_domain.orders import (
 )
 from crm_domain.ports import OrderQuery, UnitOfWork
 from crm_domain.records import IdempotencyRecord, Page, PageRequest
-from crm_domain.services.context import ServiceContext, customer_in_scope, scope_of
+from crm_domain.services.context import ServiceContext, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
 from crm_domain.users import SYSTEM, Actor, Permission, Role
@@ -116,7 +116,7 @@ class OrderService:
         def step(uow: UnitOfWork) -> Quote:
             customer = customer_in_scope(uow, actor, new.customer_id)
             lines = self._price(uow, customer, new.lines)
-            account = _account(uow, customer.id)
+            account = account_of(uow, customer.id)
             amount = sum((line.total for line in lines), Money.zero(customer.currency))
             return Quote(
                 customer_id=customer.id,
@@ -189,7 +189,7 @@ class OrderService:
     def _submit(self, uow: UnitOfWork, actor: Actor, order: Order, customer: Customer, now: datetime) -> None:
         """The credit check and the reservation, in the caller's unit of work (one atomic step)."""
         order.ensure_can(OrderStatus.SUBMITTED)
-        account = _account(uow, customer.id)
+        account = account_of(uow, customer.id)
         check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
         order.submit(check, customer.assigned_rep_id, actor, now)
         if check.approved:
@@ -209,7 +209,7 @@ class OrderService:
         def step(uow: UnitOfWork) -> Order:
             order, customer = self._order_in_scope(uow, actor, order_id)
             now = self._ctx.now()
-            account = _account(uow, customer.id)
+            account = account_of(uow, customer.id)
             check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
             order.release(actor, note, check.shortfall, now)
             account.reserve(order.id, order.total, now, by_release=True)
@@ -261,7 +261,7 @@ class OrderService:
                 count_order(self._ctx, uow, order, sign=-1)
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-            account = _account(uow, customer.id)
+            account = account_of(uow, customer.id)
             if account.release(order.id):
                 reevaluate_holds(self._ctx, uow, account, now)
                 uow.credit.save(account)
@@ -307,7 +307,7 @@ class OrderService:
             order.advance(target, SYSTEM, now, note)
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-            account = _account(uow, order.customer_id)
+            account = account_of(uow, order.customer_id)
             if target is OrderStatus.DISPATCHED:
                 account.mark_dispatched(order.id)
                 if not self._ctx.config.credit_policy.count_dispatched:
@@ -423,10 +423,3 @@ def _order(uow: UnitOfWork, order_id: str) -> Order:
     if order is None:
         raise EntityNotFound("order", order_id)
     return order
-
-
-def _account(uow: UnitOfWork, customer_id: str) -> CreditAccount:
-    account = uow.credit.get(customer_id)
-    if account is None:
-        raise EntityNotFound("customer", customer_id)
-    return account

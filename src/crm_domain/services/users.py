@@ -10,10 +10,8 @@ from crm_domain.errors import DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.events import UserChanged
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import ServiceContext
+from crm_domain.services.context import UNSET, ServiceContext, given_fields
 from crm_domain.users import Actor, Permission, Role, User
-
-_UNSET: Any = object()
 
 
 @attrs.frozen(kw_only=True)
@@ -31,17 +29,17 @@ class NewUser:
 class UserChanges:
     """Fields to change; fields left at their default are not touched."""
 
-    name: str = _UNSET
-    mobile: str = _UNSET
-    email: str | None = _UNSET
-    roles: frozenset[Role] = _UNSET
-    manager_id: str | None = _UNSET
-    territory: str | None = _UNSET
-    customer_id: str | None = _UNSET
-    active: bool = _UNSET
+    name: str = UNSET
+    mobile: str = UNSET
+    email: str | None = UNSET
+    roles: frozenset[Role] = UNSET
+    manager_id: str | None = UNSET
+    territory: str | None = UNSET
+    customer_id: str | None = UNSET
+    active: bool = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not _UNSET}
+        return given_fields(self)
 
 
 class UserService:
