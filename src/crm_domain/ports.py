@@ -17,6 +17,7 @@ import attrs
 
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
 from crm_domain.customers import Customer
+from crm_domain.erp import ErpBalance, ErpChanges, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage, OutboxStats
 from crm_domain.performance import Achieved, Target
@@ -164,6 +165,12 @@ class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
     def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
         """Pending messages whose next attempt is due, oldest first."""
+        ...
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+        """Like `due`, but atomically moves each returned message's `next_attempt_at` to `lease_until`, so no
+        other worker takes it while this one delivers; a crashed worker's messages come due again when the
+        lease ends. Returns the messages as stored after the claim."""
         ...
 
     def save(self, message: OutboxMessage) -> None: ...
@@ -325,3 +332,62 @@ class FileStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove what is stored under `key`; nothing happens when there is nothing."""
         ...
+
+
+# --- ERP, e-mail, outbox delivery (SPEC §2.7, §3, §8) --------------------------------------------------------
+
+
+class ErpGateway(Protocol):
+    """One ERP (SAP, GenNext, the sandbox). Every call has a bounded timeout. Transient failures raise
+    `UpstreamUnavailable`; permanent refusals raise `crm_domain.erp.ErpRejected`."""
+
+    @property
+    def name(self) -> str:
+        """`sap`, `gennext` or `sandbox` (a `crm_domain.customers.ErpSystem` value)."""
+        ...
+
+    def create_order(self, order: ErpOrderRequest) -> ErpOrderAck:
+        """Create the order, idempotent by `order.external_ref` (our order id): sending it again returns the
+        first ERP order with `duplicate=True` and creates nothing."""
+        ...
+
+    def cancel_order(self, erp_order_id: str, reason: str) -> None:
+        """Cancel in the ERP; cancelling an already cancelled order is not an error."""
+        ...
+
+    def order_status(self, erp_order_id: str) -> ErpOrderStatus: ...
+
+    def customer_balance(self, customer_code: str) -> ErpBalance: ...
+
+    def customers_changed(self, since: datetime | None, cursor: str | None, limit: int) -> ErpChanges[ErpCustomer]:
+        """Customers changed at or after `since` (every customer when None), one page at a time."""
+        ...
+
+    def products_changed(self, since: datetime | None, cursor: str | None, limit: int) -> ErpChanges[ErpProduct]: ...
+
+
+class ErpGateways(Protocol):
+    """Routing: the gateway of each ERP system a customer can name."""
+
+    def for_system(self, system: str) -> ErpGateway:
+        """`ValidationFailed` when no gateway of that name is configured."""
+        ...
+
+
+class EmailSender(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Send a plain-text e-mail; `UpstreamUnavailable` when the server cannot take it."""
+        ...
+
+
+class OutboxHandler(Protocol):
+    """Delivers outbox messages of some events to one destination (ERP sync, SMS, e-mail). Idempotent: the
+    worker delivers at least once, so a message may arrive again after a crash. Raise `UpstreamUnavailable`
+    to have the message retried with backoff; any other exception counts as a failed attempt as well."""
+
+    @property
+    def name(self) -> str: ...
+
+    def handles(self, event: str) -> bool: ...
+
+    def handle(self, message: OutboxMessage) -> None: ...

@@ -57,6 +57,19 @@ class TestDue:
 
         assert [m.id for m in due] == ["m-7", "m-2", "m-4", "m-1"]
 
+    def test_claim_hands_out_due_messages_once_until_the_lease_ends(self, store: UnitOfWorkFactory) -> None:
+        self._messages(store)
+
+        first = write(store, lambda uow: uow.outbox.claim(at(5), 2, at(15)))
+        second = write(store, lambda uow: uow.outbox.claim(at(5), 100, at(15)))
+        after_lease = read(store, lambda uow: uow.outbox.due(at(15), 100))
+
+        assert [m.id for m in first] == ["m-7", "m-2"]
+        assert all(m.next_attempt_at == at(15) for m in first)
+        assert [m.id for m in second] == ["m-4", "m-1"]  # the first claim's messages are leased
+        assert read(store, lambda uow: uow.outbox.get("m-7")).next_attempt_at == at(15)  # type: ignore[union-attr]
+        assert {m.id for m in after_lease} == {"m-1", "m-2", "m-3", "m-4", "m-7"}
+
     def test_due_respects_the_limit(self, store: UnitOfWorkFactory) -> None:
         self._messages(store)
 

@@ -272,6 +272,12 @@ class MemoryOutboxRepository(_Repo):
         found = [m for m in self._tx.values("outbox") if m.status is OutboxStatus.PENDING and m.next_attempt_at <= now]
         return sorted(found, key=lambda m: (m.next_attempt_at, m.id))[:limit]
 
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+        claimed = [attrs.evolve(m, next_attempt_at=lease_until) for m in self.due(now, limit)]
+        for message in claimed:
+            self._tx.put("outbox", message.id, message)
+        return claimed
+
     def save(self, message: OutboxMessage) -> None:
         self._tx.put("outbox", message.id, message)
 

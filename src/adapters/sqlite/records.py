@@ -90,6 +90,17 @@ class SqliteOutboxRepository:
         )
         return [codec.outbox_from(row) for row in rows]
 
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+        """Runs in a writer unit of work, so the select and the update hold the write lock together."""
+        claimed = self.due(now, limit)
+        lease = codec.micros(lease_until)
+        self._s.executemany(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", [(lease, message.id) for message in claimed]
+        )
+        for message in claimed:
+            message.next_attempt_at = lease_until
+        return claimed
+
     def save(self, message: OutboxMessage) -> None:
         self._s.execute(
             f"INSERT OR REPLACE INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(10)})", codec.outbox_row(message)
