@@ -17,6 +17,8 @@ from adapters.system import SystemClock, UlidGenerator
 from crm_domain.app import Crm
 from crm_domain.ports import (
     Clock,
+    ErpGateway,
+    ErpGateways,
     FileStore,
     IdGenerator,
     OtpStore,
@@ -44,6 +46,7 @@ class Container:
     sms: SmsSender
     jwt_secret: str
     files: FileStore
+    erp: ErpGateways
 
 
 def build_store(settings: Settings, clock: Clock | None = None) -> UnitOfWorkFactory:
@@ -99,6 +102,7 @@ def bootstrap(
         sms=sms,
         jwt_secret=secret,
         files=build_files(settings),
+        erp=build_erp(settings, clock),
     )
 
 
@@ -129,6 +133,20 @@ def build_sms(settings: Settings, clock: Clock) -> SmsSender:
     if backend.startswith("file:"):
         return TeeSmsSender(LogSmsSender(), FileSmsSender(Path(backend.removeprefix("file:")), clock))
     raise ConfigurationError("CRM_SMS_BACKEND=http:… is not part of this build yet; use log or file:PATH")
+
+
+def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
+    """The ERP gateways by name. The sandbox is always there (the embedded default and the demo's ERP); it keeps
+    its state in DATA_DIR/sandbox-erp.db so the API, the worker and `crm erp sandbox` share it (in memory for
+    memory:// stores)."""
+    from adapters.erp import ErpRouter
+    from adapters.erp.sandbox import SandboxErp
+
+    in_memory = settings.effective_database_url.startswith("memory://")
+    gateways: dict[str, ErpGateway] = {
+        "sandbox": SandboxErp(None if in_memory else settings.data_dir / "sandbox-erp.db", clock),
+    }
+    return ErpRouter(gateways)
 
 
 def build_files(settings: Settings) -> FileStore:
