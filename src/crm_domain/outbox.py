@@ -30,6 +30,7 @@ class OutboxMessage:
     next_attempt_at: datetime
     last_error: str | None = None
     delivered_at: datetime | None = None
+    done: tuple[str, ...] = ()  # the handlers that have delivered it (a retry skips them)
 
     @classmethod
     def of(cls, event: Event, message_id: str) -> OutboxMessage:

@@ -22,7 +22,9 @@ class TestOutboxRoundTrip:
 
     def test_save_keeps_a_delivery_attempt(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.outbox.add(a_message()))
-        attempted = attrs.evolve(a_message(), attempts=3, next_attempt_at=at(10), last_error="503 from ERP")
+        attempted = attrs.evolve(
+            a_message(), attempts=3, next_attempt_at=at(10), last_error="503 from ERP", done=("sms", "email")
+        )
 
         write(store, lambda uow: uow.outbox.save(attempted))
 

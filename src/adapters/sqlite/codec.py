@@ -382,7 +382,7 @@ def target_from(row: Row) -> Target:
 
 
 OUTBOX_COLUMNS = (
-    "id, event, aggregate_id, payload, occurred_at, status, attempts, next_attempt_at, last_error, delivered_at"
+    "id, event, aggregate_id, payload, occurred_at, status, attempts, next_attempt_at, last_error, delivered_at, done"
 )
 
 
@@ -398,6 +398,7 @@ def outbox_row(message: OutboxMessage) -> tuple[Any, ...]:
         micros(message.next_attempt_at),
         message.last_error,
         micros_or_none(message.delivered_at),
+        dumps(list(message.done)),
     )
 
 
@@ -413,6 +414,7 @@ def outbox_from(row: Row) -> OutboxMessage:
         next_attempt_at=instant(row["next_attempt_at"]),
         last_error=row["last_error"],
         delivered_at=instant_or_none(row["delivered_at"]),
+        done=tuple(loads(row["done"])),
     )
 
 

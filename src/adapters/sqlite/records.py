@@ -73,7 +73,7 @@ class SqliteOutboxRepository:
     def add(self, message: OutboxMessage) -> None:
         try:
             self._s.execute(
-                f"INSERT INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(10)})", codec.outbox_row(message)
+                f"INSERT INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(11)})", codec.outbox_row(message)
             )
         except sqlite3.IntegrityError as exc:
             raise duplicate_key(exc, {"outbox.id": ("outbox message", "id", message.id)}) from exc
@@ -103,7 +103,7 @@ class SqliteOutboxRepository:
 
     def save(self, message: OutboxMessage) -> None:
         self._s.execute(
-            f"INSERT OR REPLACE INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(10)})", codec.outbox_row(message)
+            f"INSERT OR REPLACE INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(11)})", codec.outbox_row(message)
         )
 
     def stats(self) -> OutboxStats:

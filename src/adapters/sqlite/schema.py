@@ -179,6 +179,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX limit_history_by_customer ON limit_history (customer_id, at, id)",
     ),
+    # 2: outbox messages remember which handlers have delivered them, so a retry skips those
+    ("ALTER TABLE outbox ADD COLUMN done TEXT NOT NULL DEFAULT '[]'",),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
