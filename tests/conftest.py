@@ -12,6 +12,9 @@ from adapters.phones import PhonenumbersNormaliser
 from adapters.system import FixedClock, SequentialIds
 from crm_domain.app import Crm
 from crm_domain.services.context import ServiceContext
+from tests.redis_server import redis_cluster_url, redis_prefix, redis_server_factory, redis_url
+
+__all__ = ["redis_cluster_url", "redis_prefix", "redis_server_factory", "redis_url"]  # fixtures for every test
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -25,3 +28,10 @@ def clock() -> FixedClock:
 @pytest.fixture
 def crm(clock: FixedClock) -> Crm:
     return Crm(ServiceContext(uow=MemoryStore(), clock=clock, ids=SequentialIds(), mobiles=PhonenumbersNormaliser()))
+
+
+def pytest_report_header() -> list[str]:
+    """Say which MongoDB the Mongo adapter tests ran against (SPEC §10)."""
+    from tests import mongo
+
+    return [mongo.describe()]

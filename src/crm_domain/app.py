@@ -6,6 +6,8 @@ from crm_domain.services.catalogue import CatalogueService
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.credit import CreditService
 from crm_domain.services.customers import CustomerService
+from crm_domain.services.erp_batch import ErpBatchSync
+from crm_domain.services.erp_events import ErpEventService
 from crm_domain.services.orders import OrderService
 from crm_domain.services.performance import PerformanceService
 from crm_domain.services.users import UserService
@@ -22,3 +24,5 @@ class Crm:
         self.catalogue = CatalogueService(ctx)
         self.orders = OrderService(ctx)
         self.performance = PerformanceService(ctx)
+        self.erp_events = ErpEventService(ctx)
+        self.erp_batch = ErpBatchSync(ctx)

@@ -174,3 +174,16 @@ class InactiveUser(Unauthenticated):
     def __init__(self, user_id: str) -> None:
         super().__init__(f"user {user_id} is not active")
         self.user_id = user_id
+
+
+class RecipientRejected(ValidationFailed):
+    """The SMS gateway or mail server refused a message for good (a bad number or address): retrying cannot
+    help. `recipient` is masked; `channel` is `sms` or `email`; `status` is the gateway's or server's code."""
+
+    code = "recipient_rejected"
+
+    def __init__(self, channel: str, recipient: str, status: int) -> None:
+        super().__init__(f"the {channel} gateway refused the message to {recipient} ({status})", field="to")
+        self.channel = channel
+        self.recipient = recipient
+        self.status = status

@@ -308,7 +308,8 @@ class RateLimiter(Protocol):
 
 class SmsSender(Protocol):
     def send(self, to: str, text: str) -> None:
-        """Send a text message to an E.164 number; `UpstreamUnavailable` when the gateway cannot take it."""
+        """Send a text message to an E.164 number; `UpstreamUnavailable` when the gateway cannot take it now
+        (retry later), `RecipientRejected` when it refuses this message for good (a bad number)."""
         ...
 
 
@@ -376,7 +377,8 @@ class ErpGateways(Protocol):
 
 class EmailSender(Protocol):
     def send(self, to: str, subject: str, body: str) -> None:
-        """Send a plain-text e-mail; `UpstreamUnavailable` when the server cannot take it."""
+        """Send a plain-text e-mail; `UpstreamUnavailable` when the server cannot take it now (retry later),
+        `RecipientRejected` when it refuses the address for good."""
         ...
 
 

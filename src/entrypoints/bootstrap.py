@@ -8,7 +8,9 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -17,11 +19,13 @@ from adapters.system import SystemClock, UlidGenerator
 from crm_domain.app import Crm
 from crm_domain.ports import (
     Clock,
+    EmailSender,
     ErpGateway,
     ErpGateways,
     FileStore,
     IdGenerator,
     OtpStore,
+    OutboxHandler,
     RateLimiter,
     SessionStore,
     SmsSender,
@@ -29,8 +33,12 @@ from crm_domain.ports import (
 )
 from crm_domain.services.auth import AuthService
 from crm_domain.services.context import ServiceContext
+from crm_domain.services.delivery import BreakerSettings, OutboxDispatcher
 from crm_domain.sessions import AuthPolicy
 from entrypoints.settings import MIN_SECRET_BYTES, Settings
+
+if TYPE_CHECKING:
+    from adapters.redis import RedisConnection
 
 
 class ConfigurationError(Exception):
@@ -47,6 +55,8 @@ class Container:
     jwt_secret: str
     files: FileStore
     erp: ErpGateways
+    #: Dependencies readiness checks besides the store, by name (e.g. "redis"): each raises when it is down.
+    probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
 
 def build_store(settings: Settings, clock: Clock | None = None) -> UnitOfWorkFactory:
@@ -60,7 +70,9 @@ def build_store(settings: Settings, clock: Clock | None = None) -> UnitOfWorkFac
 
         return MemoryStore()
     if url.startswith(("mongodb://", "mongodb+srv://")):
-        raise ConfigurationError("the MongoDB store is not part of this build yet; use sqlite:///PATH")
+        from adapters.mongo import MongoStore
+
+        return MongoStore.from_url(url, clock=clock)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
 
 
@@ -83,7 +95,8 @@ def bootstrap(
         config=settings.domain_config(),
     )
     secret = jwt_secret(settings)
-    otps, sessions, limiter = build_runtime(settings, store, clock)
+    redis = build_redis(settings)
+    otps, sessions, limiter = build_runtime(settings, store, clock, redis)
     sms = build_sms(settings, clock)
     auth = AuthService(
         ctx,
@@ -101,18 +114,34 @@ def bootstrap(
         auth=auth,
         sms=sms,
         jwt_secret=secret,
-        files=build_files(settings),
+        files=build_files(settings, store),
         erp=build_erp(settings, clock),
+        probes={"redis": redis.ping} if redis is not None else {},
     )
 
 
+def build_redis(settings: Settings) -> RedisConnection | None:
+    """The Redis (or Redis Cluster) connection of `CRM_REDIS_URL`, or None; nothing connects yet."""
+    if not settings.redis_url:
+        return None
+    from adapters.redis import RedisConnection
+
+    try:
+        return RedisConnection(settings.redis_url)
+    except ValueError as exc:  # the message names the accepted forms, never the URL (it may hold a password)
+        raise ConfigurationError(str(exc)) from None
+
+
 def build_runtime(
-    settings: Settings, store: UnitOfWorkFactory, clock: Clock
+    settings: Settings, store: UnitOfWorkFactory, clock: Clock, redis: RedisConnection | None = None
 ) -> tuple[OtpStore, SessionStore, RateLimiter]:
     """OTP, session and rate-limit stores: Redis when configured, else the embedded store's own tables
     (shared by every worker process), else in-process (memory://, tests)."""
-    if settings.redis_url:
-        raise ConfigurationError("the Redis adapters are not part of this build yet; unset CRM_REDIS_URL")
+    redis = redis or build_redis(settings)
+    if redis is not None:
+        from adapters.redis import redis_runtime
+
+        return redis_runtime(redis, clock)
     from adapters.sqlite import SqliteStore
 
     if isinstance(store, SqliteStore):
@@ -132,7 +161,35 @@ def build_sms(settings: Settings, clock: Clock) -> SmsSender:
         return TeeSmsSender(LogSmsSender(), FileSmsSender(settings.data_dir / "sms.jsonl", clock))
     if backend.startswith("file:"):
         return TeeSmsSender(LogSmsSender(), FileSmsSender(Path(backend.removeprefix("file:")), clock))
-    raise ConfigurationError("CRM_SMS_BACKEND=http:… is not part of this build yet; use log or file:PATH")
+    return build_http_sms(settings, backend)
+
+
+def build_http_sms(settings: Settings, backend: str) -> SmsSender:
+    """`http:URL` (or a bare http(s):// URL): the generic JSON gateway, keyed by `CRM_SMS_API_KEY`."""
+    from adapters.sms.http import HttpSmsSender
+
+    url = backend if backend.startswith(("http://", "https://")) else backend.removeprefix("http:")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError("CRM_SMS_BACKEND=http:URL must name an http:// or https:// URL")
+    key = settings.sms_api_key.get_secret_value() if settings.sms_api_key else ""
+    if not key:
+        raise ConfigurationError("CRM_SMS_BACKEND=http:… needs CRM_SMS_API_KEY")
+    return HttpSmsSender(url, key)
+
+
+def build_email(settings: Settings, clock: Clock) -> EmailSender:
+    """SMTP when `CRM_SMTP_URL` is set; else the log plus DATA_DIR/email.jsonl (development)."""
+    smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else ""
+    if smtp_url:
+        from adapters.email.smtp import SmtpEmailSender
+
+        try:
+            return SmtpEmailSender.from_url(smtp_url, settings.mail_from)
+        except ValueError as exc:  # the message never contains the password
+            raise ConfigurationError(str(exc)) from None
+    from adapters.email.log import FileEmailSender, LogEmailSender, TeeEmailSender
+
+    return TeeEmailSender(LogEmailSender(), FileEmailSender(settings.data_dir / "email.jsonl", clock))
 
 
 def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
@@ -144,13 +201,74 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
 
     in_memory = settings.effective_database_url.startswith("memory://")
     gateways: dict[str, ErpGateway] = {
-        "sandbox": SandboxErp(None if in_memory else settings.data_dir / "sandbox-erp.db", clock),
+        "sandbox": SandboxErp(
+            None if in_memory else settings.data_dir / "sandbox-erp.db",
+            clock,
+            latency=settings.sandbox_erp_latency_ms / 1000,
+            outage_file=settings.sandbox_erp_outage_file,
+        ),
     }
+    if settings.sap_wsdl:
+        from adapters.erp.sap import BUNDLED_WSDL, SapGateway
+
+        gateways["sap"] = SapGateway(
+            str(BUNDLED_WSDL) if settings.sap_wsdl == "bundled" else settings.sap_wsdl,
+            username=settings.sap_username,
+            password=settings.sap_password.get_secret_value() if settings.sap_password else None,
+            ws_security=settings.sap_ws_security,
+            timeout=settings.erp_timeout,
+            endpoint=settings.sap_endpoint,
+        )
+    if settings.gennext_url:
+        from adapters.erp.gennext import GenNextGateway
+
+        if settings.gennext_api_key is None:
+            raise ConfigurationError("CRM_GENNEXT_URL is set but CRM_GENNEXT_API_KEY is not")
+        gateways["gennext"] = GenNextGateway(
+            settings.gennext_url, settings.gennext_api_key.get_secret_value(), timeout=settings.erp_timeout
+        )
     return ErpRouter(gateways)
 
 
-def build_files(settings: Settings) -> FileStore:
-    """Order attachments: a local directory (`CRM_FILES_DIR`, default DATA_DIR/files)."""
+def build_handlers(container: Container) -> list[OutboxHandler]:
+    """The outbox handlers `crm worker` delivers to: ERP sync, then the notifications (SMS, e-mail)."""
+    from crm_domain.services.erp_sync import ErpSyncHandler
+    from crm_domain.services.notifications import notification_handlers
+
+    ctx = container.crm.ctx
+    email = build_email(container.settings, ctx.clock)
+    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, container.sms, email)]
+
+
+def build_dispatcher(container: Container) -> OutboxDispatcher:
+    """The outbox dispatcher of `crm worker`, with its retry policy, circuit breakers and lease from settings."""
+    from datetime import timedelta
+
+    from crm_domain.outbox import RetryPolicy
+
+    settings = container.settings
+    return OutboxDispatcher(
+        container.crm.ctx,
+        build_handlers(container),
+        policy=RetryPolicy(
+            base_seconds=settings.outbox_retry_base,
+            cap_seconds=settings.outbox_retry_cap,
+            max_attempts=settings.outbox_max_attempts,
+        ),
+        breaker=BreakerSettings(
+            failures=settings.erp_breaker_failures, cool_down=timedelta(seconds=settings.erp_breaker_cooldown)
+        ),
+        lease=timedelta(seconds=settings.outbox_lease),
+    )
+
+
+def build_files(settings: Settings, store: UnitOfWorkFactory | None = None) -> FileStore:
+    """Order attachments: GridFS in the store's database when the store is MongoDB, else a local directory
+    (`CRM_FILES_DIR`, default DATA_DIR/files)."""
+    from adapters.mongo import GridFsFileStore, MongoStore
+
+    if isinstance(store, MongoStore):
+        return GridFsFileStore(store.db)
     from adapters.files import LocalFileStore
 
     return LocalFileStore(settings.effective_files_dir)

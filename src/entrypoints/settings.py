@@ -31,10 +31,16 @@ class Settings(BaseSettings):
     otp_ttl: int = Field(default=300, gt=0, description="OTP lifetime, seconds")
     sms_backend: str = "log"
     sms_api_key: SecretStr | None = None
-    smtp_url: SecretStr | None = None
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://[user:pass@]host[:port][?starttls=true] or smtps://… (implicit TLS)"
+    )
+    mail_from: str = Field(default="CRM <crm@localhost>", description="From address of notification e-mails")
     sap_wsdl: str | None = None
     sap_username: str | None = None
     sap_password: SecretStr | None = None
+    sap_ws_security: bool = Field(default=False, description="send SAP credentials as a WS-Security UsernameToken")
+    sap_endpoint: str | None = Field(default=None, description="scheme://host:port replacing the WSDL's addresses")
+    erp_timeout: float = Field(default=10.0, gt=0, le=120, description="seconds per ERP call (connect and read)")
     gennext_url: str | None = None
     gennext_api_key: SecretStr | None = None
     erp_webhook_secret: SecretStr | None = None
@@ -45,6 +51,16 @@ class Settings(BaseSettings):
     credit_count_receivables: bool = True
     credit_count_open_orders: bool = True
     credit_count_dispatched: bool = True
+    # `crm worker` (docs/operations.md "Running the worker")
+    outbox_max_attempts: int = Field(default=10, gt=0, description="attempts before a message is dead-lettered")
+    outbox_retry_base: float = Field(default=2.0, gt=0, description="first retry delay ceiling, seconds")
+    outbox_retry_cap: float = Field(default=600.0, gt=0, description="largest retry delay, seconds")
+    outbox_lease: float = Field(default=120.0, gt=0, description="seconds a worker holds the messages it claimed")
+    erp_breaker_failures: int = Field(default=5, gt=0, description="consecutive ERP failures that open the breaker")
+    erp_breaker_cooldown: float = Field(default=30.0, gt=0, description="seconds an open breaker waits")
+    # the sandbox ERP only: a slow link and an outage switch, for demos and drills
+    sandbox_erp_latency_ms: int = Field(default=0, ge=0, description="sandbox ERP answers after this delay")
+    sandbox_erp_outage_file: Path | None = Field(default=None, description="sandbox ERP is down while this exists")
 
     @field_validator("timezone")
     @classmethod

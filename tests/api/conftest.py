@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from redis import Redis
 
+from adapters.mongo import MongoStore
 from adapters.system import FixedClock
 from crm_domain.money import Money
 from crm_domain.services.catalogue import NewProduct
@@ -24,6 +26,7 @@ from crm_domain.users import Role, User
 from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests import mongo
 
 
 class Api:
@@ -119,9 +122,29 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-@pytest.fixture
-def api(tmp_path: Path, clock: FixedClock) -> Iterator[Api]:
-    settings = Settings(database_url="memory://", data_dir=tmp_path, jwt_secret="x" * 48)  # type: ignore[arg-type]
-    container = bootstrap(settings)
-    with TestClient(create_app(container)) as client:
-        yield Api(container, client, tmp_path / "sms.jsonl")
+CONFIGURATIONS = ["embedded", pytest.param("production", id=f"production-{mongo.ID}-redis")]
+
+
+@pytest.fixture(params=CONFIGURATIONS)
+def api(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Api]:
+    """Every API test runs twice: on the embedded default (in-memory store, in-process sessions), and on the
+    production configuration of SPEC §1 — MongoDB (CRM_TEST_MONGODB_URI, else mongomock) and a real Redis
+    (`redis_url`: a redis-server these tests start) for sessions, OTPs, rate limits and the response cache."""
+    if request.param == "embedded":
+        settings = Settings(database_url="memory://", data_dir=tmp_path, jwt_secret="x" * 48)  # type: ignore[arg-type]
+        container = bootstrap(settings)
+        with TestClient(create_app(container)) as client:
+            yield Api(container, client, tmp_path / "sms.jsonl")
+        return
+    redis_url = request.getfixturevalue("redis_url")
+    Redis.from_url(redis_url).flushall()  # tests of one xdist worker share its server, one at a time
+    with mongo.fresh_database() as (mongo_client, name):
+        settings = Settings(
+            database_url=f"mongodb://127.0.0.1/{name}",
+            redis_url=redis_url,
+            data_dir=tmp_path,
+            jwt_secret="x" * 48,  # type: ignore[arg-type]
+        )
+        container = bootstrap(settings, uow=MongoStore(mongo_client, name))
+        with TestClient(create_app(container)) as client:
+            yield Api(container, client, tmp_path / "sms.jsonl")

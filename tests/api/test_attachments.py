@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import struct
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.mongo import MongoStore
+from adapters.mongo.files import BUCKET
 from tests.api.conftest import Api
 
 MIB = 1024 * 1024
@@ -41,9 +42,14 @@ def upload(
     )
 
 
-def stored_files(api: Api) -> list[Path]:
+def stored_files(api: Api) -> list[str]:
+    """The keys the file store holds: files under the files dir (embedded), or GridFS file names (production)."""
+    store = api.container.uow
+    if isinstance(store, MongoStore):
+        return sorted(doc["filename"] for doc in store.db[f"{BUCKET}.files"].find({}, {"filename": 1}))
     root = api.container.settings.effective_files_dir
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    found = (p for p in root.rglob("*") if p.is_file()) if root.exists() else ()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in found)
 
 
 def order_attachments(api: Api, order_id: str) -> list[dict[str, Any]]:
@@ -104,8 +110,10 @@ class TestUploadAndDownload:
     def test_the_bytes_are_stored_under_the_order_and_attachment_ids(self, api: Api) -> None:
         order = api.order(api.rep)
         attachment = upload(api, api.rep, order["id"], "quote.pdf", PDF).json()
-        root = api.container.settings.effective_files_dir
-        assert stored_files(api) == [root / "orders" / order["id"] / f"{attachment['id']}.bin"]
+        assert stored_files(api) == [f"orders/{order['id']}/{attachment['id']}"]
+        if not isinstance(api.container.uow, MongoStore):  # the embedded layout: one file per attachment
+            root = api.container.settings.effective_files_dir
+            assert (root / "orders" / order["id"] / f"{attachment['id']}.bin").read_bytes() == PDF
         assert api.container.files.get(f"orders/{order['id']}/{attachment['id']}") == PDF
 
     def test_several_attachments_are_kept_apart(self, api: Api) -> None:
@@ -137,8 +145,7 @@ class TestFileNames:
         response = upload(api, api.rep, order["id"], given, PDF)
         assert response.status_code == 201, response.text
         assert response.json()["filename"] == kept
-        root = api.container.settings.effective_files_dir
-        assert all(root in p.parents for p in stored_files(api))
+        assert stored_files(api) == [f"orders/{order['id']}/{response.json()['id']}"]  # the name is not a path
 
     def test_long_names_are_cut_to_120_characters_keeping_the_extension(self, api: Api) -> None:
         order = api.order(api.rep)

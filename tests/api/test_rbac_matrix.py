@@ -416,6 +416,22 @@ def test_protected_routes_refuse_an_unauthenticated_call(shared_world: World, ro
         assert response.headers["www-authenticate"].lower().startswith("bearer")
 
 
+def test_there_is_an_erp_signed_route() -> None:
+    assert ERP_ROUTES == ["POST /api/v1/integrations/{erp}/events"]
+
+
+@pytest.mark.parametrize("route", ERP_ROUTES)
+def test_erp_signed_routes_refuse_unsigned_calls_even_with_a_users_token(shared_world: World, route: str) -> None:
+    admin = shared_world.api.login(shared_world.api.admin)
+    method, path = route.split(" ", 1)
+    event = {"type": "customer.balance", "customer_code": "D0001", "receivables": "1.00"}
+    for headers in ({}, admin, {"X-CRM-Timestamp": "1", "X-CRM-Signature": "sha256=" + "0" * 64}):
+        response = shared_world.api.client.request(
+            method, path.replace("{erp}", "sandbox"), json=event, headers=headers
+        )
+        problem(response, 401)
+
+
 # --- the matrix ----------------------------------------------------------------------------------------------
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.memory import MemoryStore
+from adapters.mongo import MongoStore
 from adapters.sqlite import SqliteStore
 from adapters.system import FixedClock
 from crm_domain.ports import UnitOfWorkFactory
+from tests import mongo
 
-ADAPTERS = ["memory", "sqlite"]
+ADAPTERS = ["memory", "sqlite", pytest.param("mongo", id=mongo.ID)]
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -27,5 +29,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> 
         sqlite = SqliteStore(tmp_path / "store" / "crm.db", clock=clock)
         yield sqlite
         sqlite.close()
+    elif request.param == "mongo":
+        with mongo.fresh_database() as (client, name):
+            store = MongoStore(client, name, clock=clock)
+            store.init_indexes()
+            yield store
     else:  # pragma: no cover
         raise AssertionError(f"unknown adapter {request.param}")

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from adapters.files import LocalFileStore
+from adapters.mongo import GridFsFileStore
 from crm_domain.errors import ValidationFailed
 from crm_domain.ports import FileStore
+from tests import mongo
 
-FILE_STORES = ["local"]
+FILE_STORES = ["local", pytest.param("gridfs", id=f"gridfs-{mongo.MODE}")]
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 
 
@@ -24,6 +26,9 @@ def file_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FileS
     """A fresh, empty file store."""
     if request.param == "local":
         yield LocalFileStore(tmp_path / "files")
+    elif request.param == "gridfs":
+        with mongo.fresh_database() as (client, name):
+            yield GridFsFileStore(client[name])
     else:  # pragma: no cover
         raise AssertionError(f"unknown adapter {request.param}")
 

@@ -1,7 +1,9 @@
-"""Contract of the OTP, session and rate-limit stores, run against every adapter (memory, sqlite)."""
+"""Contract of the OTP, session and rate-limit stores, run against every adapter (memory, sqlite, redis, and
+redis on a three-node Redis Cluster)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -9,19 +11,28 @@ from typing import Any
 import pytest
 
 from adapters.memory.runtime import MemoryOtpStore, MemoryRateLimiter, MemorySessionStore
+from adapters.redis import RedisConnection, redis_runtime
 from adapters.sqlite import SqliteStore
 from adapters.sqlite.runtime import sqlite_runtime
 from adapters.system import FixedClock
 from crm_domain.sessions import OtpChallenge, Session
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any, Any, FixedClock]:
+@pytest.fixture(params=["memory", "sqlite", "redis", "redis-cluster"])
+def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Any, Any, FixedClock]]:
     clock = FixedClock()
     if request.param == "memory":
-        return MemoryOtpStore(clock), MemorySessionStore(), MemoryRateLimiter(clock), clock
-    otps, sessions, limiter = sqlite_runtime(SqliteStore(tmp_path / "crm.db", clock=clock), clock)
-    return otps, sessions, limiter, clock
+        yield MemoryOtpStore(clock), MemorySessionStore(), MemoryRateLimiter(clock), clock
+    elif request.param == "sqlite":
+        otps, sessions, limiter = sqlite_runtime(SqliteStore(tmp_path / "crm.db", clock=clock), clock)
+        yield otps, sessions, limiter, clock
+    else:  # a real redis-server (or cluster); each test has its own key prefix
+        url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
+        connection = RedisConnection(url)
+        assert connection.target.cluster is (request.param == "redis-cluster")
+        otps, sessions, limiter = redis_runtime(connection, clock, prefix=request.getfixturevalue("redis_prefix"))
+        yield otps, sessions, limiter, clock
+        connection.close()
 
 
 def challenge(clock: FixedClock, request_id: str = "r1", mobile: str = "+919876543210") -> OtpChallenge:

@@ -5,12 +5,18 @@ worker and `crm erp sandbox …` in different processes see one ERP. It numbers 
 order it receives them, de-duplicates creates by our order id (the external reference), and is driven by hand:
 dispatch, invoice, deliver, pay, set overdue days. Customers and products can be put into it so the batch sync
 has something to read.
+
+Two settings play a real ERP's bad days for order creates and cancels, for demos and drills (and the worker's
+reliability tests): `latency` seconds added to each answer (after the work is done, like a slow link: the ERP has
+the order before the caller hears back), and an `outage_file` whose existence makes them fail with
+`UpstreamUnavailable`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,7 +36,7 @@ from crm_domain.erp import (
     ErpProduct,
     ErpRejected,
 )
-from crm_domain.errors import Conflict, NotFound
+from crm_domain.errors import Conflict, NotFound, UpstreamUnavailable
 from crm_domain.money import Money
 from crm_domain.ports import Clock
 
@@ -76,6 +82,8 @@ CREATE TABLE IF NOT EXISTS erp_products (
     changed_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS erp_sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS erp_products_by_change ON erp_products (changed_at, sku);
+CREATE INDEX IF NOT EXISTS erp_customers_by_change ON erp_customers (changed_at, customer_code);
 """
 
 _NEXT_STATE = {
@@ -90,9 +98,13 @@ class SandboxErp:
 
     name = "sandbox"
 
-    def __init__(self, path: Path | None, clock: Clock) -> None:
+    def __init__(
+        self, path: Path | None, clock: Clock, *, latency: float = 0.0, outage_file: Path | None = None
+    ) -> None:
         """`path` None keeps the ERP in memory (one process only)."""
         self._clock = clock
+        self._latency = latency
+        self._outage_file = outage_file
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +131,22 @@ class SandboxErp:
 
     # --- the gateway ------------------------------------------------------------------------------------
 
+    def _reach(self) -> None:
+        if self._outage_file is not None and self._outage_file.exists():
+            raise UpstreamUnavailable("the sandbox ERP is down (outage switch on)")
+
+    def _answer(self) -> None:
+        if self._latency > 0:
+            time.sleep(self._latency)
+
     def create_order(self, order: ErpOrderRequest) -> ErpOrderAck:
+        self._reach()
+        try:
+            return self._create_order(order)
+        finally:
+            self._answer()
+
+    def _create_order(self, order: ErpOrderRequest) -> ErpOrderAck:
         if not order.lines:
             raise ErpRejected(f"order {order.number} has no lines")
         now = micros(self._clock.now())
@@ -148,6 +175,13 @@ class SandboxErp:
         return ErpOrderAck(erp_order_id=erp_order_id)
 
     def cancel_order(self, erp_order_id: str, reason: str) -> None:
+        self._reach()
+        try:
+            self._cancel_order(erp_order_id)
+        finally:
+            self._answer()
+
+    def _cancel_order(self, erp_order_id: str) -> None:
         with self._tx() as conn:
             state = self._state(conn, erp_order_id)
             if state is ErpOrderState.CANCELLED:
@@ -297,22 +331,27 @@ class SandboxErp:
             )
 
     def put_product(self, product: ErpProduct) -> None:
-        now = micros(product.changed_at or self._clock.now())
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO erp_products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    product.sku,
-                    product.erp_material_id,
-                    product.name,
-                    product.uom,
-                    product.unit_price.currency,
-                    product.unit_price.minor,
-                    str(product.tax_rate),
-                    int(product.active),
-                    now,
-                ),
+        self.put_products([product])
+
+    def put_products(self, products: list[ErpProduct]) -> None:
+        """Put many products in one transaction (seeding a large catalogue for the batch sync)."""
+        now = self._clock.now()
+        rows = [
+            (
+                p.sku,
+                p.erp_material_id,
+                p.name,
+                p.uom,
+                p.unit_price.currency,
+                p.unit_price.minor,
+                str(p.tax_rate),
+                int(p.active),
+                micros(p.changed_at or now),
             )
+            for p in products
+        ]
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO erp_products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # --- helpers ----------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from crm_domain.errors import DomainError
 from entrypoints.bootstrap import ConfigurationError
-from entrypoints.cli import config, credit, customers, demo, products, serve, users
+from entrypoints.cli import config, credit, customers, db, demo, erp, orders, outbox, products, serve, users, worker
 from entrypoints.cli.context import err
 
 app = typer.Typer(
@@ -27,6 +27,11 @@ app.add_typer(products.app, name="products")
 app.add_typer(credit.app, name="credit")
 app.add_typer(demo.app, name="demo")
 app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
+app.command("worker")(worker.worker)
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(erp.app, name="erp")
+app.add_typer(orders.app, name="orders")
 
 EXIT_BUSINESS = 1
 EXIT_USAGE = 2

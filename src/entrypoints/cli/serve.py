@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,6 +26,7 @@ def serve(
     # written, before any worker starts (workers then build their own container from the same environment).
     c = container()
     os.environ.setdefault("CRM_DATA_DIR", str(c.settings.data_dir))
+    _prometheus_multiprocess(c.settings.data_dir / "prometheus")
     out.print(f"serving on http://{host}:{port} with {workers} worker(s); store: {_describe(c.settings)}")
     Granian(
         APP_FACTORY,
@@ -37,6 +39,15 @@ def serve(
         respawn_failed_workers=True,
         log_access=False,
     ).serve()
+
+
+def _prometheus_multiprocess(default_dir: Path) -> None:
+    """Workers write their metric samples to one directory so a scrape of any worker counts all of them. The
+    directory is emptied at start: samples of an earlier run would otherwise be added to this run's counters."""
+    path = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(default_dir)))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
 
 
 def _describe(settings: object) -> str:

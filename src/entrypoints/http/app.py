@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException
 from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.security.jwt import Token
@@ -27,11 +27,13 @@ from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.credit import CreditLimitRequestController, CustomerCreditController
 from entrypoints.http.controllers.customers import CustomerController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.integrations import SIGNATURE_COMPONENTS, IntegrationsController
 from entrypoints.http.controllers.orders import OrderController
 from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController, response_cache_store
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.readiness import Readiness
@@ -63,7 +65,7 @@ def create_app(container: Container | None = None) -> Litestar:
         ),
         c.auth,
     )
-    readiness = Readiness(c.uow)
+    readiness = Readiness(c.uow, c.probes)
     extra_routes = [ReferenceController] if settings.bench_routes else []
     api = Router(
         path=API_PREFIX,
@@ -78,6 +80,7 @@ def create_app(container: Container | None = None) -> Litestar:
             TargetController,
             PerformanceController,
             AttachmentController,
+            IntegrationsController,
         ],
         request_max_body_size=JSON_BODY_LIMIT,
     )
@@ -93,7 +96,7 @@ def create_app(container: Container | None = None) -> Litestar:
         "actor": Provide(_actor, sync_to_thread=False),
     }
     return Litestar(
-        route_handlers=[api, HealthController, PrometheusController],
+        route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
         dependencies=dependencies,
         middleware=[request_id_middleware, tokens.jwt.middleware, prometheus.middleware],
         exception_handlers={
@@ -106,7 +109,7 @@ def create_app(container: Container | None = None) -> Litestar:
             version="1.0.0",
             path="/schema",
             description="Dealer orders with atomic credit checks, ERP sync and performance figures.",
-            components=[tokens.jwt.openapi_components],
+            components=[tokens.jwt.openapi_components, SIGNATURE_COMPONENTS],
             security=[tokens.jwt.security_requirement],
             render_plugins=[SwaggerRenderPlugin()],
         ),

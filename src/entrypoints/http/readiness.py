@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from crm_domain.ports import UnitOfWorkFactory
 from crm_domain.records import PageRequest
 
@@ -9,8 +11,9 @@ from crm_domain.records import PageRequest
 class Readiness:
     """Checks that the app's dependencies answer."""
 
-    def __init__(self, store: UnitOfWorkFactory) -> None:
+    def __init__(self, store: UnitOfWorkFactory, probes: Mapping[str, Callable[[], None]] | None = None) -> None:
         self._store = store
+        self._probes = dict(probes or {})  # e.g. "redis": a PING with the client's short timeouts
 
     def check(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -20,4 +23,10 @@ class Readiness:
             checks["store"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["store"] = f"failed: {type(exc).__name__}"
+        for name, probe in self._probes.items():
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                checks[name] = f"failed: {type(exc).__name__}"
         return checks

@@ -16,7 +16,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from crm_domain.errors import EntityNotFound, ValidationFailed
@@ -74,7 +74,9 @@ class AttachmentController(Controller):
         request_max_body_size=MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD,
         summary="Attach a PDF or image (up to 10 MiB, type checked by content) to an order",
     )
-    def upload(self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: str, data: UploadForm) -> AttachmentOut:
+    def upload(
+        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], data: UploadForm
+    ) -> AttachmentOut:
         upload = _the_file(data)
         content = upload.file.read(MAX_ATTACHMENT_BYTES + 1)
         if len(content) > MAX_ATTACHMENT_BYTES:
@@ -114,7 +116,7 @@ class AttachmentController(Controller):
         summary="Download an attachment of an order in scope, with its detected content type",
     )
     def download(
-        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: str, attachment_id: str
+        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], attachment_id: FromPath[str]
     ) -> Response[bytes]:
         order = crm.orders.get(actor, order_id)
         attachment = next((a for a in order.attachments if a.id == attachment_id), None)

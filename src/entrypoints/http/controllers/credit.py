@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from crm_domain.credit import LimitRequestStatus
@@ -32,7 +33,7 @@ class CustomerCreditController(Controller):
         sync_to_thread=True,
         summary="Credit position: limit, receivables, open orders, exposure, available, block",
     )
-    def position(self, crm: CrmDep, actor: ActorDep, customer_id: str) -> CreditPositionOut:
+    def position(self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str]) -> CreditPositionOut:
         return CreditPositionOut.of(crm.credit.position(actor, customer_id))
 
     @get(
@@ -41,7 +42,7 @@ class CustomerCreditController(Controller):
         sync_to_thread=True,
         summary="Every change of the credit terms, oldest first: who, when, why, old and new",
     )
-    def history(self, crm: CrmDep, actor: ActorDep, customer_id: str) -> Items[LimitChangeOut]:
+    def history(self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str]) -> Items[LimitChangeOut]:
         changes = crm.credit.limit_history(actor, customer_id)
         return Items[LimitChangeOut](items=[LimitChangeOut.of(c) for c in changes])
 
@@ -56,7 +57,7 @@ class CustomerCreditController(Controller):
         "`valid_until` (inclusive); afterwards the base limit applies again. Answers the new credit position.",
     )
     def temporary_limit(
-        self, crm: CrmDep, actor: ActorDep, customer_id: str, data: TemporaryLimitIn
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: TemporaryLimitIn
     ) -> CreditPositionOut:
         position = crm.credit.set_temporary_limit(actor, customer_id, data.money(), data.valid_until, data.reason)
         return CreditPositionOut.of(position)
@@ -70,7 +71,9 @@ class CustomerCreditController(Controller):
         description="Requires `credit_limit:approve`. Submits go `on_credit_hold` with reason "
         "`customer_blocked` until unblocked. Answers the new credit position.",
     )
-    def block(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: CreditReasonIn) -> CreditPositionOut:
+    def block(
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CreditReasonIn
+    ) -> CreditPositionOut:
         return CreditPositionOut.of(crm.credit.block(actor, customer_id, data.reason))
 
     @post(
@@ -81,7 +84,9 @@ class CustomerCreditController(Controller):
         summary="Lift a credit block (credit controller); held orders that fit now are released",
         description="Requires `credit_limit:approve`. Answers the new credit position.",
     )
-    def unblock(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: CreditReasonIn) -> CreditPositionOut:
+    def unblock(
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CreditReasonIn
+    ) -> CreditPositionOut:
         return CreditPositionOut.of(crm.credit.unblock(actor, customer_id, data.reason))
 
     @post(
@@ -91,7 +96,9 @@ class CustomerCreditController(Controller):
         sync_to_thread=True,
         summary="Ask for a new credit limit; someone else with credit_limit:approve decides",
     )
-    def request_change(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: LimitRequestIn) -> LimitRequestOut:
+    def request_change(
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: LimitRequestIn
+    ) -> LimitRequestOut:
         request = crm.credit.request_limit_change(actor, customer_id, data.amount(), data.reason)
         return LimitRequestOut.of(request)
 
@@ -123,7 +130,7 @@ class CreditLimitRequestController(Controller):
         sync_to_thread=True,
         summary="A credit-limit request",
     )
-    def get_request(self, crm: CrmDep, actor: ActorDep, request_id: str) -> LimitRequestOut:
+    def get_request(self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str]) -> LimitRequestOut:
         return LimitRequestOut.of(crm.credit.get_request(actor, request_id))
 
     @post(
@@ -133,7 +140,9 @@ class CreditLimitRequestController(Controller):
         sync_to_thread=True,
         summary="Approve a pending request (not one's own): the limit changes and held orders that fit are released",
     )
-    def approve(self, crm: CrmDep, actor: ActorDep, request_id: str, data: DecisionIn | None = None) -> LimitRequestOut:
+    def approve(
+        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: DecisionIn | None = None
+    ) -> LimitRequestOut:
         return LimitRequestOut.of(crm.credit.approve_request(actor, request_id, data.note if data else ""))
 
     @post(
@@ -143,5 +152,7 @@ class CreditLimitRequestController(Controller):
         sync_to_thread=True,
         summary="Reject a pending request (not one's own)",
     )
-    def reject(self, crm: CrmDep, actor: ActorDep, request_id: str, data: DecisionIn | None = None) -> LimitRequestOut:
+    def reject(
+        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: DecisionIn | None = None
+    ) -> LimitRequestOut:
         return LimitRequestOut.of(crm.credit.reject_request(actor, request_id, data.note if data else ""))

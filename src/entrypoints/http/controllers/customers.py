@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
 from crm_domain.money import Money
@@ -42,7 +43,7 @@ class CustomerController(Controller):
         sync_to_thread=True,
         summary="A customer with its credit terms",
     )
-    def get_customer(self, crm: CrmDep, actor: ActorDep, customer_id: str) -> CustomerOut:
+    def get_customer(self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str]) -> CustomerOut:
         return CustomerOut.of_view(crm.customers.get(actor, customer_id))
 
     @patch(
@@ -52,7 +53,7 @@ class CustomerController(Controller):
         summary="Change master data (customer:write) and credit terms (credit_limit: admin; tolerance and "
         "overdue block: credit controller); changes are kept in the credit history",
     )
-    def update(self, crm: CrmDep, actor: ActorDep, customer_id: str, data: CustomerPatchIn) -> CustomerOut:
+    def update(self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CustomerPatchIn) -> CustomerOut:
         # Master data first: customer:write is the rarest permission (admin only), so a refusal comes before any
         # credit term has changed. Each credit term is its own use case with its own history entry.
         if data.changes_master or not data.changes_credit:

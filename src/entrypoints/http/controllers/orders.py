@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from crm_domain.errors import ValidationFailed
@@ -14,6 +14,7 @@ from crm_domain.orders import OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.metrics import count_decision, count_order
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
 
@@ -42,7 +43,7 @@ class OrderController(Controller):
         summary="Create an order (a draft, or submitted at once with `submit: true`)",
     )
     def create(self, crm: CrmDep, actor: ActorDep, data: OrderIn, idempotency_key: IdempotencyKey = None) -> OrderOut:
-        return OrderOut.of(crm.orders.create(actor, data.command(), idempotency_key))
+        return OrderOut.of(count_order("create", crm.orders.create(actor, data.command(), idempotency_key)))
 
     @post(
         "/quote",
@@ -85,7 +86,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="An order with lines, totals, credit decision, history and ERP sync state",
     )
-    def get_order(self, crm: CrmDep, actor: ActorDep, order_id: str) -> OrderOut:
+    def get_order(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str]) -> OrderOut:
         return OrderOut.of(crm.orders.get(actor, order_id))
 
     @post(
@@ -95,8 +96,10 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Submit a draft: credit-checked, `submitted` or `on_credit_hold`",
     )
-    def submit(self, crm: CrmDep, actor: ActorDep, order_id: str, idempotency_key: IdempotencyKey = None) -> OrderOut:
-        return OrderOut.of(crm.orders.submit(actor, order_id, idempotency_key))
+    def submit(
+        self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], idempotency_key: IdempotencyKey = None
+    ) -> OrderOut:
+        return OrderOut.of(count_order("submit", crm.orders.submit(actor, order_id, idempotency_key)))
 
     @post(
         "/{order_id:str}/release",
@@ -105,8 +108,8 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Release a credit hold (not by the order's creator); the override is recorded",
     )
-    def release(self, crm: CrmDep, actor: ActorDep, order_id: str, data: NoteIn) -> OrderOut:
-        return OrderOut.of(crm.orders.release(actor, order_id, data.note))
+    def release(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: NoteIn) -> OrderOut:
+        return OrderOut.of(count_decision("released", crm.orders.release(actor, order_id, data.note)))
 
     @post(
         "/{order_id:str}/reject",
@@ -115,8 +118,8 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Reject an order on credit hold",
     )
-    def reject(self, crm: CrmDep, actor: ActorDep, order_id: str, data: ReasonIn) -> OrderOut:
-        return OrderOut.of(crm.orders.reject(actor, order_id, data.reason))
+    def reject(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: ReasonIn) -> OrderOut:
+        return OrderOut.of(count_decision("rejected", crm.orders.reject(actor, order_id, data.reason)))
 
     @post(
         "/{order_id:str}/cancel",
@@ -125,7 +128,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Cancel an order; its credit reservation is released",
     )
-    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: str, data: ReasonIn) -> OrderOut:
+    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: ReasonIn) -> OrderOut:
         return OrderOut.of(crm.orders.cancel(actor, order_id, data.reason))
 
 

@@ -44,7 +44,11 @@ SkuPath = Annotated[str, Parameter(description="The SKU (it may contain '/').", 
 
 def response_cache_store(settings: Settings) -> Store:
     """Where cached responses (and the catalogue version) live: shared by every worker process on this machine,
-    or in-process for the in-memory store of tests."""
+    or in-process for the in-memory store of tests; in Redis whenever `CRM_REDIS_URL` is set (every pod)."""
+    if settings.redis_url:
+        from adapters.redis.cache import redis_response_store
+
+        return redis_response_store(settings.redis_url)
     if settings.effective_database_url.startswith("memory://"):
         return MemoryStore()
     path = settings.data_dir / "response-cache"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
 from crm_domain.records import PageRequest
@@ -38,7 +39,7 @@ class UserController(Controller):
         return Page[UserOut](items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
     @get("/{user_id:str}", operation_id="getUser", sync_to_thread=True, summary="A user (oneself, or in one's team)")
-    def get_user(self, crm: CrmDep, actor: ActorDep, user_id: str) -> UserOut:
+    def get_user(self, crm: CrmDep, actor: ActorDep, user_id: FromPath[str]) -> UserOut:
         return UserOut.of(crm.users.get(actor, user_id))
 
     @patch(
@@ -47,7 +48,7 @@ class UserController(Controller):
         sync_to_thread=True,
         summary="Change a user (admin); `active: false` or new roles or customer end their sessions at once",
     )
-    def update(self, crm: CrmDep, auth: AuthDep, actor: ActorDep, user_id: str, data: UserPatchIn) -> UserOut:
+    def update(self, crm: CrmDep, auth: AuthDep, actor: ActorDep, user_id: FromPath[str], data: UserPatchIn) -> UserOut:
         user = crm.users.update(actor, user_id, data.changes())
         if data.ends_sessions:
             # Their tokens carry roles and customer; a deactivated user must be locked out now, not at expiry.

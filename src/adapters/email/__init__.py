@@ -1,0 +1,1 @@
+"""E-mail senders: the development log/file backends and SMTP (`CRM_SMTP_URL`)."""

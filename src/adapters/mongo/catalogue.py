@@ -1,0 +1,38 @@
+"""Products on MongoDB, one document per SKU (`_id` is the SKU)."""
+
+from __future__ import annotations
+
+import builtins
+
+from adapters.mongo.base import MongoRepository
+from adapters.mongo.tx import Op
+from crm_domain.errors import DuplicateKey
+from crm_domain.products import Product
+from crm_domain.records import Page, PageRequest
+
+
+class MongoProductRepository(MongoRepository):
+    collection = "products"
+
+    def get(self, sku: str) -> Product | None:
+        return self._get(Product, sku)
+
+    def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
+        found = {p.sku: p for p in self._find(Product, {"_id": {"$in": sorted(set(skus))}})}
+        return {sku: found[sku] for sku in skus if sku in found}
+
+    def add(self, product: Product) -> None:
+        if self._tx.get(self.collection, product.sku) is not None:
+            raise DuplicateKey("product", "sku", product.sku)
+        self._stage(Op.INSERT, self._doc(product.sku, product))
+
+    def save(self, product: Product) -> None:
+        self._stage(Op.PUT, self._doc(product.sku, product))
+
+    def upsert_many(self, products: builtins.list[Product]) -> int:
+        for product in products:
+            self.save(product)
+        return len(products)
+
+    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+        return self._page(Product, {"active": True} if active_only else {}, [("_id", 1)], (str,), page)

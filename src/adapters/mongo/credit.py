@@ -1,0 +1,81 @@
+"""Credit accounts, credit-limit requests and the limit history on MongoDB.
+
+A credit account is one document: its terms, its reservations keyed by order id, running totals of what is
+reserved (minor units) and a version. Saving it is one conditional update on that version, which is what makes
+the check-and-reserve of a submit atomic: of two submits that read the same version, one write matches and the
+other is `ConcurrentUpdate` (the service then runs the check again on the new figures).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from adapters.mongo.base import MongoRepository
+from adapters.mongo.query import Filter
+from adapters.mongo.tx import Op
+from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
+from crm_domain.errors import DuplicateKey
+from crm_domain.records import Page, PageRequest
+
+
+def _totals(account: CreditAccount) -> dict[str, int]:
+    return {"reserved": account.reserved, "open_orders": account.open_orders, "dispatched": account.dispatched}
+
+
+class MongoCreditAccountRepository(MongoRepository):
+    collection = "credit"
+
+    def get(self, customer_id: str) -> CreditAccount | None:
+        return self._get(CreditAccount, customer_id)
+
+    def add(self, account: CreditAccount) -> None:
+        if self._tx.get(self.collection, account.customer_id) is not None:
+            raise DuplicateKey("credit account", "customer_id", account.customer_id)
+        self._stage(Op.INSERT, self._doc(account.customer_id, account, **_totals(account)))
+
+    def save(self, account: CreditAccount) -> None:
+        self._save_versioned("credit account", account.customer_id, account, **_totals(account))
+
+    def list_all(self) -> builtins.list[CreditAccount]:
+        return self._find(CreditAccount, {}, [("_id", 1)])
+
+
+class MongoCreditLimitRequestRepository(MongoRepository):
+    collection = "limit_requests"
+
+    def get(self, request_id: str) -> CreditLimitRequest | None:
+        return self._get(CreditLimitRequest, request_id)
+
+    def add(self, request: CreditLimitRequest) -> None:
+        if self._tx.get(self.collection, request.id) is not None:
+            raise DuplicateKey("credit-limit request", "id", request.id)
+        self._stage(Op.INSERT, self._doc(request.id, request))
+
+    def save(self, request: CreditLimitRequest) -> None:
+        self._stage(Op.PUT, self._doc(request.id, request))
+
+    def list(
+        self,
+        page: PageRequest,
+        *,
+        status: LimitRequestStatus | None = None,
+        customer_ids: frozenset[str] | None = None,
+    ) -> Page[CreditLimitRequest]:
+        query: Filter = {}
+        if status is not None:
+            query["status"] = status.value
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": sorted(customer_ids)}
+        return self._page(CreditLimitRequest, query, [("requested_at", -1), ("_id", -1)], (int, str), page)
+
+
+class MongoLimitHistoryRepository(MongoRepository):
+    collection = "limit_history"
+
+    def add(self, change: LimitChange) -> None:
+        if self._tx.get(self.collection, change.id) is not None:
+            raise DuplicateKey("limit change", "id", change.id)
+        self._stage(Op.INSERT, self._doc(change.id, change))
+
+    def list_for(self, customer_id: str) -> builtins.list[LimitChange]:
+        return self._find(LimitChange, {"customer_id": customer_id}, [("at", 1), ("_id", 1)])

@@ -1,0 +1,182 @@
+"""Targets, performance running totals, the outbox, idempotency records and the audit trail on MongoDB."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from adapters.mongo.base import MongoRepository
+from adapters.mongo.codec import decode, micros
+from adapters.mongo.query import Filter
+from adapters.mongo.tx import Increment, Op
+from crm_domain.errors import ConcurrentUpdate, DuplicateKey
+from crm_domain.outbox import OutboxMessage, OutboxStats, OutboxStatus
+from crm_domain.performance import Achieved, Target
+from crm_domain.records import AuditEntry, IdempotencyRecord
+
+_DUE_ORDER = [("next_attempt_at", 1), ("_id", 1)]
+
+
+def _users(user_ids: frozenset[str] | None) -> Filter:
+    return {} if user_ids is None else {"user_id": {"$in": sorted(user_ids)}}
+
+
+class MongoTargetRepository(MongoRepository):
+    collection = "targets"
+
+    def get(self, user_id: str, period: str) -> Target | None:
+        return self._get(Target, {"user_id": user_id, "period": period})
+
+    def put(self, target: Target) -> None:
+        self._stage(Op.PUT, self._doc({"user_id": target.user_id, "period": target.period}, target))
+
+    def list(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Target]:
+        return self._find(Target, {"period": period, **_users(user_ids)}, [("user_id", 1)])
+
+
+class MongoPerformanceRepository(MongoRepository):
+    """Running totals per (user, period, currency), changed with `$inc` at commit (idempotent per commit)."""
+
+    collection = "performance"
+
+    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+        key = {"user_id": user_id, "period": period, "currency": currency}
+        self._tx.increment(Increment(collection=self.collection, id=key, amounts={"amount": amount, "orders": orders}))
+
+    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Achieved]:
+        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for doc in self._tx.db[self.collection].find({"period": period, **_users(user_ids)}):
+            totals[doc["user_id"], doc["currency"]] = [doc["amount"], doc["orders"]]
+        for inc in self._tx.increments:  # this unit of work's own changes
+            key = inc.id
+            if (
+                inc.collection == self.collection
+                and key["period"] == period
+                and (user_ids is None or key["user_id"] in user_ids)
+            ):
+                total = totals[key["user_id"], key["currency"]]
+                total[0] += inc.amounts["amount"]
+                total[1] += inc.amounts["orders"]
+        return [
+            Achieved(user_id=user, period=period, currency=currency, amount=amount, orders=orders)
+            for (user, currency), (amount, orders) in sorted(totals.items())
+        ]
+
+
+class MongoOutboxRepository(MongoRepository):
+    collection = "outbox"
+
+    def add(self, message: OutboxMessage) -> None:
+        self._stage(Op.INSERT, self._doc(message.id, message))
+
+    def get(self, message_id: str) -> OutboxMessage | None:
+        return self._get(OutboxMessage, message_id)
+
+    def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
+        return self._find(OutboxMessage, _due(now), _DUE_ORDER, limit)
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+        """Each message is leased by one atomic `find_one_and_update`, at once (not at commit), so two workers
+        never take the same message; a lease that is never used simply runs out."""
+        claimed: builtins.list[OutboxMessage] = []
+        lease = micros(lease_until)
+        for _ in range(limit):
+            doc = self._tx.db[self.collection].find_one_and_update(
+                _due(now),
+                {"$set": {"next_attempt_at": lease}},
+                sort=_DUE_ORDER,
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                break
+            claimed.append(decode(OutboxMessage, doc))
+        return claimed
+
+    def save(self, message: OutboxMessage) -> None:
+        self._stage(Op.PUT, self._doc(message.id, message))
+
+    def stats(self) -> OutboxStats:
+        """Committed messages only (a health figure, read without this unit of work's own writes)."""
+        outbox = self._tx.db[self.collection]
+        counts = {status: outbox.count_documents({"status": status.value}) for status in OutboxStatus}
+        oldest = outbox.find_one({"status": OutboxStatus.PENDING.value}, sort=[("occurred_at", 1)])
+        return OutboxStats(
+            pending=counts[OutboxStatus.PENDING],
+            dead=counts[OutboxStatus.DEAD],
+            delivered=counts[OutboxStatus.DELIVERED],
+            oldest_pending_at=None if oldest is None else decode(OutboxMessage, oldest).occurred_at,
+        )
+
+    def dead(self, limit: int) -> builtins.list[OutboxMessage]:
+        query = {"status": OutboxStatus.DEAD.value}
+        return self._find(OutboxMessage, query, [("occurred_at", 1), ("_id", 1)], limit)
+
+
+def _due(now: datetime) -> Filter:
+    return {"status": OutboxStatus.PENDING.value, "next_attempt_at": {"$lte": micros(now)}}
+
+
+class MongoIdempotencyRepository(MongoRepository):
+    """Records expire by the store's clock (`expires_us`, exact). A TTL index on `expires_at` (a BSON date: the
+    record's lifetime counted from when it was written, by this machine's clock) lets the server remove them
+    as housekeeping; correctness never depends on when that happens. A record written by a commit still in
+    flight (`pending`) is not an answer yet: reading it is `ConcurrentUpdate`, which makes the service try
+    again."""
+
+    collection = "idempotency"
+
+    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+        doc = self._tx.get(self.collection, _key(actor_id, operation, key))
+        if doc is None:
+            return None
+        now = self._tx.now()
+        if now is not None and doc["expires_us"] <= micros(now):
+            return None
+        if doc.get("pending"):
+            raise ConcurrentUpdate("idempotency record", key)
+        return _record(doc)
+
+    def add(self, record: IdempotencyRecord) -> None:
+        """`DuplicateKey` while a live record has the key; an expired one is replaced."""
+        if self.get(record.actor_id, record.operation, record.key) is not None:
+            raise DuplicateKey("idempotency record", "key", record.key)
+        doc = self._doc(
+            _key(record.actor_id, record.operation, record.key),
+            record,
+            expires_us=micros(record.expires_at),
+            expires_at=datetime.now(UTC) + (record.expires_at - record.created_at),
+            a=record.actor_id,
+            o=record.operation,
+            k=record.key,
+        )
+        self._stage(Op.INSERT, doc)
+
+    def purge_expired(self, now: datetime) -> int:
+        """At once: removing records that have expired is right whether or not the unit of work commits."""
+        return int(self._tx.db[self.collection].delete_many({"expires_us": {"$lte": micros(now)}}).deleted_count)
+
+
+def _key(actor_id: str, operation: str, key: str) -> str:
+    """A string `_id` (TTL deletion in mongomock cannot handle subdocument ids; a JSON array is unambiguous)."""
+    return json.dumps([actor_id, operation, key], ensure_ascii=False, separators=(",", ":"))
+
+
+def _record(doc: dict[str, Any]) -> IdempotencyRecord:
+    return decode(IdempotencyRecord, {**doc, "expires_at": doc["expires_us"]})
+
+
+class MongoAuditRepository(MongoRepository):
+    collection = "audit"
+
+    def add(self, entry: AuditEntry) -> None:
+        if self._tx.get(self.collection, entry.id) is not None:
+            raise DuplicateKey("audit entry", "id", entry.id)
+        self._stage(Op.INSERT, self._doc(entry.id, entry))
+
+    def list_for(self, entity: str, entity_id: str) -> builtins.list[AuditEntry]:
+        return self._find(AuditEntry, {"entity": entity, "entity_id": entity_id}, [("at", 1), ("_id", 1)])

@@ -1,0 +1,131 @@
+"""What one unit of work has read and staged. Writes are kept here until `commit()`, and reads see them:
+`get` and `find` answer from the stored documents overlaid with the staged ones, so a unit of work sees its
+own uncommitted changes while other units of work see none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import attrs
+from pymongo.database import Database
+
+from adapters.mongo.query import Filter, Sort, matches, sort_key
+from crm_domain.ports import Clock
+
+
+class Op(StrEnum):
+    INSERT = "insert"  # a new document: a duplicate `_id` or unique key is `DuplicateKey`
+    PUT = "put"  # insert or replace by `_id`
+    CAS = "cas"  # replace only while the stored version is `expected`; else `ConcurrentUpdate`
+    DELETE = "delete"
+
+
+@attrs.define
+class Write:
+    collection: str
+    id: Any
+    op: Op
+    doc: dict[str, Any] | None = None
+    expected: int | None = None  # CAS only
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"c": self.collection, "id": self.id, "op": self.op.value, "doc": self.doc, "v": self.expected}
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Write:
+        return cls(collection=doc["c"], id=doc["id"], op=Op(doc["op"]), doc=doc["doc"], expected=doc["v"])
+
+
+@attrs.define
+class Increment:
+    """`$inc` of running totals (performance), made idempotent at commit by a token kept in the document."""
+
+    collection: str
+    id: dict[str, Any]
+    amounts: dict[str, int]
+
+
+def hashable(doc_id: Any) -> Hashable:
+    """A dict key for an `_id` (compound ids are subdocuments)."""
+    if isinstance(doc_id, dict):
+        return tuple(doc_id.items())
+    return doc_id  # type: ignore[no-any-return]
+
+
+class MongoTx:
+    def __init__(self, db: Database[dict[str, Any]], clock: Clock | None) -> None:
+        self.db = db
+        self.clock = clock
+        self.writes: dict[str, dict[Hashable, Write]] = {}
+        self.increments: list[Increment] = []
+        self.numbers: list[tuple[str, int]] = []  # sequence values taken since the last commit
+
+    def now(self) -> datetime | None:
+        """The store clock's time (for expiry), or None when the store has no clock."""
+        return None if self.clock is None else self.clock.now()
+
+    # --- reading through the overlay ----------------------------------------------------------------------
+
+    def staged(self, collection: str, doc_id: Any) -> Write | None:
+        return self.writes.get(collection, {}).get(hashable(doc_id))
+
+    def get(self, collection: str, doc_id: Any) -> dict[str, Any] | None:
+        write = self.staged(collection, doc_id)
+        if write is not None:
+            return None if write.op is Op.DELETE else dict(write.doc or {})
+        return self.db[collection].find_one({"_id": doc_id})
+
+    def find(self, collection: str, query: Filter, sort: Sort | None = None, limit: int = 0) -> list[dict[str, Any]]:
+        """Stored documents matching `query`, with this unit of work's staged writes applied, sorted by `sort`
+        (one direction) and cut at `limit` (0: no limit)."""
+        staged = self.writes.get(collection, {})
+        extra = len(staged)
+        fetch = limit + extra if limit else 0
+        found = list(self.db[collection].find(query, sort=sort, limit=fetch))
+        if not staged:
+            return found
+        docs = [doc for doc in found if hashable(doc["_id"]) not in staged]
+        docs.extend(
+            dict(w.doc)
+            for w in staged.values()
+            if w.op is not Op.DELETE and w.doc is not None and matches(w.doc, query)
+        )
+        if sort:
+            docs.sort(key=sort_key(sort), reverse=sort[0][1] < 0)
+        return docs[:limit] if limit else docs
+
+    # --- staging ------------------------------------------------------------------------------------------
+
+    def stage(self, write: Write) -> None:
+        """Keep `write` for the commit, merged with an earlier write of the same document."""
+        table = self.writes.setdefault(write.collection, {})
+        key = hashable(write.id)
+        earlier = table.get(key)
+        table[key] = write if earlier is None else _merge(earlier, write)
+        if table[key].op is Op.DELETE and earlier is not None and earlier.op is Op.INSERT:
+            del table[key]  # inserted and deleted in the same unit of work: nothing to write
+
+    def increment(self, increment: Increment) -> None:
+        self.increments.append(increment)
+
+    def clear(self) -> None:
+        self.writes.clear()
+        self.increments.clear()
+
+    def all_writes(self) -> list[Write]:
+        return [w for table in self.writes.values() for w in table.values()]
+
+
+def _merge(earlier: Write, later: Write) -> Write:
+    if later.op is Op.DELETE:
+        return later
+    if earlier.op is Op.INSERT:
+        return attrs.evolve(later, op=Op.INSERT, expected=None)
+    if earlier.op is Op.CAS and later.op is Op.CAS:
+        return attrs.evolve(later, expected=earlier.expected)
+    if earlier.op in (Op.PUT, Op.DELETE):
+        return attrs.evolve(later, op=Op.PUT, expected=None)
+    return later

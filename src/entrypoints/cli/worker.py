@@ -1,0 +1,121 @@
+"""`crm worker`: the outbox dispatcher (ERP sync, notifications) as a long-running process, or one pass.
+
+Stops on SIGTERM or SIGINT after the message in hand (exit 0); the messages it had claimed but not started are
+handed back at once. Logs one JSON line per delivery or failure on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from crm_domain.services.delivery import DeliveryReport, OutboxDispatcher, Outcome
+from crm_domain.services.sweeps import run_sweeps
+from entrypoints.bootstrap import Container, build_dispatcher
+from entrypoints.cli.context import container
+
+log = logging.getLogger("crm.worker")
+
+_MAX_BACKOFF = 30.0
+
+
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="Messages claimed per pass.")] = 20,
+    poll: Annotated[float, typer.Option("--poll", min=0.01, max=3600, help="Seconds between idle polls.")] = 1.0,
+    sweep_every: Annotated[
+        float, typer.Option("--sweep-every", min=1, help="Seconds between housekeeping sweeps.")
+    ] = 600.0,
+) -> None:
+    """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
+    _log_json_lines()
+    c = container()
+    dispatcher = build_dispatcher(c)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    _sweep(c)
+    if once:
+        _once(c, dispatcher, batch, stop)
+        return
+    log.info("worker started: batch %d, poll %.2fs", batch, poll)
+    next_sweep = time.monotonic() + sweep_every
+    failures = 0
+    while not stop.is_set():
+        try:
+            report = dispatcher.run_once(batch, should_stop=stop.is_set)
+            failures = 0
+        except Exception:
+            failures += 1
+            log.exception("worker: a pass failed (%d in a row)", failures)
+            stop.wait(min(poll * 2**failures, _MAX_BACKOFF))
+            continue
+        if time.monotonic() >= next_sweep:
+            _sweep(c)
+            next_sweep = time.monotonic() + sweep_every
+        if report.claimed < batch:
+            stop.wait(poll)
+    log.info("worker stopped")
+
+
+def _once(c: Container, dispatcher: OutboxDispatcher, batch: int, stop: threading.Event) -> None:
+    started = c.crm.ctx.now()
+    totals: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+    while not stop.is_set():
+        report = dispatcher.run_once(batch, due_by=started, should_stop=stop.is_set)
+        _add(totals, report)
+        if report.claimed == 0:
+            break
+    log.info("worker --once: %s", ", ".join(f"{outcome.value} {n}" for outcome, n in totals.items()))
+
+
+def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
+    for outcome in Outcome:
+        totals[outcome] += report.count(outcome)
+
+
+def _sweep(c: Container) -> None:
+    try:
+        report = run_sweeps(c.crm.ctx)
+    except Exception:
+        log.exception("worker: housekeeping sweep failed")
+        return
+    log.info(
+        "sweep: %d expired idempotency records purged, %d held orders released",
+        report.idempotency_purged,
+        report.holds_released,
+    )
+
+
+class _JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and the delivery's fields when there are some."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        delivery = getattr(record, "outbox", None)
+        if isinstance(delivery, dict):
+            line.update({k: v for k, v in delivery.items() if v not in (None, ())})
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        return json.dumps(line, default=str)
+
+
+def _log_json_lines() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)

@@ -1,0 +1,97 @@
+"""Business metrics on `/metrics`, next to the HTTP metrics of Litestar's Prometheus plugin (SPEC §9).
+
+Two kinds:
+- Counters of what the API did (orders by result, releases, rejections), incremented by the handlers. With
+  several worker processes each keeps its own; `crm serve` sets `PROMETHEUS_MULTIPROC_DIR` so every worker
+  writes its samples to a shared directory and a scrape of any worker adds them all up.
+- Gauges read from the store at scrape time (outbox backlog, age of the oldest pending message, dead letters):
+  the store is shared, so every worker reports the same truth, and the separate `crm worker` process needs no
+  endpoint of its own for them to be seen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+
+from litestar import Response, get
+from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from crm_domain.orders import Order
+from crm_domain.ports import Clock, UnitOfWorkFactory
+
+ORDERS = Counter(
+    "crm_orders_total",
+    "Orders created or submitted through the API, by the state they ended in (draft, submitted, on_credit_hold).",
+    ["operation", "result"],
+)
+CREDIT_DECISIONS = Counter(
+    "crm_credit_hold_decisions_total", "Orders taken off credit hold, by decision (released, rejected).", ["decision"]
+)
+
+
+def count_order(operation: str, order: Order) -> Order:
+    ORDERS.labels(operation=operation, result=order.status.value).inc()
+    return order
+
+
+def count_decision(decision: str, order: Order) -> Order:
+    CREDIT_DECISIONS.labels(decision=decision).inc()
+    return order
+
+
+class StoreCollector(Collector):
+    """Outbox figures read from the store when scraped. A store that cannot answer yields nothing (readiness
+    reports that); a scrape never fails because of it."""
+
+    def __init__(self, store: UnitOfWorkFactory, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            with self._store(read_only=True) as uow:
+                stats = uow.outbox.stats()
+        except Exception:  # noqa: BLE001 - metrics must not fail the scrape
+            return
+        messages = GaugeMetricFamily("crm_outbox_messages", "Outbox messages by delivery status.", labels=["status"])
+        messages.add_metric(["pending"], stats.pending)
+        messages.add_metric(["dead"], stats.dead)
+        messages.add_metric(["delivered"], stats.delivered)
+        yield messages
+        yield GaugeMetricFamily(
+            "crm_outbox_dead_letters", "Outbox messages that gave up (see `crm outbox status`).", value=stats.dead
+        )
+        yield GaugeMetricFamily(
+            "crm_outbox_oldest_pending_age_seconds",
+            "Age of the oldest message still waiting for delivery (0 when none).",
+            value=_age(stats.oldest_pending_at, self._clock.now()),
+        )
+
+
+def _age(since: datetime | None, now: datetime) -> float:
+    return 0.0 if since is None else max((now - since).total_seconds(), 0.0)
+
+
+def metrics_controller(store: UnitOfWorkFactory, clock: Clock) -> type[PrometheusController]:
+    collector = StoreCollector(store, clock)
+
+    class MetricsController(PrometheusController):
+        @get(operation_id="metrics", summary="Prometheus metrics (HTTP and business)", sync_to_thread=True)
+        def get(self) -> Response[bytes]:
+            if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+                registry = CollectorRegistry()
+                multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+                text = generate_latest(registry)
+            else:
+                text = generate_latest(REGISTRY)
+            local = CollectorRegistry()
+            local.register(collector)
+            text += generate_latest(local)
+            return Response(text, status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return MetricsController

@@ -1,0 +1,60 @@
+"""/metrics: business counters next to the HTTP metrics, and outbox figures read from the store."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import Api
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        match = re.match(r"^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = ",".join(sorted(p for p in (match.group(3) or "").split(",") if p))
+        if found == wanted:
+            return float(match.group(4))
+    return 0.0
+
+
+def test_orders_are_counted_by_the_state_they_end_in_and_holds_by_decision(api: Api) -> None:
+    before = api.client.get("/metrics").text
+    api.order(api.rep, quantity="1")  # within the limit
+    held = api.order(api.rep, quantity="25")  # over it
+    api.order(api.rep, quantity="1", submit=False)
+    released = api.client.post(
+        f"/api/v1/orders/{held['id']}/release", json={"note": "paid by cheque"}, headers=api.login(api.controller)
+    )
+    assert released.status_code == 200, released.text
+
+    after = api.client.get("/metrics")
+
+    assert after.status_code == 200
+    assert after.headers["content-type"].startswith("text/plain")
+
+    def grew(name: str, **labels: str) -> float:
+        return _sample(after.text, name, **labels) - _sample(before, name, **labels)
+
+    assert grew("crm_orders_total", operation="create", result="submitted") == 1
+    assert grew("crm_orders_total", operation="create", result="on_credit_hold") == 1
+    assert grew("crm_orders_total", operation="create", result="draft") == 1
+    assert grew("crm_credit_hold_decisions_total", decision="released") == 1
+    assert "crm_request_duration_seconds" in after.text  # the HTTP metrics are still there
+
+
+def test_outbox_backlog_and_dead_letters_come_from_the_store(api: Api) -> None:
+    api.order(api.rep, quantity="1")
+    with api.container.uow() as uow:
+        stats = uow.outbox.stats()
+
+    text = api.client.get("/metrics").text
+
+    assert stats.pending > 0
+    assert _sample(text, "crm_outbox_messages", status="pending") == stats.pending
+    assert _sample(text, "crm_outbox_dead_letters") == stats.dead == 0
+    assert "crm_outbox_oldest_pending_age_seconds" in text

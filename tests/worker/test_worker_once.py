@@ -1,0 +1,50 @@
+"""`crm worker --once` on the embedded default: submitted orders reach the sandbox ERP exactly once each and are
+confirmed with the ERP's number; orders the ERP should not get (drafts, holds, already confirmed) are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_domain.orders import ErpSync, OrderStatus
+from crm_domain.ports import OrderQuery
+from crm_domain.records import PageRequest
+from tests.worker.conftest import Site
+
+pytestmark = pytest.mark.slow  # real `crm` processes
+
+
+def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(site: Site) -> None:
+    seeded = site.crm_cli("demo", "seed", "--months", "1", "--orders-per-month", "30")
+    assert seeded.returncode == 0, seeded.stderr
+    with site.crm.ctx.uow(read_only=True) as uow:
+        before = uow.orders.list(PageRequest(limit=200), OrderQuery()).items
+    mine = site.place_orders(3)
+    submitted = [o.id for o in before if o.status is OrderStatus.SUBMITTED] + [o.id for o in mine]
+    untouched = [o.id for o in before if o.status is not OrderStatus.SUBMITTED]
+    erp = site.erp()
+    assert erp.order_count() == 0
+
+    first = site.crm_cli("worker", "--once", "--batch", "7")
+
+    assert first.returncode == 0, first.stderr
+    for order_id in submitted:
+        order = site.order(order_id)
+        in_erp = erp.find_by_external_ref(order_id)
+        assert in_erp is not None
+        assert (order.status, order.erp_sync, order.erp_order_id) == (
+            OrderStatus.CONFIRMED,
+            ErpSync.SYNCED,
+            in_erp.erp_order_id,
+        )
+        assert erp.order_count(order_id) == 1
+    assert all(erp.order_count(order_id) == 0 for order_id in untouched)
+    assert erp.order_count() == len(submitted)
+    assert '"outcome": "delivered"' in first.stderr  # one JSON line per delivery
+
+    second = site.crm_cli("worker", "--once")
+
+    assert second.returncode == 0, second.stderr
+    assert erp.order_count() == len(submitted)
+    status = site.outbox_status()
+    assert (status["pending"], status["dead"]) == (0, 0)
+    assert status["delivered"] > len(submitted)
