@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +161,26 @@ class TestConflictWithoutCrash:
 
         assert _reserved(place) == {}
         assert store.db["commits"].count_documents({}) == 0
+
+
+def test_the_worker_s_housekeeping_sweep_runs_the_recovery(
+    place: World,
+    store: MongoStore,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.cli.worker import _sweep
+    from entrypoints.settings import Settings
+
+    order_id = _submit_and_crash(place, monkeypatch, before="orders")
+    clock.advance(LATER)
+    container = bootstrap(Settings(data_dir=tmp_path, database_url="mongodb://127.0.0.1/crm"), uow=store, clock=clock)
+
+    _sweep(container)
+
+    assert place.crm.orders.get(place.rep, order_id).status is OrderStatus.SUBMITTED
+    assert store.db["commits"].count_documents({}) == 0
+    assert "1 half-done commits completed" in caplog.text

@@ -94,3 +94,24 @@ class TestEmailBackend:
         sender = build_email(settings(tmp_path, smtp_url=f"smtp://{smtp.host}:{smtp.port}"), FixedClock())
         sender.send("meera@example.com", "Hi", "Body\n")
         assert smtp.mailbox.received[0].mail_from == "crm@localhost"
+
+
+class TestSignInCodeWhenTheGatewayFails:
+    """SPEC §5: no user enumeration. An unknown mobile gets 202 and no SMS; a registered one whose SMS fails
+    must get the same answer, not a 503 or 400 that would tell the two apart."""
+
+    @pytest.mark.parametrize("status", [500, 422])
+    def test_a_registered_mobile_gets_the_same_answer_as_an_unknown_one(
+        self, tmp_path: Path, gateway: SmsGateway, status: int, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        container = bootstrap(settings(tmp_path, sms_backend="http:" + gateway.url, sms_api_key=GATEWAY_KEY))
+        container.crm.users.create_admin(ADMIN, "Asha Admin")
+        gateway.answer = status
+
+        known = container.auth.request_otp(ADMIN, "127.0.0.1")
+        unknown = container.auth.request_otp("+919876500000", "127.0.0.2")
+
+        assert gateway.requests == 1 and gateway.taken == []  # the gateway was asked and refused
+        assert (known.expires_in, known.resend_after) == (unknown.expires_in, unknown.resend_after)
+        assert "sign-in code not sent" in caplog.text
+        assert ADMIN not in caplog.text and ADMIN[-4:] not in caplog.text

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
 import attrs
 
-from crm_domain.errors import TooManyRequests, Unauthenticated, ValidationFailed
+from crm_domain.errors import (
+    RecipientRejected,
+    TooManyRequests,
+    Unauthenticated,
+    UpstreamUnavailable,
+    ValidationFailed,
+)
 from crm_domain.ports import OtpStore, RateLimiter, SessionStore, SmsSender
 from crm_domain.services.context import ServiceContext
 from crm_domain.sessions import AuthPolicy, OtpChallenge, Session
 from crm_domain.users import User
+
+log = logging.getLogger("crm.auth")
 
 OTP_DIGITS = 6
 
@@ -96,7 +105,15 @@ class AuthService:
         user = self._ctx.read(lambda uow: uow.users.get_by_mobile(mobile))
         if user is not None and user.active:
             minutes = max(p.otp_ttl // 60, 1)
-            self._sms.send(mobile, f"{code} is your CRM sign-in code. It expires in {minutes} min. Do not share it.")
+            try:
+                self._sms.send(
+                    mobile, f"{code} is your CRM sign-in code. It expires in {minutes} min. Do not share it."
+                )
+            except (UpstreamUnavailable, RecipientRejected) as exc:
+                # The answer must not tell a registered mobile from an unknown one (SPEC §5): unknown mobiles get
+                # 202 and no SMS, so a failed send answers the same. The user asks again after the resend
+                # interval; operators see the failure here (its code only: no number, no OTP).
+                log.error("sign-in code not sent: %s", exc.code)
         return OtpRequested(request_id=challenge.request_id, expires_in=p.otp_ttl, resend_after=p.otp_resend_after)
 
     def verify_otp(self, mobile_raw: str, code: str, client: str) -> SignedIn:

@@ -83,6 +83,7 @@ def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
 
 
 def _sweep(c: Container) -> None:
+    _recover_store(c)
     try:
         report = run_sweeps(c.crm.ctx)
     except Exception:
@@ -93,6 +94,24 @@ def _sweep(c: Container) -> None:
         report.idempotency_purged,
         report.holds_released,
     )
+
+
+def _recover_store(c: Container) -> None:
+    """On MongoDB without transactions, finish or roll back the commits a crashed process left half done
+    (docs/decisions/0006). Other stores commit atomically and have nothing to recover."""
+    from adapters.mongo import MongoStore
+
+    if not isinstance(c.uow, MongoStore):
+        return
+    try:
+        recovered = c.uow.recover()
+    except Exception:
+        log.exception("worker: store recovery sweep failed")
+        return
+    if recovered.completed or recovered.rolled_back:
+        log.warning(
+            "recovery: %d half-done commits completed, %d rolled back", recovered.completed, recovered.rolled_back
+        )
 
 
 class _JsonLines(logging.Formatter):
