@@ -93,4 +93,19 @@ def test_concurrent_submits_never_reserve_past_the_limit(server_factory) -> None
         assert listed.status_code == 200, listed.text
         stored = {o["id"]: o["status"] for o in listed.json()["items"]}
         assert stored == {o["id"]: o["status"] for o in orders}
+
+        # Both worker processes served these submits; every scrape, whichever worker answers it, counts them all
+        # (Prometheus multiprocess mode set up by `crm serve`).
+        for _ in range(6):
+            scraped = client.get("/metrics")
+            assert scraped.status_code == 200
+            assert _counted(scraped.text, "submitted") == FITTING
+            assert _counted(scraped.text, "on_credit_hold") == SUBMITS - FITTING
     assert time.monotonic() - started < 60
+
+
+def _counted(metrics: str, result: str) -> float:
+    wanted = f'crm_orders_total{{operation="create",result="{result}"}}'
+    values = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(wanted)]
+    assert len(values) == 1, (wanted, values)
+    return values[0]
