@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import attrs
+
+from crm_domain.outbox import OutboxStatus
 from tests.api.conftest import Api
 
 
@@ -58,3 +61,18 @@ def test_outbox_backlog_and_dead_letters_come_from_the_store(api: Api) -> None:
     assert _sample(text, "crm_outbox_messages", status="pending") == stats.pending
     assert _sample(text, "crm_outbox_dead_letters") == stats.dead == 0
     assert "crm_outbox_oldest_pending_age_seconds" in text
+
+
+def test_a_dead_letter_shows_in_the_metrics(api: Api) -> None:
+    api.order(api.rep, quantity="1")
+    with api.container.uow() as uow:
+        [message, *_] = uow.outbox.due(api.container.crm.ctx.now(), 10)
+        uow.outbox.save(attrs.evolve(message, status=OutboxStatus.DEAD, attempts=10, last_error="ERP said no"))
+        uow.commit()
+        stats = uow.outbox.stats()
+
+    text = api.client.get("/metrics").text
+
+    assert _sample(text, "crm_outbox_dead_letters") == 1
+    assert _sample(text, "crm_outbox_messages", status="dead") == 1
+    assert _sample(text, "crm_outbox_messages", status="pending") == stats.pending
