@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo import MongoClient
 
 from adapters.mongo import GridFsFileStore, MongoStore
+from crm_domain.errors import UpstreamUnavailable
 from entrypoints.bootstrap import build_files, build_store
 from entrypoints.settings import Settings
 from tests import mongo
@@ -85,3 +88,35 @@ class TestGridFs:
         assert [doc["metadata"]["contentType"] for doc in stored] == ["application/pdf"]
         assert store.db["attachments.chunks"].count_documents({"files_id": stored[0]["_id"]}) == 1
         assert files.get("orders/O-1/A-1") == b"second"
+
+
+class TestServerDown:
+    """A MongoDB that cannot be reached is a dependency down (503, retried), never an internal error."""
+
+    @staticmethod
+    def _unreachable() -> MongoStore:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            "mongodb://127.0.0.1:1/", serverSelectionTimeoutMS=300, connectTimeoutMS=300, tz_aware=True
+        )
+        return MongoStore(client, "crm")
+
+    def test_a_unit_of_work_reports_upstream_unavailable(self) -> None:
+        store = self._unreachable()
+        with pytest.raises(UpstreamUnavailable), store(read_only=True) as uow:
+            uow.users.get("u-1")
+
+    def test_the_api_answers_503_problem_details(self, tmp_path: Path) -> None:
+        from litestar.testing import TestClient
+
+        from entrypoints.bootstrap import bootstrap
+        from entrypoints.http.app import create_app
+
+        settings = Settings(data_dir=tmp_path, database_url="mongodb://127.0.0.1:1/crm", jwt_secret="x" * 48)  # type: ignore[arg-type]
+        with TestClient(create_app(bootstrap(settings, uow=self._unreachable()))) as client:
+            answer = client.post("/api/v1/auth/otp/request", json={"mobile": "+919876543210"})
+            ready = client.get("/health/ready")
+
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["code"] == "upstream_unavailable"
+        assert ready.status_code == 503

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from adapters.mongo.catalogue import MongoProductRepository
 from adapters.mongo.commit import JOURNAL, Applier, Db
@@ -36,6 +36,7 @@ from adapters.mongo.records import (
     MongoTargetRepository,
 )
 from adapters.mongo.tx import MongoTx
+from crm_domain.errors import UpstreamUnavailable
 from crm_domain.ports import Clock
 
 if TYPE_CHECKING:
@@ -210,7 +211,15 @@ class MongoUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.rollback()
+        try:
+            self.rollback()
+        except ConnectionFailure:
+            if exc is None:
+                raise
+        if isinstance(exc, ConnectionFailure):
+            # The server cannot be reached (selection timeout, network error): a dependency is down, which the
+            # entry points report as 503 / a retry, not as a bug. Nothing was committed.
+            raise UpstreamUnavailable("the database cannot be reached; try again shortly") from exc
 
     def commit(self) -> None:
         if self._read_only:
