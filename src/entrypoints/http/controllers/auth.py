@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from crm_domain.users import Actor
@@ -29,7 +30,9 @@ class AuthController(Controller):
         sync_to_thread=True,
         summary="Text a one-time sign-in code (the same answer whether or not the mobile is known)",
     )
-    def request_otp(self, auth: AuthDep, request: Request[Any, Any, Any], data: OtpRequestIn) -> OtpRequestOut:
+    def request_otp(
+        self, auth: AuthDep, request: Request[Any, Any, Any], data: JSONBody[OtpRequestIn]
+    ) -> OtpRequestOut:
         issued = auth.request_otp(data.mobile, client_of(request))
         return OtpRequestOut(
             request_id=issued.request_id, expires_in=issued.expires_in, resend_after=issued.resend_after
@@ -44,7 +47,7 @@ class AuthController(Controller):
         summary="Exchange the code for an access and a refresh token",
     )
     def verify_otp(
-        self, auth: AuthDep, tokens: TokensDep, request: Request[Any, Any, Any], data: OtpVerifyIn
+        self, auth: AuthDep, tokens: TokensDep, request: Request[Any, Any, Any], data: JSONBody[OtpVerifyIn]
     ) -> TokenPairOut:
         signed = auth.verify_otp(data.mobile, data.otp, client_of(request))
         return TokenPairOut(**tokens.issue(signed), user=UserOut.of(signed.user, with_permissions=True))
@@ -57,7 +60,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         summary="A new token pair; the old refresh token stops working, and reusing it ends the session",
     )
-    def refresh(self, auth: AuthDep, tokens: TokensDep, data: RefreshIn) -> TokenPairOut:
+    def refresh(self, auth: AuthDep, tokens: TokensDep, data: JSONBody[RefreshIn]) -> TokenPairOut:
         session_id, jti = tokens.read_refresh(data.refresh_token)
         signed = auth.refresh(session_id, jti)
         return TokenPairOut(**tokens.issue(signed), user=UserOut.of(signed.user, with_permissions=True))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from crm_domain.credit import LimitRequestStatus
@@ -57,7 +57,7 @@ class CustomerCreditController(Controller):
         "`valid_until` (inclusive); afterwards the base limit applies again. Answers the new credit position.",
     )
     def temporary_limit(
-        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: TemporaryLimitIn
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[TemporaryLimitIn]
     ) -> CreditPositionOut:
         position = crm.credit.set_temporary_limit(actor, customer_id, data.money(), data.valid_until, data.reason)
         return CreditPositionOut.of(position)
@@ -72,7 +72,7 @@ class CustomerCreditController(Controller):
         "`customer_blocked` until unblocked. Answers the new credit position.",
     )
     def block(
-        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CreditReasonIn
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[CreditReasonIn]
     ) -> CreditPositionOut:
         return CreditPositionOut.of(crm.credit.block(actor, customer_id, data.reason))
 
@@ -85,7 +85,7 @@ class CustomerCreditController(Controller):
         description="Requires `credit_limit:approve`. Answers the new credit position.",
     )
     def unblock(
-        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CreditReasonIn
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[CreditReasonIn]
     ) -> CreditPositionOut:
         return CreditPositionOut.of(crm.credit.unblock(actor, customer_id, data.reason))
 
@@ -97,7 +97,7 @@ class CustomerCreditController(Controller):
         summary="Ask for a new credit limit; someone else with credit_limit:approve decides",
     )
     def request_change(
-        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: LimitRequestIn
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[LimitRequestIn]
     ) -> LimitRequestOut:
         request = crm.credit.request_limit_change(actor, customer_id, data.amount(), data.reason)
         return LimitRequestOut.of(request)
@@ -117,7 +117,7 @@ class CreditLimitRequestController(Controller):
         self,
         crm: CrmDep,
         actor: ActorDep,
-        status: LimitRequestStatus | None = None,
+        status: FromQuery[LimitRequestStatus | None] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[LimitRequestOut]:
@@ -141,7 +141,7 @@ class CreditLimitRequestController(Controller):
         summary="Approve a pending request (not one's own): the limit changes and held orders that fit are released",
     )
     def approve(
-        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: DecisionIn | None = None
+        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: JSONBody[DecisionIn | None] = None
     ) -> LimitRequestOut:
         return LimitRequestOut.of(crm.credit.approve_request(actor, request_id, data.note if data else ""))
 
@@ -153,6 +153,6 @@ class CreditLimitRequestController(Controller):
         summary="Reject a pending request (not one's own)",
     )
     def reject(
-        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: DecisionIn | None = None
+        self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: JSONBody[DecisionIn | None] = None
     ) -> LimitRequestOut:
         return LimitRequestOut.of(crm.credit.reject_request(actor, request_id, data.note if data else ""))

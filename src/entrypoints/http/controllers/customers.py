@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from crm_domain.money import Money
@@ -25,7 +25,7 @@ class CustomerController(Controller):
         sync_to_thread=True,
         summary="Create a customer with its credit account; the code must not be taken",
     )
-    def create(self, crm: CrmDep, actor: ActorDep, data: CustomerIn) -> CustomerOut:
+    def create(self, crm: CrmDep, actor: ActorDep, data: JSONBody[CustomerIn]) -> CustomerOut:
         return CustomerOut.of_view(crm.customers.create(actor, data.command()))
 
     @get("/", operation_id="listCustomers", sync_to_thread=True, summary="Customers in scope, by code")
@@ -53,7 +53,9 @@ class CustomerController(Controller):
         summary="Change master data (customer:write) and credit terms (credit_limit: admin; tolerance and "
         "overdue block: credit controller); changes are kept in the credit history",
     )
-    def update(self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: CustomerPatchIn) -> CustomerOut:
+    def update(
+        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[CustomerPatchIn]
+    ) -> CustomerOut:
         # Master data first: customer:write is the rarest permission (admin only), so a refusal comes before any
         # credit term has changed. Each credit term is its own use case with its own history entry.
         if data.changes_master or not data.changes_credit:

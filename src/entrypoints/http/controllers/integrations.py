@@ -20,6 +20,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from crm_domain.errors import ConcurrentUpdate, DomainError, UpstreamUnavailable, ValidationFailed
@@ -139,7 +140,9 @@ class IntegrationsController(Controller):
         "applied), 503 when the ERP or the store is unavailable for a moment (send the same request again: "
         "what was applied comes back `unchanged` or `duplicate`).",
     )
-    def receive(self, crm: CrmDep, request: Request[Any, Any, Any], erp: str, data: ErpEventsIn) -> ErpEventsOut:
+    def receive(
+        self, crm: CrmDep, request: Request[Any, Any, Any], erp: FromPath[str], data: JSONBody[ErpEventsIn]
+    ) -> ErpEventsOut:
         c = _container(request)
         gateway = c.erp.for_system(erp)
         currency = c.settings.default_currency

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from crm_domain.errors import ValidationFailed
@@ -20,15 +20,15 @@ from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut,
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=255,
         description="Makes retries safe: the same key and body return the first result; another body is 409.",
     ),
 ]
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
-Cursor = Annotated[str | None, Parameter(required=False, max_length=512, description="From `next_cursor`.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
+Cursor = Annotated[str | None, QueryParameter(required=False, max_length=512, description="From `next_cursor`.")]
 
 
 class OrderController(Controller):
@@ -42,7 +42,9 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Create an order (a draft, or submitted at once with `submit: true`)",
     )
-    def create(self, crm: CrmDep, actor: ActorDep, data: OrderIn, idempotency_key: IdempotencyKey = None) -> OrderOut:
+    def create(
+        self, crm: CrmDep, actor: ActorDep, data: JSONBody[OrderIn], idempotency_key: IdempotencyKey = None
+    ) -> OrderOut:
         return OrderOut.of(count_order("create", crm.orders.create(actor, data.command(), idempotency_key)))
 
     @post(
@@ -52,7 +54,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Totals and the credit verdict a submit would get now; stores nothing",
     )
-    def quote(self, crm: CrmDep, actor: ActorDep, data: OrderIn) -> QuoteOut:
+    def quote(self, crm: CrmDep, actor: ActorDep, data: JSONBody[OrderIn]) -> QuoteOut:
         return QuoteOut.of(crm.orders.quote(actor, data.command()))
 
     @get("/", operation_id="listOrders", sync_to_thread=True, summary="Orders in scope, newest first")
@@ -60,11 +62,13 @@ class OrderController(Controller):
         self,
         crm: CrmDep,
         actor: ActorDep,
-        status: OrderStatus | None = None,
-        customer_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        rep_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        from_: Annotated[date | None, Parameter(query="from", description="Created on or after (UTC date).")] = None,
-        to: Annotated[date | None, Parameter(description="Created on or before (UTC date).")] = None,
+        status: FromQuery[OrderStatus | None] = None,
+        customer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        rep_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        from_: Annotated[
+            date | None, QueryParameter(name="from", description="Created on or after (UTC date).")
+        ] = None,
+        to: Annotated[date | None, QueryParameter(description="Created on or before (UTC date).")] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[OrderOut]:
@@ -108,7 +112,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Release a credit hold (not by the order's creator); the override is recorded",
     )
-    def release(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: NoteIn) -> OrderOut:
+    def release(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: JSONBody[NoteIn]) -> OrderOut:
         return OrderOut.of(count_decision("released", crm.orders.release(actor, order_id, data.note)))
 
     @post(
@@ -118,7 +122,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Reject an order on credit hold",
     )
-    def reject(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: ReasonIn) -> OrderOut:
+    def reject(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: JSONBody[ReasonIn]) -> OrderOut:
         return OrderOut.of(count_decision("rejected", crm.orders.reject(actor, order_id, data.reason)))
 
     @post(
@@ -128,7 +132,7 @@ class OrderController(Controller):
         sync_to_thread=True,
         summary="Cancel an order; its credit reservation is released",
     )
-    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: ReasonIn) -> OrderOut:
+    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], data: JSONBody[ReasonIn]) -> OrderOut:
         return OrderOut.of(crm.orders.cancel(actor, order_id, data.reason))
 
 

@@ -19,7 +19,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.config.response_cache import default_cache_key_builder
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -37,9 +37,9 @@ RESPONSE_CACHE_STORE: Final = "response_cache"
 _VERSION_KEY: Final = "catalogue-version"
 _VERSION_STATE: Final = "catalogue_version"
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
-Cursor = Annotated[str | None, Parameter(required=False, max_length=512, description="From `next_cursor`.")]
-SkuPath = Annotated[str, Parameter(description="The SKU (it may contain '/').", max_length=65)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
+Cursor = Annotated[str | None, QueryParameter(required=False, max_length=512, description="From `next_cursor`.")]
+SkuPath = Annotated[str, PathParameter(description="The SKU (it may contain '/').", max_length=65)]
 
 
 def response_cache_store(settings: Settings) -> Store:
@@ -130,7 +130,7 @@ class ProductController(Controller):
         actor: ActorDep,
         active: Annotated[
             bool | None,
-            Parameter(description="true: active products only; false: inactive only (pages may come back short)."),
+            QueryParameter(description="true: active products only; false: inactive only (pages may come back short)."),
         ] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
@@ -157,7 +157,7 @@ class ProductController(Controller):
         sync_to_thread=True,
         summary="Add a product (admin)",
     )
-    def create(self, crm: CrmDep, actor: ActorDep, data: ProductIn) -> ProductOut:
+    def create(self, crm: CrmDep, actor: ActorDep, data: JSONBody[ProductIn]) -> ProductOut:
         return ProductOut.of(crm.catalogue.create(actor, data.command()))
 
     @patch(
@@ -167,5 +167,5 @@ class ProductController(Controller):
         sync_to_thread=True,
         summary="Change a product's name, unit, price, tax rate, ERP id, minimum quantity or active flag (admin)",
     )
-    def update(self, crm: CrmDep, actor: ActorDep, sku: SkuPath, data: ProductPatchIn) -> ProductOut:
+    def update(self, crm: CrmDep, actor: ActorDep, sku: SkuPath, data: JSONBody[ProductPatchIn]) -> ProductOut:
         return ProductOut.of(crm.catalogue.update(actor, sku.lstrip("/"), data.changes()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from crm_domain.errors import UnknownSku
@@ -55,7 +56,7 @@ class ReferenceController(Controller):
         sync_to_thread=False,
         summary="Benchmark reference: JWT + body validation + totals, nothing stored",
     )
-    def reference(self, crm: CrmDep, actor: ActorDep, data: OrderIn) -> dict[str, object]:
+    def reference(self, crm: CrmDep, actor: ActorDep, data: JSONBody[OrderIn]) -> dict[str, object]:
         actor.require(Permission.ORDER_CREATE)
         command = data.command()
         check_lines(list(command.lines))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from crm_domain.app import Crm
@@ -20,7 +20,7 @@ from entrypoints.http.schemas.targets import PERIOD_PATTERN, PerformanceOut, Tar
 
 PeriodQuery = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         required=False,
         pattern=PERIOD_PATTERN,
         description="Calendar month YYYY-MM (company time zone); default: the current month.",
@@ -43,7 +43,7 @@ class TargetController(Controller):
         sync_to_thread=True,
         summary="Set a user's target for a month (managers for their team, admins for anyone)",
     )
-    def set_target(self, crm: CrmDep, actor: ActorDep, data: TargetIn) -> TargetOut:
+    def set_target(self, crm: CrmDep, actor: ActorDep, data: JSONBody[TargetIn]) -> TargetOut:
         amount = Money.of(data.amount, data.currency or crm.ctx.config.default_currency)
         return TargetOut.of(crm.performance.set_target(actor, data.user_id, data.period, amount))
 
@@ -68,7 +68,7 @@ class PerformanceController(Controller):
         crm: CrmDep,
         actor: ActorDep,
         period: PeriodQuery = None,
-        user_id: Annotated[str | None, Parameter(required=False, max_length=64)] = None,
+        user_id: Annotated[str | None, QueryParameter(required=False, max_length=64)] = None,
     ) -> Items[PerformanceOut]:
         rows = crm.performance.figures(actor, _period(crm, period), user_id)
         return Items[PerformanceOut](items=[PerformanceOut.of(r) for r in rows])

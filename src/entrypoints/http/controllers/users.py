@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from crm_domain.records import PageRequest
@@ -25,7 +25,7 @@ class UserController(Controller):
         sync_to_thread=True,
         summary="Create a user (admin); the mobile must not be taken",
     )
-    def create(self, crm: CrmDep, actor: ActorDep, data: UserIn) -> UserOut:
+    def create(self, crm: CrmDep, actor: ActorDep, data: JSONBody[UserIn]) -> UserOut:
         return UserOut.of(crm.users.create(actor, data.command()))
 
     @get(
@@ -48,7 +48,9 @@ class UserController(Controller):
         sync_to_thread=True,
         summary="Change a user (admin); `active: false` or new roles or customer end their sessions at once",
     )
-    def update(self, crm: CrmDep, auth: AuthDep, actor: ActorDep, user_id: FromPath[str], data: UserPatchIn) -> UserOut:
+    def update(
+        self, crm: CrmDep, auth: AuthDep, actor: ActorDep, user_id: FromPath[str], data: JSONBody[UserPatchIn]
+    ) -> UserOut:
         user = crm.users.update(actor, user_id, data.changes())
         if data.ends_sessions:
             # Their tokens carry roles and customer; a deactivated user must be locked out now, not at expiry.
