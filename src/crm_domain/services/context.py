@@ -12,15 +12,17 @@ from attrs import AttrsInstance
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
-from crm_domain.errors import ConcurrentUpdate, EntityNotFound
+from crm_domain.errors import ConcurrentUpdate, EntityNotFound, ValidationFailed
 from crm_domain.events import Event
 from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import Clock, IdGenerator, MobileNormaliser, UnitOfWork, UnitOfWorkFactory
-from crm_domain.records import AuditEntry
+from crm_domain.records import AuditEntry, IdempotencyRecord
 from crm_domain.scope import Scope, scope_for
 from crm_domain.users import Actor, Role
 
 T = TypeVar("T")
+
+MAX_IDEMPOTENCY_KEY = 255
 
 #: The default of fields a change request leaves alone (`...Changes` classes); see `given_fields`.
 UNSET: Any = object()
@@ -62,6 +64,36 @@ class ServiceContext:
     def read(self, step: Callable[[UnitOfWork], T]) -> T:
         with self.uow(read_only=True) as uow:
             return step(uow)
+
+    def remember(
+        self,
+        uow: UnitOfWork,
+        *,
+        actor_id: str,
+        operation: str,
+        key: str | None,
+        fingerprint: str,
+        result_id: str,
+        field: str,
+        now: datetime,
+    ) -> None:
+        """Record the result of an idempotent write under `key` (nothing when there is no key), in the same unit
+        of work, until the idempotency TTL. `field` names the input that carried the key, for the error."""
+        if key is None:
+            return
+        if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed(f"{field} must be 1 to {MAX_IDEMPOTENCY_KEY} characters", field=field)
+        uow.idempotency.add(
+            IdempotencyRecord(
+                key=key,
+                actor_id=actor_id,
+                operation=operation,
+                fingerprint=fingerprint,
+                result_id=result_id,
+                created_at=now,
+                expires_at=now + self.config.idempotency_ttl,
+            )
+        )
 
     def publish(self, uow: UnitOfWork, events: list[Event]) -> None:
         """Write events to the outbox, in the same unit of work as the change."""

@@ -47,7 +47,6 @@ from crm_domain.events import CustomerBalanceUpdated
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import ErpGateway, UnitOfWork
-from crm_domain.records import IdempotencyRecord
 from crm_domain.services.context import ServiceContext, account_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
@@ -359,18 +358,13 @@ class ErpEventService:
     def _remember(
         self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
     ) -> None:
-        if event_id is None:
-            return
-        if not 1 <= len(event_id) <= 255:
-            raise ValidationFailed("an event id is 1 to 255 characters", field="id")
-        uow.idempotency.add(
-            IdempotencyRecord(
-                key=event_id,
-                actor_id=f"erp:{erp}",
-                operation=EVENT_OPERATION,
-                fingerprint=fingerprint,
-                result_id=result_id,
-                created_at=now,
-                expires_at=now + self._ctx.config.idempotency_ttl,
-            )
+        self._ctx.remember(
+            uow,
+            actor_id=f"erp:{erp}",
+            operation=EVENT_OPERATION,
+            key=event_id,
+            fingerprint=fingerprint,
+            result_id=result_id,
+            field="id",
+            now=now,
         )

@@ -32,7 +32,7 @@ from crm_domain.orders import (
     check_lines,
 )
 from crm_domain.ports import OrderQuery, UnitOfWork
-from crm_domain.records import IdempotencyRecord, Page, PageRequest
+from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
@@ -163,7 +163,16 @@ class OrderService:
                 self._submit(uow, actor, order, customer, now)
             uow.orders.add(order)
             self._ctx.publish(uow, order.pull_events())
-            self._remember(uow, actor, "order.create", idempotency_key, new.fingerprint(), order.id, now)
+            self._ctx.remember(
+                uow,
+                actor_id=actor.id,
+                operation="order.create",
+                key=idempotency_key,
+                fingerprint=new.fingerprint(),
+                result_id=order.id,
+                field="Idempotency-Key",
+                now=now,
+            )
             return order
 
         return self._idempotent_write(step)
@@ -181,7 +190,16 @@ class OrderService:
             self._submit(uow, actor, order, customer, now)
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-            self._remember(uow, actor, operation, idempotency_key, order_id, order.id, now)
+            self._ctx.remember(
+                uow,
+                actor_id=actor.id,
+                operation=operation,
+                key=idempotency_key,
+                fingerprint=order_id,
+                result_id=order.id,
+                field="Idempotency-Key",
+                now=now,
+            )
             return order
 
         return self._idempotent_write(step)
@@ -367,32 +385,6 @@ class OrderService:
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         return _order(uow, record.result_id)
-
-    def _remember(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        operation: str,
-        key: str | None,
-        fingerprint: str,
-        result_id: str,
-        now: datetime,
-    ) -> None:
-        if key is None:
-            return
-        if not 1 <= len(key) <= 255:
-            raise ValidationFailed("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
-        uow.idempotency.add(
-            IdempotencyRecord(
-                key=key,
-                actor_id=actor.id,
-                operation=operation,
-                fingerprint=fingerprint,
-                result_id=result_id,
-                created_at=now,
-                expires_at=now + self._ctx.config.idempotency_ttl,
-            )
-        )
 
     def _idempotent_write(self, step: Callable[[UnitOfWork], Order]) -> Order:
         """A concurrent request with the same key wins the insert; the loser retries and replays its result."""
