@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import Response
 from litestar.testing import TestClient
 from redis import Redis
 
@@ -27,6 +28,18 @@ from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests import mongo
+
+
+def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with `status` and a machine `code` (that `code`, when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert {"type", "title", "status", "detail", "code"} <= set(body)
+    assert body["status"] == status and body["code"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
 
 
 class Api:

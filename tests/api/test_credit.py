@@ -10,21 +10,9 @@ import pytest
 from httpx import Response
 
 from crm_domain.money import Money
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 REQUESTS = "/api/v1/credit-limit-requests"
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status` (and `code` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def credit_url(api: Api, customer_id: str | None = None) -> str:

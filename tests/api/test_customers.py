@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from httpx import Response
 
 from crm_domain.money import Money
 from crm_domain.services.customers import NewCustomer
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 CUSTOMERS = "/api/v1/customers"
 MASTER_KEYS = {
@@ -26,18 +25,6 @@ MASTER_KEYS = {
     "created_at",
     "updated_at",
 }
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status` (and `code` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def new_customer(api: Api, **change: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from entrypoints.bootstrap import bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.http.controllers.integrations import sign
 from entrypoints.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 SECRET = "erp-webhook-" + "s" * 40
 URL = "/api/v1/integrations/sandbox/events"
@@ -68,14 +68,6 @@ def send(
     if headers is not None:
         sent = {"Content-Type": "application/json", **headers}
     return api.client.post(url, content=raw, headers=sent)
-
-
-def problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert body["status"] == status and body["code"]
-    return body
 
 
 def order_state(api: Api, order_id: str) -> dict[str, Any]:

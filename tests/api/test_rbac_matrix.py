@@ -36,7 +36,7 @@ from crm_domain.users import ROLE_PERMISSIONS, Permission, Role, User
 from entrypoints.bootstrap import bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 P = Permission
 SIGNED_IN: frozenset[Permission] = frozenset()
@@ -322,15 +322,6 @@ def send(world: World, role: Role, case: str, headers: dict[str, str] | None) ->
     return world.api.client.request(
         method, path, params=call.params, json=call.json, files=call.files, headers=headers or {}
     )
-
-
-def problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    return body
 
 
 def allowed(role: Role, case: str) -> bool:

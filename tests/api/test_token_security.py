@@ -28,7 +28,7 @@ from crm_domain.services.users import UserChanges
 from entrypoints.bootstrap import bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 SECRET = "s3cret-" + "k" * 41
 ME = "/api/v1/auth/me"
@@ -72,16 +72,6 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def problem(response: Response, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status`."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    return body
 
 
 def refused(response: Response) -> None:

@@ -5,25 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from httpx import Response
 
 from crm_domain.services.users import NewUser
 from crm_domain.users import Role
-from tests.api.conftest import Api
+from tests.api.conftest import Api, problem
 
 USERS = "/api/v1/users"
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status` (and `code` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert {"type", "title", "status", "detail", "code"} <= set(body)
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def all_users(api: Api) -> list[dict[str, Any]]:
