@@ -22,13 +22,9 @@ import attrs
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from tests.net import free_port
+
 GATEWAY_KEY = "test-gateway-key-7f3a"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the SMS gateway ----------------------------------------------------------------------------------------

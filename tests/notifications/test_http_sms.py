@@ -10,7 +10,8 @@ import pytest
 
 from adapters.sms.http import HttpSmsSender
 from crm_domain.errors import RecipientRejected, UpstreamUnavailable
-from tests.notifications.servers import GATEWAY_KEY, SmsGateway, free_port, silent_server
+from tests.net import free_port
+from tests.notifications.servers import GATEWAY_KEY, SmsGateway, silent_server
 
 DEALER = "+919765400901"
 

@@ -11,8 +11,9 @@ import pytest
 
 from adapters.email.smtp import SmtpEmailSender, SmtpEndpoint
 from crm_domain.errors import RecipientRejected, UpstreamUnavailable
+from tests.net import free_port
 from tests.notifications.conftest import SMTP_PASSWORD, SMTP_USER
-from tests.notifications.servers import SmtpServer, Tls, free_port, silent_server
+from tests.notifications.servers import SmtpServer, Tls, silent_server
 
 FROM = "CRM Notifications <crm@example.com>"
 BODY = "Order SO-2026-000002 is on credit hold.\n\nShortfall:  INR 4,000.00\n"
