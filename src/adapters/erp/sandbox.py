@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -105,7 +105,7 @@ class SandboxErp:
         self._clock = clock
         self._latency = latency
         self._outage_file = outage_file
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one connection shared by threads: reads and writes take turns
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(
@@ -117,6 +117,14 @@ class SandboxErp:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def _row(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -194,11 +202,11 @@ class SandboxErp:
             )
 
     def order_status(self, erp_order_id: str) -> ErpOrderStatus:
-        row = self._conn.execute(
+        row = self._row(
             "SELECT erp_order_id, external_ref, state, invoice_number, currency, total_minor, changed_at "
             "FROM erp_orders WHERE erp_order_id = ?",
             (erp_order_id,),
-        ).fetchone()
+        )
         if row is None:
             raise ErpRejected(f"ERP order {erp_order_id} does not exist")
         state = ErpOrderState(row[2])
@@ -213,10 +221,10 @@ class SandboxErp:
         )
 
     def customer_balance(self, customer_code: str) -> ErpBalance:
-        row = self._conn.execute(
+        row = self._row(
             "SELECT currency, receivables_minor, overdue_days, changed_at FROM erp_accounts WHERE customer_code = ?",
             (customer_code,),
-        ).fetchone()
+        )
         if row is None:
             return ErpBalance(customer_code=customer_code, receivables=Money(0, "INR"), as_of=self._clock.now())
         return ErpBalance(
@@ -300,18 +308,17 @@ class SandboxErp:
         return self.customer_balance(customer_code)
 
     def find_by_external_ref(self, external_ref: str) -> ErpOrderStatus | None:
-        row = self._conn.execute(
-            "SELECT erp_order_id FROM erp_orders WHERE external_ref = ?", (external_ref,)
-        ).fetchone()
+        row = self._row("SELECT erp_order_id FROM erp_orders WHERE external_ref = ?", (external_ref,))
         return None if row is None else self.order_status(row[0])
 
     def order_count(self, external_ref: str | None = None) -> int:
         """How many orders the ERP holds (with that external reference, when given)."""
         if external_ref is None:
-            return int(self._conn.execute("SELECT count(*) FROM erp_orders").fetchone()[0])
-        return int(
-            self._conn.execute("SELECT count(*) FROM erp_orders WHERE external_ref = ?", (external_ref,)).fetchone()[0]
-        )
+            row = self._row("SELECT count(*) FROM erp_orders")
+        else:
+            row = self._row("SELECT count(*) FROM erp_orders WHERE external_ref = ?", (external_ref,))
+        assert row is not None
+        return int(row[0])
 
     def put_customer(self, customer: ErpCustomer) -> None:
         now = micros(customer.changed_at or self._clock.now())
@@ -414,7 +421,7 @@ class SandboxErp:
             where += f" AND (changed_at > ? OR (changed_at = ? AND {key} > ?))"
             params += [int(at), int(at), last]
         sql = f"SELECT * FROM {table} WHERE {where} ORDER BY changed_at, {key} LIMIT ?"  # noqa: S608 - fixed names
-        return list(self._conn.execute(sql, [*params, limit + 1]).fetchall())
+        return self._rows(sql, [*params, limit + 1])
 
 
 def _cursor_after(rows: list[tuple[Any, ...]], limit: int, changed_at_column: int) -> str | None:
