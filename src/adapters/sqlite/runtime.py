@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -19,21 +18,6 @@ from crm_domain.sessions import OtpChallenge, Session
 
 T = TypeVar("T")
 
-DDL = """
-CREATE TABLE IF NOT EXISTS rt_otp (
-    mobile TEXT PRIMARY KEY, request_id TEXT NOT NULL, code_hash TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS rt_sessions (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, refresh_jti TEXT NOT NULL,
-    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS rt_sessions_user ON rt_sessions (user_id) WHERE revoked_at IS NULL;
-CREATE TABLE IF NOT EXISTS rt_hits (key TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS rt_hits_key_at ON rt_hits (key, at);
-"""
-
-
 _us = micros
 
 
@@ -44,18 +28,11 @@ def _at(us: int) -> datetime:
 class _Db:
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
-        self._ready = False
-        self._lock = threading.Lock()
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self._store.acquire()
+        conn = self._store.acquire()  # the tables come with the schema (migration 3)
         try:
-            if not self._ready:
-                with self._lock:
-                    if not self._ready:
-                        conn.executescript(DDL)
-                        self._ready = True
             yield conn
         finally:
             if conn.in_transaction:

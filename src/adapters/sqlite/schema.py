@@ -181,6 +181,21 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     # 2: outbox messages remember which handlers have delivered them, so a retry skips those
     ("ALTER TABLE outbox ADD COLUMN done TEXT NOT NULL DEFAULT '[]'",),
+    # 3: the embedded sign-in stores (adapters/sqlite/runtime.py): OTP challenges, sessions, rate-limit hits.
+    # IF NOT EXISTS: databases from before this migration created them on first use.
+    (
+        """CREATE TABLE IF NOT EXISTS rt_otp (
+            mobile TEXT PRIMARY KEY, request_id TEXT NOT NULL, code_hash TEXT NOT NULL,
+            issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE IF NOT EXISTS rt_sessions (
+            id TEXT PRIMARY KEY, user_id TEXT NOT NULL, refresh_jti TEXT NOT NULL,
+            created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
+        )""",
+        "CREATE INDEX IF NOT EXISTS rt_sessions_user ON rt_sessions (user_id) WHERE revoked_at IS NULL",
+        "CREATE TABLE IF NOT EXISTS rt_hits (key TEXT NOT NULL, at INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS rt_hits_key_at ON rt_hits (key, at)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
