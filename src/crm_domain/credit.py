@@ -83,9 +83,33 @@ def _non_negative_minor(value: int, field: str) -> int:
     return value
 
 
+class ReservationNotLoaded(RuntimeError):
+    """A programming error: a reservation was changed on an account read without that order's reservation."""
+
+    def __init__(self, customer_id: str, order_id: str) -> None:
+        super().__init__(
+            f"the credit account of {customer_id} was read without the reservation of order {order_id}; "
+            "read it with that order (or in full) before reserving, releasing or dispatching for it"
+        )
+        self.customer_id = customer_id
+        self.order_id = order_id
+
+
 @attrs.define(kw_only=True)
 class CreditAccount:
-    """The credit position of one customer. Amounts are integer minor units of `currency`."""
+    """The credit position of one customer. Amounts are integer minor units of `currency`.
+
+    `open_total` and `dispatched_total` are running totals of the reservations at each stage, kept by
+    `reserve`, `release` and `mark_dispatched`, so the figures and the check cost the same however many
+    orders are open. Built without them (tests, older documents) they are summed from `reservations`.
+
+    `loaded` says which reservations were read: None, every reservation of the account is in `reservations`;
+    a set of order ids, only those orders' reservations were read (a store's `get(customer_id, orders=…)`, so a
+    submit does not read the dealer's other open orders), while the totals still cover them all. On such an
+    account, reserving, releasing or dispatching for an order outside `loaded` raises `ReservationNotLoaded`
+    (it could not tell whether the order already holds a reservation). The figures and the check work as on a
+    full account; what walks `reservations` itself (reconciling them with the orders) needs a full one.
+    """
 
     customer_id: str
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
@@ -99,11 +123,27 @@ class CreditAccount:
     receivables: int = 0
     overdue_days: int = 0
     reservations: dict[str, Reservation] = attrs.field(factory=dict)
+    open_total: int = attrs.field()
+    dispatched_total: int = attrs.field()
+    loaded: frozenset[str] | None = None
     version: int = 0
     updated_at: datetime | None = None
 
+    @open_total.default
+    def _sum_open(self) -> int:
+        return self._stage_sum(ReservationStage.OPEN)
+
+    @dispatched_total.default
+    def _sum_dispatched(self) -> int:
+        return self._stage_sum(ReservationStage.DISPATCHED)
+
+    def _stage_sum(self, stage: ReservationStage) -> int:
+        return sum(r.amount for r in self.reservations.values() if r.stage is stage)
+
     def __attrs_post_init__(self) -> None:
         _non_negative_minor(self.limit, "credit_limit")
+        if self.loaded is not None and not self.reservations.keys() <= self.loaded:
+            raise ValueError("a partly read credit account holds reservations of orders it was not read with")
         self.tolerance_pct = _pct(self.tolerance_pct, "tolerance_pct")
         if self.overdue_block_days is not None and self.overdue_block_days < 0:
             raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
@@ -129,15 +169,15 @@ class CreditAccount:
 
     @property
     def open_orders(self) -> int:
-        return sum(r.amount for r in self.reservations.values() if r.stage is ReservationStage.OPEN)
+        return self.open_total
 
     @property
     def dispatched(self) -> int:
-        return sum(r.amount for r in self.reservations.values() if r.stage is ReservationStage.DISPATCHED)
+        return self.dispatched_total
 
     @property
     def reserved(self) -> int:
-        return sum(r.amount for r in self.reservations.values())
+        return self.open_total + self.dispatched_total
 
     def exposure(self, policy: CreditPolicy) -> int:
         """Receivables (never below zero: an advance does not create credit) plus counted reservations."""
@@ -187,6 +227,7 @@ class CreditAccount:
     def reserve(self, order_id: str, amount: Money, at: datetime, *, by_release: bool = False) -> bool:
         """Reserve `amount` for `order_id`. Reserving twice for one order is a no-op; returns whether it
         reserved."""
+        self._require_loaded(order_id)
         if amount.currency != self.currency:
             amount = self.money(0) + amount
         if amount.minor < 0:
@@ -194,17 +235,32 @@ class CreditAccount:
         if order_id in self.reservations:
             return False
         self.reservations[order_id] = Reservation(order_id=order_id, amount=amount.minor, by_release=by_release, at=at)
+        self.open_total += amount.minor
         return True
 
     def release(self, order_id: str) -> int:
         """Drop the reservation of `order_id`; releasing twice is a no-op. Returns the amount released."""
+        self._require_loaded(order_id)
         reservation = self.reservations.pop(order_id, None)
-        return 0 if reservation is None else reservation.amount
+        if reservation is None:
+            return 0
+        if reservation.stage is ReservationStage.DISPATCHED:
+            self.dispatched_total -= reservation.amount
+        else:
+            self.open_total -= reservation.amount
+        return reservation.amount
 
     def mark_dispatched(self, order_id: str) -> None:
+        self._require_loaded(order_id)
         reservation = self.reservations.get(order_id)
         if reservation is not None and reservation.stage is not ReservationStage.DISPATCHED:
             self.reservations[order_id] = attrs.evolve(reservation, stage=ReservationStage.DISPATCHED)
+            self.open_total -= reservation.amount
+            self.dispatched_total += reservation.amount
+
+    def _require_loaded(self, order_id: str) -> None:
+        if self.loaded is not None and order_id not in self.loaded:
+            raise ReservationNotLoaded(self.customer_id, order_id)
 
     # --- terms --------------------------------------------------------------------------------------------
 

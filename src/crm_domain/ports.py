@@ -9,6 +9,7 @@ bump the version on success.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -84,10 +85,17 @@ class CustomerRepository(Protocol):
 
 
 class CreditAccountRepository(Protocol):
-    def get(self, customer_id: str) -> CreditAccount | None: ...
+    def get(self, customer_id: str, *, orders: Iterable[str] | None = None) -> CreditAccount | None:
+        """The account with all its reservations; with `orders`, with only those orders' reservations
+        (`loaded` is that set; the running totals still cover every reservation). A submit reads one order's
+        this way, so its cost does not grow with the customer's open orders."""
+        ...
+
     def add(self, account: CreditAccount) -> None: ...
     def save(self, account: CreditAccount) -> None:
-        """Optimistic: `ConcurrentUpdate` unless the stored version equals `account.version`; bumps it."""
+        """Optimistic: `ConcurrentUpdate` unless the stored version equals `account.version`; bumps it.
+        A partly read account (see `get`) writes the reservations of the orders it was read with and the
+        totals; the other orders' reservations stay as stored."""
         ...
 
     def list_all(self) -> builtins.list[CreditAccount]: ...

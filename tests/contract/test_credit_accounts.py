@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import attrs
 import pytest
 
-from crm_domain.credit import CreditAccount, ReservationStage
+from crm_domain.credit import CreditAccount, Reservation, ReservationNotLoaded, ReservationStage
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import a_reservation, an_account, at, inr, read, write
@@ -17,6 +18,27 @@ def _stored(store: UnitOfWorkFactory, customer_id: str = "c-1") -> CreditAccount
     account = read(store, lambda uow: uow.credit.get(customer_id))
     assert account is not None
     return account
+
+
+def _part(store: UnitOfWorkFactory, *orders: str, customer_id: str = "c-1") -> CreditAccount:
+    """The account read (in a unit of work of its own) with the reservations of `orders` only."""
+    account = read(store, lambda uow: uow.credit.get(customer_id, orders=orders))
+    assert account is not None
+    return account
+
+
+def _totals(account: CreditAccount) -> tuple[int, int, int]:
+    return account.open_orders, account.dispatched, account.reserved
+
+
+def _summed(reservations: dict[str, Reservation]) -> tuple[int, int, int]:
+    open_ = sum(r.amount for r in reservations.values() if r.stage is ReservationStage.OPEN)
+    dispatched = sum(r.amount for r in reservations.values() if r.stage is ReservationStage.DISPATCHED)
+    return open_, dispatched, open_ + dispatched
+
+
+# an_account(): o-1 open 125.00, o-2 dispatched 300.50, o-3 open 99.99 (by a release)
+OPEN, DISPATCHED = 125_00 + 99_99, 300_50
 
 
 class TestAccountRoundTrip:
@@ -202,3 +224,208 @@ class TestReservationsAreSaved:
         write(store, lambda uow: uow.credit.save(account))
 
         assert _stored(store).temp_limit_until == date(2027, 1, 15)
+
+
+class TestReadingSomeOrders:
+    def test_an_account_read_for_one_order_has_that_reservation_and_every_total(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        account = _part(store, "o-2")
+
+        assert account.reservations == {"o-2": an_account().reservations["o-2"]}
+        assert account.loaded == frozenset({"o-2"})
+        assert _totals(account) == (OPEN, DISPATCHED, OPEN + DISPATCHED)
+        assert attrs.evolve(account, reservations=an_account().reservations, loaded=None) == an_account()
+
+    def test_an_account_read_for_several_orders_has_theirs_only(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        account = _part(store, "o-3", "o-1", "o-unknown")
+
+        assert set(account.reservations) == {"o-1", "o-3"}
+        assert account.reservations == {o: an_account().reservations[o] for o in ("o-1", "o-3")}
+        assert account.loaded == frozenset({"o-1", "o-3", "o-unknown"})
+        assert _totals(account) == (OPEN, DISPATCHED, OPEN + DISPATCHED)
+
+    def test_an_order_without_a_reservation_or_none_at_all_reads_no_reservation(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        for orders in (("o-new",), ()):
+            account = _part(store, *orders)
+            assert (account.reservations, account.loaded) == ({}, frozenset(orders))
+            assert _totals(account) == (OPEN, DISPATCHED, OPEN + DISPATCHED)
+
+    def test_the_orders_may_be_any_iterable(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        account = read(store, lambda uow: uow.credit.get("c-1", orders=(o for o in ["o-1"])))
+
+        assert account is not None
+        assert set(account.reservations) == {"o-1"}
+
+    def test_an_unknown_customer_has_no_account_either(self, store: UnitOfWorkFactory) -> None:
+        assert read(store, lambda uow: uow.credit.get("c-unknown", orders=["o-1"])) is None
+
+    def test_a_partly_read_account_refuses_other_orders(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+        account = _part(store, "o-1")
+
+        with pytest.raises(ReservationNotLoaded):
+            account.release("o-2")
+        assert _totals(account) == (OPEN, DISPATCHED, OPEN + DISPATCHED)
+
+
+class TestSavingAPartlyReadAccount:
+    def _check_whole(self, store: UnitOfWorkFactory, expected: dict[str, Reservation]) -> CreditAccount:
+        stored = _stored(store)
+        assert stored.reservations == expected
+        assert _totals(stored) == _summed(expected)
+        assert stored.loaded is None
+        return stored
+
+    def test_a_new_reservation_is_added_to_the_others(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+        account = _part(store, "o-new")
+        account.reserve("o-new", inr(77_00), at(9))
+
+        write(store, lambda uow: uow.credit.save(account))
+
+        stored = self._check_whole(
+            store, {**an_account().reservations, "o-new": a_reservation("o-new", 77_00, minutes=9)}
+        )
+        assert (stored.version, account.version) == (4, 4)
+        assert _totals(stored) == (OPEN + 77_00, DISPATCHED, OPEN + DISPATCHED + 77_00)
+
+    def test_a_release_drops_that_reservation_only(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+        account = _part(store, "o-2")
+        assert account.release("o-2") == 300_50
+
+        write(store, lambda uow: uow.credit.save(account))
+
+        expected = dict(an_account().reservations)
+        del expected["o-2"]
+        assert _totals(self._check_whole(store, expected)) == (OPEN, 0, OPEN)
+
+    def test_a_dispatch_moves_that_reservation_only(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+        account = _part(store, "o-3")
+        account.mark_dispatched("o-3")
+
+        write(store, lambda uow: uow.credit.save(account))
+
+        expected = dict(an_account().reservations)
+        expected["o-3"] = attrs.evolve(expected["o-3"], stage=ReservationStage.DISPATCHED)
+        assert _totals(self._check_whole(store, expected)) == (125_00, DISPATCHED + 99_99, OPEN + DISPATCHED)
+
+    def test_several_changes_in_one_unit_of_work_that_read_it(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        def step(uow: UnitOfWork) -> None:
+            account = uow.credit.get("c-1", orders=["o-1", "o-4"])
+            assert account is not None
+            account.release("o-1")
+            account.reserve("o-4", inr(4_00), at(4))
+            uow.credit.save(account)
+            again = uow.credit.get("c-1", orders=["o-4"])
+            assert again is not None
+            assert again.reservations == {"o-4": a_reservation("o-4", 4_00, minutes=4)}
+            again.mark_dispatched("o-4")
+            uow.credit.save(again)
+
+        write(store, step)
+
+        expected = {o: r for o, r in an_account().reservations.items() if o != "o-1"}
+        expected["o-4"] = a_reservation("o-4", 4_00, minutes=4, stage=ReservationStage.DISPATCHED)
+        assert self._check_whole(store, expected).version == 5
+
+    def test_partial_and_whole_reads_mixed_in_one_unit_of_work(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        def step(uow: UnitOfWork) -> None:
+            whole = uow.credit.get("c-1")
+            part = uow.credit.get("c-1", orders=["o-2"])
+            assert whole is not None and part is not None
+            whole.release("o-1")  # the whole account is saved after a partial read of the same version
+            uow.credit.save(whole)
+            part = uow.credit.get("c-1", orders=["o-3"])
+            whole = uow.credit.get("c-1")
+            assert part is not None and whole is not None
+            part.release("o-3")  # and a partial one after a whole read of the same version
+            uow.credit.save(part)
+
+        write(store, step)
+
+        self._check_whole(store, {"o-2": an_account().reservations["o-2"]})
+
+    def test_a_partial_save_after_a_narrower_read_of_the_same_version(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        def step(uow: UnitOfWork) -> None:
+            wide = uow.credit.get("c-1", orders=["o-1", "o-2"])
+            narrow = uow.credit.get("c-1", orders=["o-1"])
+            assert wide is not None and narrow is not None
+            wide.release("o-2")
+            wide.mark_dispatched("o-1")
+            uow.credit.save(wide)
+
+        write(store, step)
+
+        self._check_whole(
+            store,
+            {
+                "o-1": a_reservation("o-1", 125_00, stage=ReservationStage.DISPATCHED),
+                "o-3": an_account().reservations["o-3"],
+            },
+        )
+
+    def test_a_partly_read_account_saved_elsewhere_changes_only_its_orders(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: (uow.credit.add(an_account("c-1")), uow.credit.add(an_account("c-2"))))
+        account = _part(store, "o-1", "o-2", "o-5")
+        account.release("o-1")
+        account.mark_dispatched("o-2")  # already dispatched: no change
+        account.reserve("o-5", inr(5_00), at(5))
+        account.receivables = 1
+
+        write(store, lambda uow: uow.credit.save(account))
+
+        expected = {o: r for o, r in an_account().reservations.items() if o != "o-1"}
+        expected["o-5"] = a_reservation("o-5", 5_00, minutes=5)
+        assert self._check_whole(store, expected).receivables == 1
+        assert _stored(store, "c-2") == an_account("c-2")
+        assert [a.reserved for a in read(store, lambda uow: uow.credit.list_all())] == [
+            _summed(expected)[2],
+            OPEN + DISPATCHED,
+        ]
+
+    def test_a_stale_partial_copy_is_a_concurrent_update(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+        mine, theirs = _part(store, "o-1"), _part(store, "o-9")
+        theirs.reserve("o-9", inr(9_00), at(9))
+        write(store, lambda uow: uow.credit.save(theirs))
+
+        mine.release("o-1")
+        with pytest.raises(ConcurrentUpdate), store() as uow:
+            uow.credit.save(mine)
+
+        expected = {**an_account().reservations, "o-9": a_reservation("o-9", 9_00, minutes=9)}
+        self._check_whole(store, expected)
+        assert mine.version == 3
+
+    def test_a_rolled_back_partial_save_leaves_everything_as_it_was(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.credit.add(an_account()))
+
+        with store() as uow:
+            account = uow.credit.get("c-1", orders=["o-1"])
+            assert account is not None
+            account.release("o-1")
+            uow.credit.save(account)
+            uow.rollback()
+            again = uow.credit.get("c-1", orders=["o-1", "o-5"])
+            assert again is not None
+            assert set(again.reservations) == {"o-1"}
+            again.reserve("o-5", inr(5_00), at(5))
+            uow.credit.save(again)
+            uow.commit()
+
+        self._check_whole(store, {**an_account().reservations, "o-5": a_reservation("o-5", 5_00, minutes=5)})

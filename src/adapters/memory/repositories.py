@@ -133,19 +133,39 @@ class _Versioned(_Repo):
 class MemoryCreditAccountRepository(_Versioned):
     table = "credit"
 
-    def get(self, customer_id: str) -> CreditAccount | None:
-        return self._tx.get("credit", customer_id)  # type: ignore[no-any-return]
+    def get(self, customer_id: str, *, orders: Iterable[str] | None = None) -> CreditAccount | None:
+        account: CreditAccount | None = self._tx.get("credit", customer_id)
+        if account is None or orders is None:
+            return account
+        loaded = frozenset(orders)
+        held = account.reservations
+        return attrs.evolve(account, reservations={o: held[o] for o in sorted(loaded) if o in held}, loaded=loaded)
 
     def add(self, account: CreditAccount) -> None:
         if self._tx.has("credit", account.customer_id):
             raise DuplicateKey("credit account", "customer_id", account.customer_id)
-        self._tx.put("credit", account.customer_id, account)
+        self._tx.put("credit", account.customer_id, _whole(account, None))
 
     def save(self, account: CreditAccount) -> None:
-        self._save_versioned(account.customer_id, account)
+        stored: CreditAccount | None = self._tx.get("credit", account.customer_id)
+        if stored is None or stored.version != account.version:
+            raise ConcurrentUpdate(self.table, account.customer_id)
+        account.version += 1
+        self._tx.put("credit", account.customer_id, _whole(account, stored))
 
     def list_all(self) -> builtins.list[CreditAccount]:
         return sorted(self._tx.values("credit"), key=lambda a: a.customer_id)
+
+
+def _whole(account: CreditAccount, stored: CreditAccount | None) -> CreditAccount:
+    """What to store for `account`: itself when read in full, else its reservations over the stored others."""
+    if account.loaded is None:
+        return account
+    if not account.reservations.keys() <= account.loaded:
+        raise RuntimeError(f"credit account {account.customer_id} holds reservations of orders it was not read with")
+    others = {} if stored is None else stored.reservations
+    kept = {o: r for o, r in others.items() if o not in account.loaded}
+    return attrs.evolve(account, reservations={**kept, **account.reservations}, loaded=None)
 
 
 class MemoryProductRepository(_Repo):

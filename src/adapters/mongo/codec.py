@@ -5,7 +5,8 @@ Money is `{"minor": int, "currency": str}` (integer minor units); Decimals are s
 comes back as written; datetimes are integer microseconds since the Unix epoch, UTC (exact, and they sort:
 BSON dates keep milliseconds only, which would break microsecond-wide windows and round trips); dates are ISO
 strings; enums are stored by value; sets as sorted lists. Mapping keys are escaped because BSON field names
-may not contain `.` or start with `$`. An order's pending `events` are never stored.
+may not contain `.` or start with `$`. An order's pending `events` and what part of a credit account was read
+(`loaded`) are never stored.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ T = TypeVar("T")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-#: Fields that are not state: events an aggregate collected and the caller pulls before saving.
-_TRANSIENT = frozenset({"events"})
+#: Fields that are not state: events an aggregate collected and the caller pulls before saving, and which part
+#: of an aggregate was read (a credit account's `loaded`).
+_TRANSIENT = frozenset({"events", "loaded"})
 
 
 def micros(at: datetime) -> int:

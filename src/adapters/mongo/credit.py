@@ -3,18 +3,24 @@
 A credit account is one document: its terms, its reservations keyed by order id, running totals of what is
 reserved (minor units) and a version. Saving it is one conditional update on that version, which is what makes
 the check-and-reserve of a submit atomic: of two submits that read the same version, one write matches and the
-other is `ConcurrentUpdate` (the service then runs the check again on the new figures).
+other is `ConcurrentUpdate` (the service then runs the check again on the new figures). An account read for
+some orders decodes only their reservations; saving it puts them over the stored document's others.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
 
 from adapters.mongo.base import MongoRepository
+from adapters.mongo.codec import decode, escape_key, unescape_key
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Op
+from adapters.mongo.tx import Op, Write
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
-from crm_domain.errors import DuplicateKey
+from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.records import Page, PageRequest
 
 
@@ -25,8 +31,21 @@ def _totals(account: CreditAccount) -> dict[str, int]:
 class MongoCreditAccountRepository(MongoRepository):
     collection = "credit"
 
-    def get(self, customer_id: str) -> CreditAccount | None:
-        return self._get(CreditAccount, customer_id)
+    def get(self, customer_id: str, *, orders: Iterable[str] | None = None) -> CreditAccount | None:
+        doc = self._tx.get(self.collection, customer_id)
+        if doc is None:
+            return None
+        if orders is None:
+            return decode(CreditAccount, doc)
+        loaded = frozenset(orders)
+        if "open_total" not in doc or "dispatched_total" not in doc:
+            # a document from before the running totals: they are summed from every reservation
+            whole = decode(CreditAccount, doc)
+            part = {o: whole.reservations[o] for o in sorted(loaded) if o in whole.reservations}
+            return attrs.evolve(whole, reservations=part, loaded=loaded)
+        held: dict[str, Any] = doc.get("reservations", {})
+        wanted = {key: held[key] for key in sorted(map(escape_key, loaded)) if key in held}
+        return attrs.evolve(decode(CreditAccount, {**doc, "reservations": wanted}), loaded=loaded)
 
     def add(self, account: CreditAccount) -> None:
         if self._tx.get(self.collection, account.customer_id) is not None:
@@ -34,7 +53,26 @@ class MongoCreditAccountRepository(MongoRepository):
         self._stage(Op.INSERT, self._doc(account.customer_id, account, **_totals(account)))
 
     def save(self, account: CreditAccount) -> None:
-        self._save_versioned("credit account", account.customer_id, account, **_totals(account))
+        """One conditional replace on the version read; a partly read account's reservations go over the
+        stored document's others (the version check makes that document the one the account was read from)."""
+        customer_id, expected = account.customer_id, account.version
+        stored = self._tx.get(self.collection, customer_id)
+        if stored is None or stored.get("version") != expected:
+            raise ConcurrentUpdate("credit account", customer_id)
+        loaded = account.loaded
+        if loaded is not None and not account.reservations.keys() <= loaded:
+            raise RuntimeError(f"credit account {customer_id} holds reservations of orders it was not read with")
+        account.version = expected + 1
+        try:
+            doc = self._doc(customer_id, account, **_totals(account))
+        except BaseException:
+            account.version = expected
+            raise
+        if loaded is not None:
+            others = stored.get("reservations", {})
+            kept = {key: value for key, value in others.items() if unescape_key(key) not in loaded}
+            doc["reservations"] = {**kept, **doc["reservations"]}
+        self._tx.stage(Write(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
 
     def list_all(self) -> builtins.list[CreditAccount]:
         return self._find(CreditAccount, {}, [("_id", 1)])

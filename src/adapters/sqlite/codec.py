@@ -178,32 +178,50 @@ def customer_from(row: Row) -> Customer:
 
 # --- credit ------------------------------------------------------------------------------------------------
 
-ACCOUNT_COLUMNS = (
-    "customer_id, currency, credit_limit, tolerance_pct, temp_limit, temp_limit_until, overdue_block_days, "
-    "blocked, block_reason, receivables, overdue_days, version, updated_at"
+ACCOUNT_FIELDS = (
+    "customer_id",
+    "currency",
+    "credit_limit",
+    "tolerance_pct",
+    "temp_limit",
+    "temp_limit_until",
+    "overdue_block_days",
+    "blocked",
+    "block_reason",
+    "receivables",
+    "overdue_days",
+    "version",
+    "updated_at",
+    "open_total",
+    "dispatched_total",
 )
+ACCOUNT_COLUMNS = ", ".join(ACCOUNT_FIELDS)
 
 
-def account_row(account: CreditAccount) -> tuple[Any, ...]:
-    """The account's columns; the version is written by the repository."""
-    return (
-        account.customer_id,
-        account.currency,
-        account.limit,
-        str(account.tolerance_pct),
-        account.temp_limit,
-        None if account.temp_limit_until is None else account.temp_limit_until.isoformat(),
-        account.overdue_block_days,
-        int(account.blocked),
-        account.block_reason,
-        account.receivables,
-        account.overdue_days,
-        account.version,
-        micros_or_none(account.updated_at),
-    )
+def account_row(account: CreditAccount) -> dict[str, Any]:
+    """The account's columns by name (`ACCOUNT_FIELDS`); the repository decides how the version moves."""
+    return {
+        "customer_id": account.customer_id,
+        "currency": account.currency,
+        "credit_limit": account.limit,
+        "tolerance_pct": str(account.tolerance_pct),
+        "temp_limit": account.temp_limit,
+        "temp_limit_until": None if account.temp_limit_until is None else account.temp_limit_until.isoformat(),
+        "overdue_block_days": account.overdue_block_days,
+        "blocked": int(account.blocked),
+        "block_reason": account.block_reason,
+        "receivables": account.receivables,
+        "overdue_days": account.overdue_days,
+        "version": account.version,
+        "updated_at": micros_or_none(account.updated_at),
+        "open_total": account.open_total,
+        "dispatched_total": account.dispatched_total,
+    }
 
 
-def account_from(row: Row, reservations: dict[str, Reservation]) -> CreditAccount:
+def account_from(row: Row, reservations: dict[str, Reservation], loaded: frozenset[str] | None = None) -> CreditAccount:
+    """The account of `row` with `reservations`: all of them (`loaded` None), or those of the `loaded` orders.
+    The running totals come from the row either way."""
     return CreditAccount(
         customer_id=row["customer_id"],
         currency=row["currency"],
@@ -217,6 +235,9 @@ def account_from(row: Row, reservations: dict[str, Reservation]) -> CreditAccoun
         receivables=row["receivables"],
         overdue_days=row["overdue_days"],
         reservations=reservations,
+        open_total=row["open_total"],
+        dispatched_total=row["dispatched_total"],
+        loaded=loaded,
         version=row["version"],
         updated_at=instant_or_none(row["updated_at"]),
     )
@@ -240,7 +261,7 @@ _STAGES = {stage.value: stage for stage in ReservationStage}
 
 
 def reservation_from(row: Row) -> Reservation:
-    # Called once per open order each time an account is read (every submit): kept lean.
+    # Called once per reservation read (on a submit, only the order's own): kept lean.
     return Reservation(
         order_id=row["order_id"],
         amount=row["amount"],

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from adapters.sqlite import codec
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
@@ -14,11 +16,14 @@ from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, Li
 from crm_domain.errors import ConcurrentUpdate
 from crm_domain.records import Page, PageRequest
 
+#: The columns a save writes: everything but the key and the version (which the update moves on itself).
+_ACCOUNT_TERMS = tuple(column for column in codec.ACCOUNT_FIELDS if column not in ("customer_id", "version"))
 _ACCOUNT_UPDATE = (
-    "UPDATE credit_accounts SET currency = ?, credit_limit = ?, tolerance_pct = ?, temp_limit = ?, "
-    "temp_limit_until = ?, overdue_block_days = ?, blocked = ?, block_reason = ?, receivables = ?, "
-    "overdue_days = ?, version = version + 1, updated_at = ? WHERE customer_id = ? AND version = ?"
+    "UPDATE credit_accounts SET "
+    + ", ".join(f"{column} = ?" for column in _ACCOUNT_TERMS)
+    + ", version = version + 1 WHERE customer_id = ? AND version = ?"
 )
+_RESERVATIONS = f"SELECT {codec.RESERVATION_COLUMNS} FROM credit_reservations WHERE customer_id = ?"
 _RESERVATION_UPSERT = (
     "INSERT INTO credit_reservations (customer_id, order_id, amount, stage, by_release, at) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (customer_id, order_id) DO UPDATE SET amount = excluded.amount, stage = excluded.stage, "
@@ -26,41 +31,73 @@ _RESERVATION_UPSERT = (
 )
 
 
+class _Seen(NamedTuple):
+    """An account's reservations as this unit of work last read or wrote them."""
+
+    version: int
+    reservations: dict[str, Reservation]
+    loaded: frozenset[str] | None  # the orders whose reservations these are; None: every order
+
+    def of(self, version: int, loaded: frozenset[str] | None) -> dict[str, Reservation] | None:
+        """The stored reservations of the `loaded` orders (None: all) at `version`, when this covers them."""
+        if version != self.version:
+            return None
+        if loaded is None:
+            return self.reservations if self.loaded is None else None
+        if self.loaded is not None and not loaded <= self.loaded:
+            return None
+        return {order_id: r for order_id in loaded if (r := self.reservations.get(order_id)) is not None}
+
+
 class SqliteCreditAccountRepository:
-    """One row per account plus one row per reservation. A save writes only the reservations that changed
-    since the version it read (the optimistic version check makes that base reliable)."""
+    """One row per account, with running totals of its reservations by stage, plus one row per reservation.
+    A read for some orders (a submit) reads those orders' reservations only. A save writes only the
+    reservations that changed since the version it read (the optimistic version check makes that base
+    reliable), among the orders the account was read with."""
 
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
-        # customer_id -> (version, reservations) as last read or written by this unit of work
-        self._seen: dict[str, tuple[int, dict[str, Reservation]]] = {}
+        # customer_id -> the reservations as last read or written by this unit of work
+        self._seen: dict[str, _Seen] = {}
 
     def forget(self) -> None:
         """Drop what was seen (after a rollback it may no longer be what is stored)."""
         self._seen.clear()
 
-    def get(self, customer_id: str) -> CreditAccount | None:
+    def get(self, customer_id: str, *, orders: Iterable[str] | None = None) -> CreditAccount | None:
         row = self._s.execute(
             f"SELECT {codec.ACCOUNT_COLUMNS} FROM credit_accounts WHERE customer_id = ?", (customer_id,)
         ).fetchone()
         if row is None:
             return None
-        account = codec.account_from(row, self._reservations(customer_id))
-        self._seen[customer_id] = (account.version, dict(account.reservations))
+        loaded = None if orders is None else frozenset(orders)
+        reservations = self._reservations(customer_id, loaded)
+        account = codec.account_from(row, reservations, loaded)
+        self._seen[customer_id] = _Seen(account.version, dict(reservations), loaded)
         return account
 
-    def _reservations(self, customer_id: str) -> dict[str, Reservation]:
-        rows = self._s.execute(
-            f"SELECT {codec.RESERVATION_COLUMNS} FROM credit_reservations WHERE customer_id = ? ORDER BY order_id",
-            (customer_id,),
-        )
+    def _reservations(self, customer_id: str, loaded: frozenset[str] | None) -> dict[str, Reservation]:
+        """The stored reservations of the `loaded` orders (None: every order) of `customer_id`."""
+        if loaded is None:
+            rows = self._s.execute(_RESERVATIONS + " ORDER BY order_id", (customer_id,))
+        elif not loaded:
+            return {}
+        elif len(loaded) == 1:
+            (order_id,) = loaded
+            rows = self._s.execute(_RESERVATIONS + " AND order_id = ?", (customer_id, order_id))
+        else:
+            rows = self._s.execute(
+                _RESERVATIONS + " AND order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id",
+                (customer_id, json_ids(loaded)),
+            )
         return {row["order_id"]: codec.reservation_from(row) for row in rows}
 
     def add(self, account: CreditAccount) -> None:
+        values = codec.account_row(account)
         try:
             self._s.execute(
-                f"INSERT INTO credit_accounts ({codec.ACCOUNT_COLUMNS}) VALUES ({marks(13)})",
-                codec.account_row(account),
+                f"INSERT INTO credit_accounts ({codec.ACCOUNT_COLUMNS}) VALUES ({marks(len(codec.ACCOUNT_FIELDS))})",
+                [values[column] for column in codec.ACCOUNT_FIELDS],
             )
         except sqlite3.IntegrityError as exc:
             raise duplicate_key(
@@ -70,17 +107,21 @@ class SqliteCreditAccountRepository:
             _RESERVATION_UPSERT,
             [codec.reservation_row(account.customer_id, r) for r in account.reservations.values()],
         )
-        self._seen[account.customer_id] = (account.version, dict(account.reservations))
+        self._seen[account.customer_id] = _Seen(account.version, dict(account.reservations), account.loaded)
 
     def save(self, account: CreditAccount) -> None:
-        customer_id, version = account.customer_id, account.version
-        row = codec.account_row(account)
-        changed = self._s.execute(_ACCOUNT_UPDATE, (*row[1:11], row[12], customer_id, version)).rowcount
-        if changed != 1:
+        customer_id, version, loaded = account.customer_id, account.version, account.loaded
+        current = account.reservations
+        if loaded is not None and not current.keys() <= loaded:
+            raise RuntimeError(f"credit account {customer_id} holds reservations of orders it was not read with")
+        values = codec.account_row(account)
+        terms = [values[column] for column in _ACCOUNT_TERMS]
+        if self._s.execute(_ACCOUNT_UPDATE, (*terms, customer_id, version)).rowcount != 1:
             raise ConcurrentUpdate("credit account", customer_id)
         seen = self._seen.get(customer_id)
-        stored = seen[1] if seen is not None and seen[0] == version else self._reservations(customer_id)
-        current = account.reservations
+        stored = seen.of(version, loaded) if seen is not None else None
+        if stored is None:
+            stored = self._reservations(customer_id, loaded)
         gone = [(customer_id, order_id) for order_id in stored if order_id not in current]
         if gone:
             self._s.executemany("DELETE FROM credit_reservations WHERE customer_id = ? AND order_id = ?", gone)
@@ -92,7 +133,7 @@ class SqliteCreditAccountRepository:
         if fresh:
             self._s.executemany(_RESERVATION_UPSERT, fresh)
         account.version = version + 1
-        self._seen[customer_id] = (account.version, dict(current))
+        self._seen[customer_id] = _Seen(account.version, dict(current), loaded)
 
     def list_all(self) -> builtins.list[CreditAccount]:
         reservations: dict[str, dict[str, Reservation]] = {}

@@ -196,6 +196,21 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TABLE IF NOT EXISTS rt_hits (key TEXT NOT NULL, at INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS rt_hits_key_at ON rt_hits (key, at)",
     ),
+    # 4: running totals of each credit account's reservations by stage, so that reading an account for a
+    # submit reads the order's own reservation only, not every open one of the customer
+    (
+        "ALTER TABLE credit_accounts ADD COLUMN open_total INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE credit_accounts ADD COLUMN dispatched_total INTEGER NOT NULL DEFAULT 0",
+        """UPDATE credit_accounts SET
+            open_total = (
+                SELECT coalesce(sum(amount), 0) FROM credit_reservations AS r
+                WHERE r.customer_id = credit_accounts.customer_id AND r.stage = 'open'
+            ),
+            dispatched_total = (
+                SELECT coalesce(sum(amount), 0) FROM credit_reservations AS r
+                WHERE r.customer_id = credit_accounts.customer_id AND r.stage = 'dispatched'
+            )""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -25,9 +25,10 @@ class SqliteSession:
     """SQL of one unit of work. A transaction is open whenever a statement runs: writers `BEGIN IMMEDIATE`
     (the write lock for the whole step), readers a deferred `BEGIN` (one consistent snapshot)."""
 
-    def __init__(self, clock: Clock | None, *, immediate: bool) -> None:
+    def __init__(self, clock: Clock | None, *, immediate: bool, joined: bool = False) -> None:
         self.clock = clock
         self._begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        self._joined = joined  # inside a transaction someone else began and ends (a batch of writes)
         self._conn: sqlite3.Connection | None = None
 
     @property
@@ -50,6 +51,10 @@ class SqliteSession:
         conn = self.conn
         if conn.in_transaction:
             return
+        if self._joined:
+            # The batch's transaction ended (SQLite rolled it back): starting another here would commit this
+            # step's later statements without the earlier ones.
+            raise sqlite3.OperationalError("the transaction ended inside a step")
         try:
             conn.execute(self._begin)
         except sqlite3.OperationalError as exc:
@@ -59,10 +64,14 @@ class SqliteSession:
             raise
 
     def commit(self) -> None:
+        if self._joined:
+            raise RuntimeError("a unit of work in a batch of writes is committed with the batch")
         if self.conn.in_transaction:
             self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
+        if self._joined:
+            raise RuntimeError("a unit of work in a batch of writes is undone by the batch")
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 

@@ -97,6 +97,10 @@ class SqliteStore:
         idle: list[sqlite3.Connection] = local.idle
         return idle
 
+    def connect(self) -> sqlite3.Connection:
+        """A new connection of this store, set up and migrated, for a caller that keeps it (closed by `close`)."""
+        return self._connect()
+
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False only so that close() may close it from another thread: in use, a connection
@@ -152,7 +156,9 @@ class _WriterQueue:
     """Writers of this store queue here before `BEGIN IMMEDIATE`: a thread lock within the process and an
     exclusive `flock` on a lock file across processes. The kernel wakes the next writer the moment the lock is
     free, where SQLite's own busy handler would poll with sleeps of up to 100 ms under contention. Correctness
-    does not depend on it (BEGIN IMMEDIATE still takes SQLite's write lock); it keeps tail latency low."""
+    does not depend on it (BEGIN IMMEDIATE still takes SQLite's write lock); it keeps tail latency low.
+
+    `acquire` and `try_acquire` say whether the queue was entered; pass that to `release`."""
 
     def __init__(self, path: Path, timeout: float) -> None:
         self._path = path
@@ -160,39 +166,54 @@ class _WriterQueue:
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         self._pid: int | None = None
-        self._held = threading.local()
 
-    def acquire(self) -> None:
-        """Queue for at most the busy timeout; past it (or for a nested writer on this thread) go on without
-        the queue and leave the decision to SQLite's own busy handling."""
-        self._held.value = False
+    def acquire(self) -> bool:
+        """Queue for at most the busy timeout; past it go on without the queue (False) and leave the decision
+        to SQLite's own busy handling."""
         if not self._thread_lock.acquire(timeout=self._timeout):
-            return
+            return False
         try:
-            if self._pid != os.getpid():  # first use, or a forked child: open our own descriptor
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                self._pid = os.getpid()
+            self._open()
             assert self._fd is not None
             deadline = time.monotonic() + self._timeout
             while True:
                 try:
                     fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return True
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         self._thread_lock.release()
-                        return
+                        return False
                     time.sleep(0.0002)
         except BaseException:
             self._thread_lock.release()
             raise
-        self._held.value = True
 
-    def release(self) -> None:
-        if not getattr(self._held, "value", False):
+    def try_acquire(self) -> bool:
+        """Enter the queue only if nobody is in it now (never waits: for the event loop's batched writes)."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            self._open()
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            self._thread_lock.release()
+            return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def _open(self) -> None:
+        if self._pid != os.getpid():  # first use, or a forked child: open our own descriptor
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+
+    def release(self, held: bool) -> None:
+        if not held:
             return
-        self._held.value = False
         try:
             if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -206,8 +227,11 @@ class SqliteUnitOfWork:
     def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
         self._store = store
         self._read_only = read_only
+        self._queued = False
         self._session = SqliteSession(store.clock, immediate=not read_only)
-        session = self._session
+        self._bind(self._session)
+
+    def _bind(self, session: SqliteSession) -> None:
         self.users = SqliteUserRepository(session)
         self.customers = SqliteCustomerRepository(session)
         self.credit = SqliteCreditAccountRepository(session)
@@ -222,14 +246,23 @@ class SqliteUnitOfWork:
         self.limit_history = SqliteLimitHistoryRepository(session)
 
     def __enter__(self) -> Self:
-        if not self._read_only:
-            self._store._writer.acquire()
+        self._queued = False if self._read_only else self._store._writer.acquire()
         try:
             return self._enter()
         except BaseException:
-            if not self._read_only:
-                self._store._writer.release()
+            self._store._writer.release(self._queued)
             raise
+
+    @classmethod
+    def joining(cls, store: SqliteStore, conn: sqlite3.Connection) -> SqliteUnitOfWork:
+        """A unit of work inside the transaction already open on `conn` (a batch of writes, see
+        `adapters.sqlite.loop_writer`): it neither begins nor commits; the batch does."""
+        uow = cls.__new__(cls)
+        uow._store, uow._read_only, uow._queued = store, False, False
+        uow._session = session = SqliteSession(store.clock, immediate=True, joined=True)
+        session.open(conn)
+        uow._bind(session)
+        return uow
 
     def _enter(self) -> Self:
         conn = self._store.acquire()
@@ -247,8 +280,7 @@ class SqliteUnitOfWork:
         try:
             self._exit(exc)
         finally:
-            if not self._read_only:
-                self._store._writer.release()
+            self._store._writer.release(self._queued)
 
     def _exit(self, exc: BaseException | None) -> None:
         self.credit.forget()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 from attrs import AttrsInstance
@@ -12,7 +12,7 @@ from attrs import AttrsInstance
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
-from crm_domain.errors import ConcurrentUpdate, EntityNotFound, ValidationFailed
+from crm_domain.errors import ConcurrentUpdate, DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.events import Event
 from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import Clock, IdGenerator, MobileNormaliser, UnitOfWork, UnitOfWorkFactory
@@ -23,6 +23,7 @@ from crm_domain.users import Actor, Role
 T = TypeVar("T")
 
 MAX_IDEMPOTENCY_KEY = 255
+IDEMPOTENCY_RECORD = "idempotency record"  # the `DuplicateKey.kind` of a lost race for an idempotency key
 
 #: The default of fields a change request leaves alone (`...Changes` classes); see `given_fields`.
 UNSET: Any = object()
@@ -31,6 +32,23 @@ UNSET: Any = object()
 def given_fields(changes: AttrsInstance) -> dict[str, Any]:
     """The fields of an attrs change request that were given (not left at `UNSET`)."""
     return {k: v for k, v in attrs.asdict(changes, recurse=False).items() if v is not UNSET}
+
+
+@attrs.frozen
+class Write(Generic[T]):
+    """The write a use case has left once its reads are done (see `OrderService.plan_create`).
+
+    `ServiceContext.finish` runs `step` in a unit of work of its own. A store that batches writes may instead run
+    `step` in one transaction with other steps, provided it undoes a failed step alone and runs it again, up to
+    `attempts` times in all, while `retryable` says so: an optimistic check that failed, or a concurrent request
+    with the same idempotency key that won the insert (run again, the step replays that request's result)."""
+
+    step: Callable[[UnitOfWork], T]
+    attempts: int = 3
+
+    @staticmethod
+    def retryable(exc: BaseException) -> bool:
+        return isinstance(exc, ConcurrentUpdate) or (isinstance(exc, DuplicateKey) and exc.kind == IDEMPOTENCY_RECORD)
 
 
 @attrs.frozen(kw_only=True)
@@ -60,6 +78,15 @@ class ServiceContext:
                 if attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def finish(self, write: Write[T]) -> T:
+        """Run a use case's remaining write (`write`) and commit, with its retries."""
+        try:
+            return self.write(write.step)
+        except DuplicateKey as exc:
+            if not write.retryable(exc):
+                raise
+            return self.write(write.step)
 
     def read(self, step: Callable[[UnitOfWork], T]) -> T:
         with self.uow(read_only=True) as uow:
@@ -138,9 +165,10 @@ def _covers(uow: UnitOfWork, actor: Actor, customer: Customer) -> bool:
     return scope_of(uow, actor).covers(customer.id, customer.assigned_rep_id)
 
 
-def account_of(uow: UnitOfWork, customer_id: str) -> CreditAccount:
-    """The customer's credit account, or `EntityNotFound` for the customer."""
-    account = uow.credit.get(customer_id)
+def account_of(uow: UnitOfWork, customer_id: str, *, orders: Iterable[str] | None = None) -> CreditAccount:
+    """The customer's credit account, or `EntityNotFound` for the customer; with `orders`, read with only those
+    orders' reservations (see `CreditAccountRepository.get`)."""
+    account = uow.credit.get(customer_id, orders=orders)
     if account is None:
         raise EntityNotFound("customer", customer_id)
     return account

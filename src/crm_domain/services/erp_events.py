@@ -42,12 +42,12 @@ import attrs
 from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpBalance, ErpOrderState, ErpOrderStatus
-from crm_domain.errors import Conflict, DuplicateKey, EntityNotFound, InvalidTransition, ValidationFailed
+from crm_domain.errors import Conflict, EntityNotFound, InvalidTransition, ValidationFailed
 from crm_domain.events import CustomerBalanceUpdated
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import ErpGateway, UnitOfWork
-from crm_domain.services.context import ServiceContext, account_of
+from crm_domain.services.context import ServiceContext, Write, account_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
 from crm_domain.users import SYSTEM
@@ -338,12 +338,7 @@ class ErpEventService:
     def _write_once(self, step: Callable[[UnitOfWork], EventResult]) -> EventResult:
         """A concurrent delivery of the same event id loses the insert of its record: run again, it is a
         duplicate then."""
-        try:
-            return self._ctx.write(step)
-        except DuplicateKey as exc:
-            if exc.kind != "idempotency record":
-                raise
-            return self._ctx.write(step)
+        return self._ctx.finish(Write(step))
 
     def _seen(self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str) -> EventResult | None:
         if event_id is None:

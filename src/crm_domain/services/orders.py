@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import datetime
 
 import attrs
@@ -13,7 +12,6 @@ import attrs
 from crm_domain.credit import CreditCheck
 from crm_domain.customers import Customer
 from crm_domain.errors import (
-    DuplicateKey,
     EntityNotFound,
     IdempotencyKeyReused,
     InactiveSku,
@@ -33,7 +31,7 @@ from crm_domain.orders import (
 )
 from crm_domain.ports import OrderQuery, UnitOfWork
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import ServiceContext, account_of, customer_in_scope, scope_of
+from crm_domain.services.context import ServiceContext, Write, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
 from crm_domain.users import SYSTEM, Actor, Permission, Role
@@ -134,18 +132,38 @@ class OrderService:
 
     def create(self, actor: Actor, new: NewOrder, idempotency_key: str | None = None) -> Order:
         """A draft order, submitted at once when `new.submit`; an `idempotency_key` makes retries safe."""
+        plan = self.plan_create(actor, new, idempotency_key)
+        return plan if isinstance(plan, Order) else self._ctx.finish(plan)
+
+    def plan_create(self, actor: Actor, new: NewOrder, idempotency_key: str | None = None) -> Order | Write[Order]:
+        """`create` in two halves: this one reads (the customer in scope, the priced lines, a replay of the
+        idempotency key) and returns the replayed order, or the write still to run — the number, the credit
+        check and reservation, the order, its events and the idempotency record, all that must be atomic.
+        Callers that batch writes run the second half themselves (decision 0009)."""
         actor.require(Permission.ORDER_CREATE)
         if new.submit:
             actor.require(Permission.ORDER_SUBMIT)
+        fingerprint = new.fingerprint()
 
-        def step(uow: UnitOfWork) -> Order:
-            replay = self._replay(uow, actor, "order.create", idempotency_key, new.fingerprint())
+        def prepare(uow: UnitOfWork) -> Order | tuple[Customer, list[OrderLine]]:
+            replay = self._replay(uow, actor, "order.create", idempotency_key, fingerprint)
             if replay is not None:
                 return replay
             customer = customer_in_scope(uow, actor, new.customer_id)
             if not customer.active:
                 raise ValidationFailed(f"customer {customer.code} is not active", field="customer_id")
-            lines = self._price(uow, customer, new.lines)
+            return customer, self._price(uow, customer, new.lines)
+
+        prepared = self._ctx.read(prepare)
+        if isinstance(prepared, Order):
+            return prepared
+        customer, lines = prepared
+
+        def step(uow: UnitOfWork) -> Order:
+            # A request with the same key may have committed since the snapshot: replay it.
+            replay = self._replay(uow, actor, "order.create", idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
             now = self._ctx.now()
             year = now.astimezone(self._ctx.config.tz).year
             order = Order.draft(
@@ -168,14 +186,14 @@ class OrderService:
                 actor_id=actor.id,
                 operation="order.create",
                 key=idempotency_key,
-                fingerprint=new.fingerprint(),
+                fingerprint=fingerprint,
                 result_id=order.id,
                 field="Idempotency-Key",
                 now=now,
             )
             return order
 
-        return self._idempotent_write(step)
+        return Write(step, self._ctx.config.concurrency_retries)
 
     def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
         actor.require(Permission.ORDER_SUBMIT)
@@ -202,12 +220,12 @@ class OrderService:
             )
             return order
 
-        return self._idempotent_write(step)
+        return self._ctx.finish(Write(step))
 
     def _submit(self, uow: UnitOfWork, actor: Actor, order: Order, customer: Customer, now: datetime) -> None:
         """The credit check and the reservation, in the caller's unit of work (one atomic step)."""
         order.ensure_can(OrderStatus.SUBMITTED)
-        account = account_of(uow, customer.id)
+        account = account_of(uow, customer.id, orders=[order.id])  # its cost does not grow with open orders
         check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
         order.submit(check, customer.assigned_rep_id, actor, now)
         if check.approved:
@@ -385,15 +403,6 @@ class OrderService:
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         return _order(uow, record.result_id)
-
-    def _idempotent_write(self, step: Callable[[UnitOfWork], Order]) -> Order:
-        """A concurrent request with the same key wins the insert; the loser retries and replays its result."""
-        try:
-            return self._ctx.write(step)
-        except DuplicateKey as exc:
-            if exc.kind != "idempotency record":
-                raise
-            return self._ctx.write(step)
 
 
 _PROGRESS = [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.INVOICED, OrderStatus.DELIVERED]

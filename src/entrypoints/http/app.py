@@ -38,6 +38,7 @@ from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
+from entrypoints.http.writes import writes_for
 
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 1024 * 1024
@@ -66,6 +67,7 @@ def create_app(container: Container | None = None) -> Litestar:
         c.auth,
     )
     readiness = Readiness(c.uow, c.probes)
+    writes = writes_for(c.uow, c.crm.ctx)
     extra_routes = [ReferenceController] if settings.bench_routes else []
     api = Router(
         path=API_PREFIX,
@@ -93,6 +95,7 @@ def create_app(container: Container | None = None) -> Litestar:
         "tokens": Provide(lambda: tokens, use_cache=True, sync_to_thread=False),
         "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
         "files": Provide(lambda: c.files, use_cache=True, sync_to_thread=False),
+        "writes": Provide(lambda: writes, use_cache=True, sync_to_thread=False),
         "actor": Provide(_actor, sync_to_thread=False),
     }
     return Litestar(

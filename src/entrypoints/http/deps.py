@@ -14,11 +14,14 @@ from crm_domain.services.auth import AuthService
 from crm_domain.users import Actor
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens
+from entrypoints.http.writes import Writes
 
 CrmDep: TypeAlias = NamedDependency[Crm]
 ActorDep: TypeAlias = NamedDependency[Actor]
 AuthDep: TypeAlias = NamedDependency[AuthService]
 TokensDep: TypeAlias = NamedDependency[Tokens]
 ReadinessDep: TypeAlias = NamedDependency[Readiness]
+#: A Protocol again: not validated.
+WritesDep: TypeAlias = NamedDependency[SkipValidation[Writes]]
 #: A Protocol cannot be checked with isinstance, so Litestar is told not to validate the provided store.
 FilesDep: TypeAlias = NamedDependency[SkipValidation[FileStore]]

@@ -13,7 +13,7 @@ from crm_domain.errors import ValidationFailed
 from crm_domain.orders import OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
-from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.deps import ActorDep, CrmDep, WritesDep
 from entrypoints.http.metrics import count_decision, count_order
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
@@ -39,13 +39,19 @@ class OrderController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         operation_id="createOrder",
-        sync_to_thread=True,
         summary="Create an order (a draft, or submitted at once with `submit: true`)",
     )
-    def create(
-        self, crm: CrmDep, actor: ActorDep, data: JSONBody[OrderIn], idempotency_key: IdempotencyKey = None
+    async def create(
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        writes: WritesDep,
+        data: JSONBody[OrderIn],
+        idempotency_key: IdempotencyKey = None,
     ) -> OrderOut:
-        return OrderOut.of(count_order("create", crm.orders.create(actor, data.command(), idempotency_key)))
+        command = data.command()
+        order = await writes.perform(lambda: crm.orders.plan_create(actor, command, idempotency_key))
+        return OrderOut.of(count_order("create", order))
 
     @post(
         "/quote",
