@@ -121,6 +121,46 @@ def wrk(url: str, token: str, script: Path, connections: int, seconds: int) -> d
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": float(non2xx.group(1)) if non2xx else 0.0}
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the server and its workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, token: str, script: Path, args: argparse.Namespace, pids: list[int]) -> dict[str, float]:
+    """wrk's figures plus the server's CPU time per request (less sensitive to a busy machine than req/s)."""
+    before, started = cpu_seconds(pids), time.monotonic()
+    figures = wrk(url, token, script, args.connections, args.seconds)
+    used, elapsed = cpu_seconds(pids) - before, time.monotonic() - started
+    figures["cpu_ms"] = used / (figures["rps"] * elapsed) * 1000
+    figures["cores"] = used / elapsed
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
@@ -165,13 +205,20 @@ def main() -> None:
             f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"workers={args.workers} connections={args.connections} seconds={args.seconds}"
         )
+        wrk(f"{base}/api/v1/orders", token, script, args.connections, 3)  # warm-up
+        pids = process_tree(server.pid)
         for round_no in range(1, args.rounds + 1):
-            ref = wrk(f"{base}/api/v1/bench/reference", token, script, args.connections, args.seconds)
-            sub = wrk(f"{base}/api/v1/orders", token, script, args.connections, args.seconds)
+            ref = measured(f"{base}/api/v1/bench/reference", token, script, args, pids)
+            sub = measured(f"{base}/api/v1/orders", token, script, args, pids)
             print(
                 f"round {round_no}: reference {ref['rps']:.0f} req/s p50 {ref['p50']:.1f} ms p99 {ref['p99']:.1f} ms"
                 f" (non-2xx {ref['errors']:.0f}) | submit {sub['rps']:.0f} req/s p50 {sub['p50']:.1f} ms"
                 f" p99 {sub['p99']:.1f} ms (non-2xx {sub['errors']:.0f}) | ratio {sub['rps'] / ref['rps']:.2f}"
+            )
+            print(
+                f"         server CPU per request: reference {ref['cpu_ms']:.2f} ms ({ref['cores']:.2f} cores busy),"
+                f" submit {sub['cpu_ms']:.2f} ms ({sub['cores']:.2f} cores busy)"
+                f" | CPU ratio reference/submit {ref['cpu_ms'] / sub['cpu_ms']:.2f}"
             )
     finally:
         server.terminate()

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -229,21 +230,56 @@ class SqliteUnitOfWork:
         self._read_only = read_only
         self._queued = False
         self._session = SqliteSession(store.clock, immediate=not read_only)
-        self._bind(self._session)
 
-    def _bind(self, session: SqliteSession) -> None:
-        self.users = SqliteUserRepository(session)
-        self.customers = SqliteCustomerRepository(session)
-        self.credit = SqliteCreditAccountRepository(session)
-        self.products = SqliteProductRepository(session)
-        self.orders = SqliteOrderRepository(session)
-        self.targets = SqliteTargetRepository(session)
-        self.performance = SqlitePerformanceRepository(session)
-        self.outbox = SqliteOutboxRepository(session)
-        self.idempotency = SqliteIdempotencyRepository(session)
-        self.audit = SqliteAuditRepository(session)
-        self.limit_requests = SqliteCreditLimitRequestRepository(session)
-        self.limit_history = SqliteLimitHistoryRepository(session)
+    # Repositories are made on first use: a unit of work on the hot path touches three or four of them.
+
+    @cached_property
+    def users(self) -> SqliteUserRepository:
+        return SqliteUserRepository(self._session)
+
+    @cached_property
+    def customers(self) -> SqliteCustomerRepository:
+        return SqliteCustomerRepository(self._session)
+
+    @cached_property
+    def credit(self) -> SqliteCreditAccountRepository:
+        return SqliteCreditAccountRepository(self._session)
+
+    @cached_property
+    def products(self) -> SqliteProductRepository:
+        return SqliteProductRepository(self._session)
+
+    @cached_property
+    def orders(self) -> SqliteOrderRepository:
+        return SqliteOrderRepository(self._session)
+
+    @cached_property
+    def targets(self) -> SqliteTargetRepository:
+        return SqliteTargetRepository(self._session)
+
+    @cached_property
+    def performance(self) -> SqlitePerformanceRepository:
+        return SqlitePerformanceRepository(self._session)
+
+    @cached_property
+    def outbox(self) -> SqliteOutboxRepository:
+        return SqliteOutboxRepository(self._session)
+
+    @cached_property
+    def idempotency(self) -> SqliteIdempotencyRepository:
+        return SqliteIdempotencyRepository(self._session)
+
+    @cached_property
+    def audit(self) -> SqliteAuditRepository:
+        return SqliteAuditRepository(self._session)
+
+    @cached_property
+    def limit_requests(self) -> SqliteCreditLimitRequestRepository:
+        return SqliteCreditLimitRequestRepository(self._session)
+
+    @cached_property
+    def limit_history(self) -> SqliteLimitHistoryRepository:
+        return SqliteLimitHistoryRepository(self._session)
 
     def __enter__(self) -> Self:
         self._queued = False if self._read_only else self._store._writer.acquire()
@@ -261,7 +297,6 @@ class SqliteUnitOfWork:
         uow._store, uow._read_only, uow._queued = store, False, False
         uow._session = session = SqliteSession(store.clock, immediate=True, joined=True)
         session.open(conn)
-        uow._bind(session)
         return uow
 
     def _enter(self) -> Self:
@@ -282,8 +317,12 @@ class SqliteUnitOfWork:
         finally:
             self._store._writer.release(self._queued)
 
+    def _forget_credit(self) -> None:
+        if "credit" in self.__dict__:  # made, so it may have cached accounts
+            self.credit.forget()
+
     def _exit(self, exc: BaseException | None) -> None:
-        self.credit.forget()
+        self._forget_credit()
         conn = self._session.detach()
         try:
             if conn.in_transaction:
@@ -301,7 +340,7 @@ class SqliteUnitOfWork:
         self._session.commit()
 
     def rollback(self) -> None:
-        self.credit.forget()
+        self._forget_credit()
         self._session.rollback()
 
 
