@@ -258,6 +258,14 @@ class CreditAccount:
             self.open_total -= reservation.amount
             self.dispatched_total += reservation.amount
 
+    def check_within_loaded(self) -> None:
+        """`ReservationNotLoaded` when a partly read account holds a reservation of an order it was not read
+        with (possible only by changing `reservations` behind the methods above); stores call it before they
+        write a partly read account over the stored one."""
+        if self.loaded is not None:
+            for order_id in sorted(self.reservations.keys() - self.loaded):
+                raise ReservationNotLoaded(self.customer_id, order_id)
+
     def _require_loaded(self, order_id: str) -> None:
         if self.loaded is not None and order_id not in self.loaded:
             raise ReservationNotLoaded(self.customer_id, order_id)

@@ -161,8 +161,7 @@ def _whole(account: CreditAccount, stored: CreditAccount | None) -> CreditAccoun
     """What to store for `account`: itself when read in full, else its reservations over the stored others."""
     if account.loaded is None:
         return account
-    if not account.reservations.keys() <= account.loaded:
-        raise RuntimeError(f"credit account {account.customer_id} holds reservations of orders it was not read with")
+    account.check_within_loaded()
     others = {} if stored is None else stored.reservations
     kept = {o: r for o, r in others.items() if o not in account.loaded}
     return attrs.evolve(account, reservations={**kept, **account.reservations}, loaded=None)

@@ -59,9 +59,8 @@ class MongoCreditAccountRepository(MongoRepository):
         stored = self._tx.get(self.collection, customer_id)
         if stored is None or stored.get("version") != expected:
             raise ConcurrentUpdate("credit account", customer_id)
+        account.check_within_loaded()
         loaded = account.loaded
-        if loaded is not None and not account.reservations.keys() <= loaded:
-            raise RuntimeError(f"credit account {customer_id} holds reservations of orders it was not read with")
         account.version = expected + 1
         try:
             doc = self._doc(customer_id, account, **_totals(account))

@@ -111,9 +111,8 @@ class SqliteCreditAccountRepository:
 
     def save(self, account: CreditAccount) -> None:
         customer_id, version, loaded = account.customer_id, account.version, account.loaded
+        account.check_within_loaded()
         current = account.reservations
-        if loaded is not None and not current.keys() <= loaded:
-            raise RuntimeError(f"credit account {customer_id} holds reservations of orders it was not read with")
         values = codec.account_row(account)
         terms = [values[column] for column in _ACCOUNT_TERMS]
         if self._s.execute(_ACCOUNT_UPDATE, (*terms, customer_id, version)).rowcount != 1:

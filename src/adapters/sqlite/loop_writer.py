@@ -79,7 +79,7 @@ class LoopWriter:
             try:
                 conn = self._connection()
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:  # busy: try again later; anything else fails what is queued
                 self._store._writer.release(True)
                 if not _busy(exc):
                     self._fail_all(exc)
@@ -201,8 +201,8 @@ def _ensure_open(conn: sqlite3.Connection) -> None:
         raise sqlite3.OperationalError("the transaction ended inside a step")
 
 
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
+def _busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 def _unavailable(cause: BaseException) -> UpstreamUnavailable:

@@ -225,11 +225,11 @@ class _WriterQueue:
 class SqliteUnitOfWork:
     """One transaction on this thread's connection; rolled back at the end of the block unless committed."""
 
-    def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
+    def __init__(self, store: SqliteStore, *, read_only: bool = False, session: SqliteSession | None = None) -> None:
         self._store = store
         self._read_only = read_only
         self._queued = False
-        self._session = SqliteSession(store.clock, immediate=not read_only)
+        self._session = session or SqliteSession(store.clock, immediate=not read_only)
 
     # Repositories are made on first use: a unit of work on the hot path touches three or four of them.
 
@@ -293,11 +293,9 @@ class SqliteUnitOfWork:
     def joining(cls, store: SqliteStore, conn: sqlite3.Connection) -> SqliteUnitOfWork:
         """A unit of work inside the transaction already open on `conn` (a batch of writes, see
         `adapters.sqlite.loop_writer`): it neither begins nor commits; the batch does."""
-        uow = cls.__new__(cls)
-        uow._store, uow._read_only, uow._queued = store, False, False
-        uow._session = session = SqliteSession(store.clock, immediate=True, joined=True)
+        session = SqliteSession(store.clock, immediate=True, joined=True)
         session.open(conn)
-        return uow
+        return cls(store, session=session)
 
     def _enter(self) -> Self:
         conn = self._store.acquire()
