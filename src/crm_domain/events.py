@@ -23,10 +23,22 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """A JSON-ready dict of the event's fields (Money as {amount, currency}, times as ISO strings)."""
-        return {field.name: _plain(getattr(self, field.name)) for field in attrs.fields(type(self))}
+        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
+
+
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
+    return names
 
 
 def _plain(value: object) -> Any:
+    if value is None or type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, Money):
         return {"amount": value.decimal_string(), "currency": value.currency}
     if isinstance(value, datetime | date):
@@ -38,6 +50,9 @@ def _plain(value: object) -> Any:
     if isinstance(value, list | tuple | frozenset | set):
         return [_plain(v) for v in value]
     return value
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool})
 
 
 @attrs.frozen(kw_only=True)

@@ -171,6 +171,10 @@ class PerformanceRepository(Protocol):
 
 class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
+    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+        """`add` each of `messages`, in one statement where the store allows."""
+        ...
+
     def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
         """Pending messages whose next attempt is due, oldest first."""
         ...

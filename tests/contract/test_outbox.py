@@ -38,6 +38,12 @@ class TestOutboxRoundTrip:
 
         assert read(store, lambda uow: uow.outbox.get("m-1")) == delivered
 
+    def test_add_all_stores_every_message(self, store: UnitOfWorkFactory) -> None:
+        messages = [a_message("m-1"), a_message("m-2", next_minutes=3), a_message("m-3", status=DEAD)]
+        write(store, lambda uow: uow.outbox.add_all(messages))
+
+        assert [read(store, lambda uow, m=m: uow.outbox.get(m.id)) for m in messages] == messages
+
 
 class TestDue:
     def _messages(self, store: UnitOfWorkFactory) -> None:

@@ -284,6 +284,10 @@ class MemoryOutboxRepository(_Repo):
     def add(self, message: OutboxMessage) -> None:
         self._tx.put("outbox", message.id, message)
 
+    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+        for message in messages:
+            self.add(message)
+
     def get(self, message_id: str) -> OutboxMessage | None:
         return self._tx.get("outbox", message_id)  # type: ignore[no-any-return]
 

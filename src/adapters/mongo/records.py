@@ -74,6 +74,10 @@ class MongoOutboxRepository(MongoRepository):
     def add(self, message: OutboxMessage) -> None:
         self._stage(Op.INSERT, self._doc(message.id, message))
 
+    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+        for message in messages:  # staged: written together at commit
+            self.add(message)
+
     def get(self, message_id: str) -> OutboxMessage | None:
         return self._get(OutboxMessage, message_id)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.sqlite.codec import (
     Row,
-    dumps,
+    dumps_plain,
     instant,
     instant_or_none,
     loads,
@@ -44,7 +44,7 @@ def order_row(order: Order) -> tuple[Any, ...]:
         micros(order.created_at),
         micros_or_none(order.held_at),
         order.version,
-        dumps(_order_doc(order)),
+        dumps_plain(_order_doc(order)),
     )
 
 

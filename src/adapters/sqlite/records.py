@@ -66,17 +66,22 @@ class SqlitePerformanceRepository:
         ]
 
 
+_OUTBOX_INSERT = f"INSERT INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(11)})"
+
+
 class SqliteOutboxRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
 
     def add(self, message: OutboxMessage) -> None:
+        self.add_all([message])
+
+    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
         try:
-            self._s.execute(
-                f"INSERT INTO outbox ({codec.OUTBOX_COLUMNS}) VALUES ({marks(11)})", codec.outbox_row(message)
-            )
+            self._s.executemany(_OUTBOX_INSERT, [codec.outbox_row(message) for message in messages])
         except sqlite3.IntegrityError as exc:
-            raise duplicate_key(exc, {"outbox.id": ("outbox message", "id", message.id)}) from exc
+            ids = ", ".join(message.id for message in messages)
+            raise duplicate_key(exc, {"outbox.id": ("outbox message", "id", ids)}) from exc
 
     def get(self, message_id: str) -> OutboxMessage | None:
         row = self._s.execute(f"SELECT {codec.OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (message_id,)).fetchone()

@@ -124,8 +124,8 @@ class ServiceContext:
 
     def publish(self, uow: UnitOfWork, events: list[Event]) -> None:
         """Write events to the outbox, in the same unit of work as the change."""
-        for event in events:
-            uow.outbox.add(OutboxMessage.of(event, self.ids.new_id()))
+        if events:
+            uow.outbox.add_all([OutboxMessage.of(event, self.ids.new_id()) for event in events])
 
     def audit(
         self, uow: UnitOfWork, actor_id: str, action: str, entity: str, entity_id: str, **details: object

@@ -143,7 +143,7 @@ class OrderService:
         actor.require(Permission.ORDER_CREATE)
         if new.submit:
             actor.require(Permission.ORDER_SUBMIT)
-        fingerprint = new.fingerprint()
+        fingerprint = new.fingerprint() if idempotency_key is not None else ""  # only a keyed request is compared
 
         def prepare(uow: UnitOfWork) -> Order | tuple[Customer, list[OrderLine]]:
             replay = self._replay(uow, actor, "order.create", idempotency_key, fingerprint)
