@@ -47,7 +47,7 @@ def _non_empty(field: str):  # type: ignore[no-untyped-def]
     return check
 
 
-@attrs.define(kw_only=True)
+@attrs.frozen(kw_only=True)
 class Customer:
     id: str
     code: str = attrs.field(converter=check_code)

@@ -51,7 +51,7 @@ def _min_order_qty(value: Decimal | int | str) -> Decimal:
     return check_quantity(value, "min_order_qty")
 
 
-@attrs.define(kw_only=True)
+@attrs.frozen(kw_only=True)
 class Product:
     sku: str = attrs.field(converter=check_sku)
     name: str

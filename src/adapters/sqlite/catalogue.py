@@ -9,6 +9,7 @@ import builtins
 import sqlite3
 
 from adapters.sqlite import codec
+from adapters.sqlite.read_cache import VersionedRows
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
@@ -23,20 +24,37 @@ _UPSERT = (
 
 
 class SqliteProductRepository:
-    def __init__(self, session: SqliteSession) -> None:
+    """`cache`: the process's decoded products, for a read-only unit of work (see read_cache.py)."""
+
+    def __init__(self, session: SqliteSession, cache: VersionedRows[str, Product] | None = None) -> None:
         self._s = session
+        self._cache = cache
 
     def get(self, sku: str) -> Product | None:
-        row = self._s.execute(f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku = ?", (sku,)).fetchone()
-        return None if row is None else codec.product_from(row)
+        return self.get_many([sku]).get(sku)
 
     def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
-        rows = self._s.execute(
-            f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku IN (SELECT value FROM json_each(?))",
-            (json_ids(skus),),
-        )
-        found = {row["sku"]: codec.product_from(row) for row in rows}
+        cache = self._cache
+        cached = None if cache is None else cache.at(self._s.table_version("products"))
+        if cache is None or cached is None:
+            found = self._select(skus)
+        else:
+            found = {sku: product for sku in skus if (product := cached.get(sku)) is not None}
+            if len(found) < len(skus):
+                for sku, product in self._select([sku for sku in skus if sku not in found]).items():
+                    found[sku] = product
+                    cache.keep(cached, sku, product)
         return {sku: found[sku] for sku in skus if sku in found}
+
+    def _select(self, skus: builtins.list[str]) -> dict[str, Product]:
+        if len(skus) == 1:
+            rows = self._s.execute(f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku = ?", (skus[0],))
+        else:
+            rows = self._s.execute(
+                f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku IN (SELECT value FROM json_each(?))",
+                (json_ids(skus),),
+            )
+        return {row["sku"]: codec.product_from(row) for row in rows}
 
     def add(self, product: Product) -> None:
         try:

@@ -9,6 +9,7 @@ import builtins
 import sqlite3
 
 from adapters.sqlite import codec
+from adapters.sqlite.read_cache import VersionedRows
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
 from crm_domain.customers import Customer
 from crm_domain.records import Page, PageRequest
@@ -76,12 +77,24 @@ class SqliteUserRepository:
 
 
 class SqliteCustomerRepository:
-    def __init__(self, session: SqliteSession) -> None:
+    """`cache`: the process's decoded customers, for a read-only unit of work (see read_cache.py)."""
+
+    def __init__(self, session: SqliteSession, cache: VersionedRows[str, Customer] | None = None) -> None:
         self._s = session
+        self._cache = cache
 
     def get(self, customer_id: str) -> Customer | None:
+        cache = self._cache
+        cached = None if cache is None else cache.at(self._s.table_version("customers"))
+        if cached is not None and (customer := cached.get(customer_id)) is not None:
+            return customer
         row = self._s.execute(f"SELECT {codec.CUSTOMER_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
-        return None if row is None else codec.customer_from(row)
+        if row is None:
+            return None
+        customer = codec.customer_from(row)
+        if cache is not None and cached is not None:
+            cache.keep(cached, customer_id, customer)
+        return customer
 
     def get_by_code(self, code: str) -> Customer | None:
         row = self._s.execute(f"SELECT {codec.CUSTOMER_COLUMNS} FROM customers WHERE code = ?", (code,)).fetchone()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
+_BUMP = "UPDATE table_versions SET version = version + 1 WHERE name = '{}';"
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: every store port of crm_domain.ports
     (
@@ -210,6 +212,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
                 SELECT coalesce(sum(amount), 0) FROM credit_reservations AS r
                 WHERE r.customer_id = credit_accounts.customer_id AND r.stage = 'dispatched'
             )""",
+    ),
+    # 5: a version per rarely changing table, bumped by every change to it in the same transaction, so each
+    # process may keep decoded rows for as long as the version stays (adapters/sqlite/read_cache.py)
+    (
+        "CREATE TABLE table_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID",
+        "INSERT INTO table_versions (name, version) VALUES ('products', 0), ('customers', 0)",
+        f"CREATE TRIGGER products_insert_version AFTER INSERT ON products BEGIN {_BUMP.format('products')} END",
+        f"CREATE TRIGGER products_update_version AFTER UPDATE ON products BEGIN {_BUMP.format('products')} END",
+        f"CREATE TRIGGER products_delete_version AFTER DELETE ON products BEGIN {_BUMP.format('products')} END",
+        f"CREATE TRIGGER customers_insert_version AFTER INSERT ON customers BEGIN {_BUMP.format('customers')} END",
+        f"CREATE TRIGGER customers_update_version AFTER UPDATE ON customers BEGIN {_BUMP.format('customers')} END",
+        f"CREATE TRIGGER customers_delete_version AFTER DELETE ON customers BEGIN {_BUMP.format('customers')} END",
     ),
 )
 

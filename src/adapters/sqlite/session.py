@@ -28,8 +28,10 @@ class SqliteSession:
     def __init__(self, clock: Clock | None, *, immediate: bool, joined: bool = False) -> None:
         self.clock = clock
         self._begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        self.read_only = not immediate
         self._joined = joined  # inside a transaction someone else began and ends (a batch of writes)
         self._conn: sqlite3.Connection | None = None
+        self._versions: dict[str, int] | None = None  # of this transaction's snapshot
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -55,6 +57,7 @@ class SqliteSession:
             # The batch's transaction ended (SQLite rolled it back): starting another here would commit this
             # step's later statements without the earlier ones.
             raise sqlite3.OperationalError("the transaction ended inside a step")
+        self._versions = None
         try:
             conn.execute(self._begin)
         except sqlite3.OperationalError as exc:
@@ -84,6 +87,15 @@ class SqliteSession:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
         self.begin()
         return self.conn.executemany(sql, rows)
+
+    def table_version(self, table: str) -> int:
+        """`table`'s version in this transaction's snapshot (`table_versions`, see read_cache.py); read once per
+        transaction."""
+        versions = self._versions
+        if versions is None:
+            rows = self.execute("SELECT name, version FROM table_versions").fetchall()
+            versions = self._versions = dict(rows)
+        return versions[table]
 
     def now(self) -> datetime | None:
         """The store clock's time, or None when the store has no clock."""

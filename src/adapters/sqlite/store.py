@@ -27,6 +27,7 @@ from adapters.sqlite.credit import (
 )
 from adapters.sqlite.orders import SqliteOrderRepository
 from adapters.sqlite.people import SqliteCustomerRepository, SqliteUserRepository
+from adapters.sqlite.read_cache import ReadCache
 from adapters.sqlite.records import (
     SqliteAuditRepository,
     SqliteIdempotencyRepository,
@@ -35,6 +36,7 @@ from adapters.sqlite.records import (
     SqliteTargetRepository,
 )
 from adapters.sqlite.session import SqliteSession
+from adapters.system import process_id
 from crm_domain.ports import Clock
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ class SqliteStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._migrated_in: int | None = None  # the pid that checked the schema
+        self.read_cache = ReadCache()  # products and customers for read-only units of work (decision 0010)
         self._connections: list[sqlite3.Connection] = []
         self._writer = _WriterQueue(self.path.with_name(self.path.name + ".writer-lock"), busy_timeout)
 
@@ -91,7 +94,7 @@ class SqliteStore:
 
     def _idle(self) -> list[sqlite3.Connection]:
         local = self._local
-        pid = os.getpid()
+        pid = process_id()
         if getattr(local, "pid", None) != pid:  # new thread, or a forked child: never reuse a parent's handles
             local.pid = pid
             local.idle = []
@@ -144,7 +147,7 @@ class SqliteStore:
             return
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        pid = os.getpid()
+        pid = process_id()
         if self._migrated_in == pid:
             return
         with self._lock:
@@ -207,10 +210,10 @@ class _WriterQueue:
             raise
 
     def _open(self) -> None:
-        if self._pid != os.getpid():  # first use, or a forked child: open our own descriptor
+        if self._pid != process_id():  # first use, or a forked child: open our own descriptor
             self._path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
+            self._pid = process_id()
 
     def release(self, held: bool) -> None:
         if not held:
@@ -239,7 +242,7 @@ class SqliteUnitOfWork:
 
     @cached_property
     def customers(self) -> SqliteCustomerRepository:
-        return SqliteCustomerRepository(self._session)
+        return SqliteCustomerRepository(self._session, self._store.read_cache.customers if self._read_only else None)
 
     @cached_property
     def credit(self) -> SqliteCreditAccountRepository:
@@ -247,7 +250,7 @@ class SqliteUnitOfWork:
 
     @cached_property
     def products(self) -> SqliteProductRepository:
-        return SqliteProductRepository(self._session)
+        return SqliteProductRepository(self._session, self._store.read_cache.products if self._read_only else None)
 
     @cached_property
     def orders(self) -> SqliteOrderRepository:
