@@ -48,28 +48,15 @@ class FixedClock:
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: every pair of Crockford characters, indexed by the 10 bits they encode
 _PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+_PAIR_SHIFTS = tuple(range(115, 4, -10))  # 115, 105, …, 5
 
 
 def ulid_text(value: int) -> str:
     """The 26 Crockford base32 characters of a 128-bit ULID: 130 bits (two leading zeros), the first and the
     last character alone and the 120 bits between as twelve 10-bit pairs (one table look-up each)."""
-    p = _PAIRS
-    return (
-        _CROCKFORD[value >> 125]
-        + p[value >> 115 & 1023]
-        + p[value >> 105 & 1023]
-        + p[value >> 95 & 1023]
-        + p[value >> 85 & 1023]
-        + p[value >> 75 & 1023]
-        + p[value >> 65 & 1023]
-        + p[value >> 55 & 1023]
-        + p[value >> 45 & 1023]
-        + p[value >> 35 & 1023]
-        + p[value >> 25 & 1023]
-        + p[value >> 15 & 1023]
-        + p[value >> 5 & 1023]
-        + _CROCKFORD[value & 31]
-    )
+    pairs = _PAIRS
+    middle = "".join([pairs[value >> shift & 1023] for shift in _PAIR_SHIFTS])
+    return _CROCKFORD[value >> 125] + middle + _CROCKFORD[value & 31]
 
 
 class UlidGenerator:
