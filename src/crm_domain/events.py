@@ -36,6 +36,9 @@ def _field_names(cls: type[Event]) -> tuple[str, ...]:
     return names
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool})
+
+
 def _plain(value: object) -> Any:
     if value is None or type(value) in _JSON_SCALARS:
         return value
@@ -50,9 +53,6 @@ def _plain(value: object) -> Any:
     if isinstance(value, list | tuple | frozenset | set):
         return [_plain(v) for v in value]
     return value
-
-
-_JSON_SCALARS = frozenset({str, int, float, bool})
 
 
 @attrs.frozen(kw_only=True)

@@ -102,8 +102,9 @@ _encode_json = msgspec.json.Encoder().encode
 
 
 def dumps_plain(value: dict[str, Any] | list[Any]) -> str:
-    """A document built of JSON types only (dict, list, str, int, float, bool, None): the same JSON text as
-    `dumps`, encoded in C. The codecs build such documents (orders, event payloads); `dumps` is for the rest."""
+    """A document built of JSON types only (dict, list, str, int, float, bool, None), encoded in C: it reads back
+    equal to what `dumps` writes (floats may be spelt differently, e.g. `1e16`). The codecs build such documents
+    (orders, event payloads); `dumps` is for the rest."""
     return _encode_json(value).decode()
 
 

@@ -28,7 +28,6 @@ class SqliteSession:
     def __init__(self, clock: Clock | None, *, immediate: bool, joined: bool = False) -> None:
         self.clock = clock
         self._begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        self.read_only = not immediate
         self._joined = joined  # inside a transaction someone else began and ends (a batch of writes)
         self._conn: sqlite3.Connection | None = None
         self._versions: dict[str, int] | None = None  # of this transaction's snapshot
