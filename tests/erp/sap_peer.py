@@ -183,6 +183,12 @@ class SapPeer(Peer):
             return
         with self.lock:
             self.received.append(operation)
+        self._respond(handler, knob, operation, payload)
+
+    def _respond(
+        self, handler: BaseHTTPRequestHandler, knob: tuple[str, Any] | None, operation: str, payload: Any
+    ) -> None:
+        """The answer to a well-formed, authenticated request, as the knob of this request says."""
         if knob and knob[0] == "fail":
             self._fail(handler, knob[1])
             return

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.system import FixedClock
+from crm_domain.app import Crm
 from crm_domain.credit import CreditPolicy, ReservationStage
 from crm_domain.erp import ErpOrderState
 from crm_domain.errors import InvalidTransition
@@ -94,27 +95,32 @@ def test_erp_events_never_regress_an_order_and_keep_exposure_consistent(ops: lis
             if S.INVOICED in result.steps:
                 receivables += before.total.minor if invoiced is None else int(invoiced)  # type: ignore[call-overload]
 
-        with crm.ctx.uow(read_only=True) as uow:
-            account = uow.credit.get(customer.id)
-            assert account is not None
-            current = {oid: o for oid in orders if (o := uow.orders.get(oid)) is not None}
-        for oid, order in current.items():
-            previous = seen.get(oid)
-            if previous is S.CANCELLED:
-                assert order.status is S.CANCELLED
-            elif previous in RANK and order.status in RANK:
-                assert RANK[order.status] >= RANK[previous], (previous, order.status)
-            seen[oid] = order.status
-        reserving = {oid for oid, o in current.items() if o.status in RESERVING}
-        assert set(account.reservations) == reserving
-        for oid in reserving:
-            dispatched = account.reservations[oid].stage is ReservationStage.DISPATCHED
-            assert dispatched == (current[oid].status is S.DISPATCHED)
-            assert account.reservations[oid].amount == current[oid].total.minor
-        assert account.receivables == receivables
-        reserved = sum(current[oid].total.minor for oid in reserving)
-        assert account.exposure(CreditPolicy()) == max(receivables, 0) + reserved
-        available = account.available(CreditPolicy(), crm.ctx.today())
-        for order in current.values():
-            if order.status is S.ON_CREDIT_HOLD:
-                assert order.total.minor > available, "a held order that fits was left on hold"
+        check_invariants(crm, customer.id, orders, seen, receivables)
+
+
+def check_invariants(crm: Crm, customer_id: str, orders: list[str], seen: dict[str, S], receivables: int) -> None:
+    """The module docstring's invariants, after each event; `seen` keeps each order's last status."""
+    with crm.ctx.uow(read_only=True) as uow:
+        account = uow.credit.get(customer_id)
+        assert account is not None
+        current = {oid: o for oid in orders if (o := uow.orders.get(oid)) is not None}
+    for oid, order in current.items():
+        previous = seen.get(oid)
+        if previous is S.CANCELLED:
+            assert order.status is S.CANCELLED
+        elif previous in RANK and order.status in RANK:
+            assert RANK[order.status] >= RANK[previous], (previous, order.status)
+        seen[oid] = order.status
+    reserving = {oid for oid, o in current.items() if o.status in RESERVING}
+    assert set(account.reservations) == reserving
+    for oid in reserving:
+        dispatched = account.reservations[oid].stage is ReservationStage.DISPATCHED
+        assert dispatched == (current[oid].status is S.DISPATCHED)
+        assert account.reservations[oid].amount == current[oid].total.minor
+    assert account.receivables == receivables
+    reserved = sum(current[oid].total.minor for oid in reserving)
+    assert account.exposure(CreditPolicy()) == max(receivables, 0) + reserved
+    available = account.available(CreditPolicy(), crm.ctx.today())
+    for order in current.values():
+        if order.status is S.ON_CREDIT_HOLD:
+            assert order.total.minor > available, "a held order that fits was left on hold"
