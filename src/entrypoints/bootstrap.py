@@ -35,9 +35,12 @@ from crm_domain.services.auth import AuthService
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.delivery import BreakerSettings, OutboxDispatcher
 from crm_domain.sessions import AuthPolicy
+from entrypoints.ports import Clocks, SandboxErpDriver, StoreMaintenance, Writes
 from entrypoints.settings import MIN_SECRET_BYTES, Settings
 
 if TYPE_CHECKING:
+    from litestar.stores.base import Store
+
     from adapters.redis import RedisConnection
 
 
@@ -55,6 +58,16 @@ class Container:
     jwt_secret: str
     files: FileStore
     erp: ErpGateways
+    #: A new write path of the hot use cases, one per app: batched on the event loop on SQLite, else threads.
+    writes: Callable[[], Writes]
+    #: A new response-cache store, one per app: Redis when configured, else files in the data directory.
+    response_cache: Callable[[], Store]
+    #: Migrations or indexes, and the recovery sweep, of the store.
+    maintenance: StoreMaintenance
+    #: The sandbox ERP, to drive by hand (`crm erp sandbox …`); None when "sandbox" is routed elsewhere.
+    sandbox: SandboxErpDriver | None
+    #: The demo's clocks: the wall clock and settable ones.
+    clocks: Clocks
     #: Dependencies readiness checks besides the store, by name (e.g. "redis"): each raises when it is down.
     probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
@@ -74,6 +87,13 @@ def build_store(settings: Settings, clock: Clock | None = None) -> UnitOfWorkFac
 
         return MongoStore.from_url(url, clock=clock)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
+
+
+def store_maintenance(settings: Settings) -> StoreMaintenance:
+    """The maintenance of the configured store, on a store of its own (`crm db init` builds nothing else)."""
+    from entrypoints.wiring.store import maintenance_for
+
+    return maintenance_for(build_store(settings))
 
 
 def bootstrap(
@@ -107,6 +127,11 @@ def bootstrap(
         otp_key=hmac.new(secret.encode(), b"crm-otp-key", hashlib.sha256).digest(),
         policy=AuthPolicy(otp_ttl=settings.otp_ttl, refresh_ttl=settings.refresh_ttl),
     )
+    from entrypoints.wiring.cli import DemoClocks, sandbox_driver
+    from entrypoints.wiring.http import response_cache_store, writes_for
+    from entrypoints.wiring.store import maintenance_for
+
+    erp = build_erp(settings, clock)
     return Container(
         settings=settings,
         crm=Crm(ctx),
@@ -115,7 +140,12 @@ def bootstrap(
         sms=sms,
         jwt_secret=secret,
         files=build_files(settings, store),
-        erp=build_erp(settings, clock),
+        erp=erp,
+        writes=lambda: writes_for(store, ctx),
+        response_cache=lambda: response_cache_store(settings),
+        maintenance=maintenance_for(store),
+        sandbox=sandbox_driver(erp),
+        clocks=DemoClocks(),
         probes={"redis": redis.ping} if redis is not None else {},
     )
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import attrs
 
-from adapters.system import FixedClock
 from crm_domain.app import Crm
 from crm_domain.customers import Customer
 from crm_domain.errors import DomainError
@@ -22,6 +21,7 @@ from crm_domain.services.customers import NewCustomer
 from crm_domain.services.orders import NewOrder
 from crm_domain.services.users import NewUser
 from crm_domain.users import Actor, Role, User
+from entrypoints.ports import SettableClock
 
 TERRITORIES = ["North", "South", "East", "West"]
 FAMILIES = [
@@ -147,7 +147,7 @@ class _Names:  # unique, plausible names
 
 def seed(
     crm: Crm,
-    clock: FixedClock,
+    clock: SettableClock,
     now: datetime,
     *,
     months: int = 4,
@@ -160,7 +160,7 @@ def seed(
 
 
 class _Demo:
-    def __init__(self, crm: Crm, clock: FixedClock, now: datetime, rng: random.Random) -> None:
+    def __init__(self, crm: Crm, clock: SettableClock, now: datetime, rng: random.Random) -> None:
         self.crm, self.clock, self.now, self.rng = crm, clock, now, rng
         self.names = _Names(rng)
         self._mobiles = iter(range(9_100_000_001, 9_199_999_999))

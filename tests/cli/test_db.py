@@ -10,6 +10,7 @@ import pytest
 
 from adapters.mongo import MongoStore
 from entrypoints.cli import db
+from entrypoints.wiring.store import MongoMaintenance
 from tests import mongo
 from tests.cli.conftest import Result
 
@@ -32,7 +33,7 @@ class TestDbInit:
         with mongo.fresh_database() as (client, name):
             store = MongoStore(client, name)
             store.close = lambda: None  # type: ignore[method-assign]  # the test still reads the database
-            monkeypatch.setattr(db, "build_store", lambda settings: store)
+            monkeypatch.setattr(db, "store_maintenance", lambda settings: MongoMaintenance(store))
 
             result = crm_cli("db", "init")
 

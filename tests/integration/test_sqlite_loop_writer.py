@@ -19,7 +19,8 @@ from adapters.system import FixedClock
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, UpstreamUnavailable, ValidationFailed
 from crm_domain.ports import UnitOfWork
 from crm_domain.services.context import ServiceContext, Write
-from entrypoints.http.writes import ThreadWrites, writes_for
+from entrypoints.http.writes import ThreadWrites
+from entrypoints.wiring.http import writes_for
 from tests.contract.builders import a_product, read
 
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from adapters.sqlite.codec import instant, micros
+from adapters.epoch_micros import instant, micros
 from crm_domain.erp import (
     ErpBalance,
     ErpChanges,

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 import msgspec
 
+from adapters import epoch_micros
 from crm_domain.credit import (
     CreditAccount,
     CreditLimitRequest,
@@ -36,26 +37,16 @@ from crm_domain.users import Role, User
 
 Row = sqlite3.Row
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 # --- scalars ---------------------------------------------------------------------------------------------
 
-
-def micros(at: datetime) -> int:
-    """Exact integer microseconds since the epoch; a naive datetime is refused (its instant is unknown)."""
-    if at.utcoffset() is None:
-        raise ValueError(f"datetime {at!r} has no time zone; the store keeps instants only")
-    return (at - EPOCH) // _MICROSECOND
+#: Shared with the sandbox ERP's own file (adapters.epoch_micros); named here too for the store's modules.
+EPOCH = epoch_micros.EPOCH
+micros = epoch_micros.micros
+instant = epoch_micros.instant
 
 
 def micros_or_none(at: datetime | None) -> int | None:
     return None if at is None else micros(at)
-
-
-def instant(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
 
 
 def instant_or_none(value: int | None) -> datetime | None:

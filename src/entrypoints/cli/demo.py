@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters.system import FixedClock, SystemClock
 from crm_domain.records import PageRequest
 from entrypoints.bootstrap import bootstrap
 from entrypoints.cli.context import OPERATOR, container, err, out
@@ -30,13 +29,13 @@ def seed_command(
             return
         err.print("error: the store already has customers; seed an empty data directory (or use --if-empty)")
         raise typer.Exit(1)
-    clock = FixedClock()
+    clock = base.clocks.settable()
     demo = bootstrap(base.settings, uow=base.uow, clock=clock)
     with err.status("seeding demo data") as status:
         summary = seed(
             demo.crm,
             clock,
-            SystemClock().now(),
+            base.clocks.system().now(),
             months=months,
             orders_per_month=orders_per_month,
             progress=lambda step: status.update(f"seeding demo data: {step}"),

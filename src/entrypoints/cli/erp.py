@@ -30,6 +30,7 @@ from crm_domain.ports import ErpGateway
 from crm_domain.services.erp_batch import SyncTally
 from crm_domain.services.erp_events import BalanceReport, EventResult, OrderStatusReport, Outcome
 from entrypoints.cli.context import OPERATOR, container, err, out
+from entrypoints.ports import SandboxErpDriver
 
 app = typer.Typer(help="ERP synchronisation, and the sandbox ERP.", no_args_is_help=True)
 sandbox_app = typer.Typer(
@@ -284,13 +285,11 @@ def _order_status(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, a
 # --- the sandbox --------------------------------------------------------------------------------------------------
 
 
-def _sandbox() -> Any:
-    from adapters.erp.sandbox import SandboxErp
-
-    gateway = container().erp.for_system("sandbox")
-    if not isinstance(gateway, SandboxErp):  # pragma: no cover - the composition root always builds it
+def _sandbox() -> SandboxErpDriver:
+    sandbox = container().sandbox
+    if sandbox is None:  # pragma: no cover - the composition root always builds it
         raise ValidationFailed("the sandbox ERP is not available")
-    return gateway
+    return sandbox
 
 
 def _drive(ref: str, action: str) -> None:

@@ -99,12 +99,8 @@ def _sweep(c: Container) -> None:
 def _recover_store(c: Container) -> None:
     """On MongoDB without transactions, finish or roll back the commits a crashed process left half done
     (docs/decisions/0006). Other stores commit atomically and have nothing to recover."""
-    from adapters.mongo import MongoStore
-
-    if not isinstance(c.uow, MongoStore):
-        return
     try:
-        recovered = c.uow.recover()
+        recovered = c.maintenance.recover()
     except Exception:
         log.exception("worker: store recovery sweep failed")
         return

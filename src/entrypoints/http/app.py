@@ -29,7 +29,7 @@ from entrypoints.http.controllers.customers import CustomerController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.integrations import SIGNATURE_COMPONENTS, IntegrationsController
 from entrypoints.http.controllers.orders import OrderController
-from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController, response_cache_store
+from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
@@ -38,7 +38,6 @@ from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
-from entrypoints.http.writes import writes_for
 
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 1024 * 1024
@@ -67,7 +66,7 @@ def create_app(container: Container | None = None) -> Litestar:
         c.auth,
     )
     readiness = Readiness(c.uow, c.probes)
-    writes = writes_for(c.uow, c.crm.ctx)
+    writes = c.writes()
     extra_routes = [ReferenceController] if settings.bench_routes else []
     api = Router(
         path=API_PREFIX,
@@ -124,7 +123,7 @@ def create_app(container: Container | None = None) -> Litestar:
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=ATTACHMENT_BODY_LIMIT,
-        stores={RESPONSE_CACHE_STORE: response_cache_store(settings)},
+        stores={RESPONSE_CACHE_STORE: c.response_cache()},
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         plugins=[
             PydanticPlugin(prefer_alias=True),

@@ -14,7 +14,7 @@ from crm_domain.services.auth import AuthService
 from crm_domain.users import Actor
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens
-from entrypoints.http.writes import Writes
+from entrypoints.ports import Writes
 
 CrmDep: TypeAlias = NamedDependency[Crm]
 ActorDep: TypeAlias = NamedDependency[Actor]

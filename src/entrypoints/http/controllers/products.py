@@ -6,7 +6,8 @@ store: `CatalogueVersion` reads it before a GET looks in the cache, and replaces
 commits but before the client gets the answer. The next GET therefore builds a new key and reads the store;
 entries under the old version are never read again and expire. Because the token lives in the cache store,
 every worker process that shares that store sees the change at once (a file store in the data directory by
-default, Redis once configured); `memory://` (tests) keeps it in-process.
+default, Redis once configured; `memory://` (tests) keeps it in-process: the composition root chooses, see
+`Container.response_cache`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from crm_domain.records import PageRequest
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.products import ProductIn, ProductOut, ProductPatchIn
-from entrypoints.settings import Settings
 
 CACHE_SECONDS: Final = 30
 RESPONSE_CACHE_STORE: Final = "response_cache"
@@ -40,20 +40,6 @@ _VERSION_STATE: Final = "catalogue_version"
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
 Cursor = Annotated[str | None, QueryParameter(required=False, max_length=512, description="From `next_cursor`.")]
 SkuPath = Annotated[str, PathParameter(description="The SKU (it may contain '/').", max_length=65)]
-
-
-def response_cache_store(settings: Settings) -> Store:
-    """Where cached responses (and the catalogue version) live: shared by every worker process on this machine,
-    or in-process for the in-memory store of tests; in Redis whenever `CRM_REDIS_URL` is set (every pod)."""
-    if settings.redis_url:
-        from adapters.redis.cache import redis_response_store
-
-        return redis_response_store(settings.redis_url)
-    if settings.effective_database_url.startswith("memory://"):
-        return MemoryStore()
-    path = settings.data_dir / "response-cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return FileStore(path)
 
 
 class CatalogueVersion(ASGIMiddleware):

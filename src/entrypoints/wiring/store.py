@@ -1,0 +1,80 @@
+"""Maintenance of the configured store (`crm db init`, the worker's recovery sweep), chosen by the store's kind."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from adapters.mongo import MongoStore
+from adapters.sqlite import SqliteStore
+from crm_domain.ports import UnitOfWorkFactory
+from entrypoints.ports import Preparation, Recovery, StoreMaintenance
+
+
+class SqliteMaintenance:
+    """The embedded store: schema migrations; it commits atomically, so there is nothing to recover."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def prepare(self) -> Preparation:
+        """Run the migrations on a connection of our own, to report how many there were (the store's own
+        connections migrate silently on first use)."""
+        from adapters.sqlite import schema
+
+        path = self._store.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            applied = schema.migrate(conn)
+            version = schema.schema_version(conn)
+        finally:
+            conn.close()
+        summary = f"SQLite {path}: {applied} migration(s) applied, schema version {version}"
+        return Preparation(summary=summary, schema_version=version)
+
+    def recover(self) -> Recovery:
+        return Recovery()
+
+    def close(self) -> None:
+        """Nothing to let go of: `prepare` closes its own connection."""
+
+
+class MongoMaintenance:
+    """MongoDB: its indexes, and the recovery of journalled commits a crashed process left half done."""
+
+    def __init__(self, store: MongoStore) -> None:
+        self._store = store
+
+    def prepare(self) -> Preparation:
+        names = self._store.init_indexes()
+        summary = f"MongoDB database {self._store.db.name!r}: {len(names)} indexes in place"
+        return Preparation(summary=summary, items=tuple(names))
+
+    def recover(self) -> Recovery:
+        recovered = self._store.recover()
+        return Recovery(completed=recovered.completed, rolled_back=recovered.rolled_back)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+class InMemoryMaintenance:
+    """memory:// (and tests' fakes): nothing to prepare, nothing to recover."""
+
+    def prepare(self) -> Preparation:
+        return Preparation(summary="in-memory store: nothing to prepare")
+
+    def recover(self) -> Recovery:
+        return Recovery()
+
+    def close(self) -> None:
+        """Nothing to let go of."""
+
+
+def maintenance_for(store: UnitOfWorkFactory) -> StoreMaintenance:
+    """The maintenance of `store`, by its kind."""
+    if isinstance(store, SqliteStore):
+        return SqliteMaintenance(store)
+    if isinstance(store, MongoStore):
+        return MongoMaintenance(store)
+    return InMemoryMaintenance()
