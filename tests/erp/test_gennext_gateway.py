@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.erp.errors import ErpCredentialsRefused
-from adapters.erp.gennext import GenNextGateway
+from adapters.erp.gennext import GenNextErpGateway
 from crm_domain.erp import ErpOrderState, ErpRejected
 from crm_domain.errors import UpstreamUnavailable
 from tests.erp.conftest import T0, inr, order_request
@@ -20,13 +20,13 @@ from tests.erp.gennext_peer import NOW, GenNextPeer
 
 @pytest.fixture
 def make_gateway(gennext_peer: GenNextPeer) -> Iterator[object]:
-    made: list[GenNextGateway] = []
+    made: list[GenNextErpGateway] = []
 
-    def make(**overrides: object) -> GenNextGateway:
+    def make(**overrides: object) -> GenNextErpGateway:
         options: dict[str, object] = {"api_key": gennext_peer.api_key, "timeout": 2.0}
         options.update(overrides)
         base_url = str(options.pop("base_url", gennext_peer.base_url))
-        gateway = GenNextGateway(base_url, **options)  # type: ignore[arg-type]
+        gateway = GenNextErpGateway(base_url, **options)  # type: ignore[arg-type]
         made.append(gateway)
         return gateway
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.erp.errors import ErpCredentialsRefused
-from adapters.erp.sap import BUNDLED_WSDL, SapGateway
+from adapters.erp.sap import BUNDLED_WSDL, SapErpGateway
 from adapters.erp.sap_messages import SapCreditCommitment
 from crm_domain.erp import ErpOrderState, ErpRejected
 from crm_domain.errors import UpstreamUnavailable
@@ -18,7 +18,7 @@ from tests.erp.conftest import T0, inr, order_request
 from tests.erp.sap_peer import SapPeer
 
 
-def gateway_for(peer: SapPeer, **overrides: object) -> SapGateway:
+def gateway_for(peer: SapPeer, **overrides: object) -> SapErpGateway:
     options: dict[str, object] = {
         "username": peer.username,
         "password": peer.password,
@@ -27,7 +27,7 @@ def gateway_for(peer: SapPeer, **overrides: object) -> SapGateway:
     }
     options.update(overrides)
     wsdl = str(options.pop("wsdl", BUNDLED_WSDL))
-    return SapGateway(wsdl, **options)  # type: ignore[arg-type]
+    return SapErpGateway(wsdl, **options)  # type: ignore[arg-type]
 
 
 class TestCreateOrder:

@@ -93,7 +93,7 @@ _NEXT_STATE = {
 }
 
 
-class SandboxErp:
+class SandboxErpGateway:
     """An `ErpGateway` (name `sandbox`) plus the drivers a person or a test uses to play the ERP's part."""
 
     name = "sandbox"

@@ -285,10 +285,10 @@ def _order_status(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, a
 
 
 def _sandbox() -> Any:
-    from adapters.erp.sandbox import SandboxErp
+    from adapters.erp.sandbox import SandboxErpGateway
 
     gateway = container().erp.for_system("sandbox")
-    if not isinstance(gateway, SandboxErp):  # pragma: no cover - the composition root always builds it
+    if not isinstance(gateway, SandboxErpGateway):  # pragma: no cover - the composition root always builds it
         raise ValidationFailed("the sandbox ERP is not available")
     return gateway
 
