@@ -45,7 +45,7 @@ def main() -> None:
         for name in ("CRM_DATABASE_URL", "CRM_REDIS_URL", "CRM_ENV"):
             os.environ.pop(name, None)
 
-        from adapters.erp.sandbox import SandboxErp
+        from adapters.erp.sandbox import SandboxErpGateway
         from crm_domain.erp import ErpProduct
         from crm_domain.money import Money
         from crm_domain.records import PageRequest
@@ -53,7 +53,7 @@ def main() -> None:
         from entrypoints.cli.main import main as crm
 
         sandbox = container().erp.for_system("sandbox")
-        assert isinstance(sandbox, SandboxErp)
+        assert isinstance(sandbox, SandboxErpGateway)
         started = time.perf_counter()
         chunk = 10_000
         for first in range(0, args.products, chunk):

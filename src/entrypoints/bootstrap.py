@@ -227,11 +227,11 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
     its state in DATA_DIR/sandbox-erp.db so the API, the worker and `crm erp sandbox` share it (in memory for
     memory:// stores)."""
     from adapters.erp import ErpRouter
-    from adapters.erp.sandbox import SandboxErp
+    from adapters.erp.sandbox import SandboxErpGateway
 
     in_memory = settings.effective_database_url.startswith("memory://")
     gateways: dict[str, ErpGateway] = {
-        "sandbox": SandboxErp(
+        "sandbox": SandboxErpGateway(
             None if in_memory else settings.data_dir / "sandbox-erp.db",
             clock,
             latency=settings.sandbox_erp_latency_ms / 1000,
@@ -239,9 +239,9 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
         ),
     }
     if settings.sap_wsdl:
-        from adapters.erp.sap import BUNDLED_WSDL, SapGateway
+        from adapters.erp.sap import BUNDLED_WSDL, SapErpGateway
 
-        gateways["sap"] = SapGateway(
+        gateways["sap"] = SapErpGateway(
             str(BUNDLED_WSDL) if settings.sap_wsdl == "bundled" else settings.sap_wsdl,
             username=settings.sap_username,
             password=settings.sap_password.get_secret_value() if settings.sap_password else None,
@@ -250,11 +250,11 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
             endpoint=settings.sap_endpoint,
         )
     if settings.gennext_url:
-        from adapters.erp.gennext import GenNextGateway
+        from adapters.erp.gennext import GenNextErpGateway
 
         if settings.gennext_api_key is None:
             raise ConfigurationError("CRM_GENNEXT_URL is set but CRM_GENNEXT_API_KEY is not")
-        gateways["gennext"] = GenNextGateway(
+        gateways["gennext"] = GenNextErpGateway(
             settings.gennext_url, settings.gennext_api_key.get_secret_value(), timeout=settings.erp_timeout
         )
     return ErpRouter(gateways)

@@ -13,7 +13,7 @@ import pytest
 from httpx import Response
 from litestar.testing import TestClient
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from adapters.system import FixedClock
 from crm_domain.services.erp_sync import erp_order_request
 from entrypoints.bootstrap import bootstrap
@@ -223,7 +223,7 @@ class TestEvents:
     def test_an_order_named_only_by_the_erp_id_is_found_through_the_erp(self, api: Api, clock: FixedClock) -> None:
         order = api.order(api.rep)
         sandbox = api.container.erp.for_system("sandbox")
-        assert isinstance(sandbox, SandboxErp)
+        assert isinstance(sandbox, SandboxErpGateway)
         crm = api.container.crm
         stored = crm.orders.get(api.admin.actor(), order["id"])
         ack = sandbox.create_order(erp_order_request(stored, api.customer, {}))

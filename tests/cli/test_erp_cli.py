@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpCustomer, ErpProduct
 from crm_domain.errors import UpstreamUnavailable
@@ -28,9 +28,9 @@ from tests.cli.conftest import Result
 Cli = Callable[..., Result]
 
 
-def sandbox() -> SandboxErp:
+def sandbox() -> SandboxErpGateway:
     gateway = container().erp.for_system("sandbox")
-    assert isinstance(gateway, SandboxErp)
+    assert isinstance(gateway, SandboxErpGateway)
     return gateway
 
 

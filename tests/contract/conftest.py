@@ -1,4 +1,5 @@
-"""The store contract: every suite in this folder runs once per adapter of the store ports.
+"""The store contract: every suite in this folder runs once per adapter of the store ports (test_erp_gateways.py
+does the same for the ERP gateways, with its own fixture).
 
 A new adapter (MongoDB, …) joins by adding one parameter to `ADAPTERS` and one branch to `store`.
 """

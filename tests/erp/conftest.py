@@ -10,8 +10,8 @@ from typing import TypeVar
 
 import pytest
 
-from adapters.erp.gennext import GenNextGateway
-from adapters.erp.sap import BUNDLED_WSDL, SapGateway
+from adapters.erp.gennext import GenNextErpGateway
+from adapters.erp.sap import BUNDLED_WSDL, SapErpGateway
 from crm_domain.erp import ErpOrderLine, ErpOrderRequest
 from crm_domain.money import Money
 from tests.erp.gennext_peer import GenNextPeer
@@ -72,8 +72,8 @@ def sap_peer() -> Iterator[SapPeer]:
 
 
 @pytest.fixture
-def sap(sap_peer: SapPeer) -> SapGateway:
-    return SapGateway(
+def sap(sap_peer: SapPeer) -> SapErpGateway:
+    return SapErpGateway(
         str(BUNDLED_WSDL),
         username=sap_peer.username,
         password=sap_peer.password,
@@ -91,7 +91,7 @@ def gennext_peer() -> Iterator[GenNextPeer]:
 
 
 @pytest.fixture
-def gennext(gennext_peer: GenNextPeer) -> Iterator[GenNextGateway]:
-    gateway = GenNextGateway(gennext_peer.base_url, gennext_peer.api_key, timeout=2.0)
+def gennext(gennext_peer: GenNextPeer) -> Iterator[GenNextErpGateway]:
+    gateway = GenNextErpGateway(gennext_peer.base_url, gennext_peer.api_key, timeout=2.0)
     yield gateway
     gateway.close()

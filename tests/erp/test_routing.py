@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.erp.gennext import GenNextGateway
-from adapters.erp.sap import SapGateway
+from adapters.erp.gennext import GenNextErpGateway
+from adapters.erp.sap import SapErpGateway
 from crm_domain.erp import ErpOrderState
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, OrderStatus
@@ -44,8 +44,8 @@ def test_each_customer_s_orders_reach_its_own_erp_and_come_back_confirmed(
     sap_peer.add_customer("D-SAP", changed=T0)
     gennext_peer.add_customer("D-GNX", changed=T0)
     container = bootstrap(_settings(tmp_path, sap_peer, gennext_peer))
-    assert isinstance(container.erp.for_system("sap"), SapGateway)
-    assert isinstance(container.erp.for_system("gennext"), GenNextGateway)
+    assert isinstance(container.erp.for_system("sap"), SapErpGateway)
+    assert isinstance(container.erp.for_system("gennext"), GenNextErpGateway)
     crm = container.crm
     admin = crm.users.create_admin("+919000000001", "Asha Admin").actor()
     crm.catalogue.create(admin, NewProduct(sku="CEM-50", name="Cement 50 kg", unit_price=Money.of("420.00", "INR")))

@@ -3,14 +3,13 @@ which validates every request against the repository's XSDs."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from adapters.erp.errors import ErpCredentialsRefused
-from adapters.erp.sap import BUNDLED_WSDL, SapGateway
+from adapters.erp.sap import BUNDLED_WSDL, SapErpGateway
 from adapters.erp.sap_messages import SapCreditCommitment
 from crm_domain.erp import ErpOrderState, ErpRejected
 from crm_domain.errors import UpstreamUnavailable
@@ -18,7 +17,7 @@ from tests.erp.conftest import T0, inr, order_request
 from tests.erp.sap_peer import SapPeer
 
 
-def gateway_for(peer: SapPeer, **overrides: object) -> SapGateway:
+def gateway_for(peer: SapPeer, **overrides: object) -> SapErpGateway:
     options: dict[str, object] = {
         "username": peer.username,
         "password": peer.password,
@@ -27,7 +26,7 @@ def gateway_for(peer: SapPeer, **overrides: object) -> SapGateway:
     }
     options.update(overrides)
     wsdl = str(options.pop("wsdl", BUNDLED_WSDL))
-    return SapGateway(wsdl, **options)  # type: ignore[arg-type]
+    return SapErpGateway(wsdl, **options)  # type: ignore[arg-type]
 
 
 class TestCreateOrder:
@@ -47,14 +46,6 @@ class TestCreateOrder:
         assert (Decimal(gross.text), gross.get("currencyCode")) == (Decimal("941.64"), "INR")
         assert sent.findtext("Note") == "deliver before Diwali"
 
-    def test_a_repeated_external_reference_returns_the_first_order_and_creates_none(self, sap, sap_peer):
-        first = sap.create_order(order_request("01JORDER-B"))
-        again = sap.create_order(order_request("01JORDER-B"))
-
-        assert again.erp_order_id == first.erp_order_id
-        assert again.duplicate is True
-        assert len(sap_peer.orders) == 1
-
     def test_a_resend_carries_the_same_message_id(self, sap, sap_peer):
         sap.create_order(order_request("01JORDER-C"))
         sap.create_order(order_request("01JORDER-C"))
@@ -63,14 +54,9 @@ class TestCreateOrder:
         ids = [payload.findtext("MessageHeader/ID") for payload in sap_peer.creates]
         assert ids[0] == ids[1] != ids[2]
 
-    def test_an_unknown_customer_is_rejected_for_good(self, sap, sap_peer):
-        with pytest.raises(ErpRejected, match=r"Sold-to party D-404 .*V1/302"):
+    def test_a_refusal_names_sap_s_fault_text_and_message_ids(self, sap, sap_peer):
+        with pytest.raises(ErpRejected, match=r"Sold-to party D-404 is not defined \[V1/302\]"):
             sap.create_order(order_request(customer="D-404"))
-        assert sap_peer.orders == {}
-
-    def test_an_unknown_material_is_rejected_for_good(self, sap, sap_peer):
-        with pytest.raises(ErpRejected, match="Material NOPE-1 does not exist"):
-            sap.create_order(order_request(sku="NOPE-1"))
         assert sap_peer.orders == {}
 
 
@@ -90,28 +76,12 @@ class TestTransientFailures:
         with pytest.raises(UpstreamUnavailable, match="temporarily refused"):
             sap.create_order(order_request())
 
-    @pytest.mark.parametrize("how", ["http503", "http500_html"])
-    def test_http_errors_are_transient(self, sap, sap_peer, how):
-        sap_peer.fail_next(how=how)
+    def test_an_html_error_page_is_transient(self, sap, sap_peer):
+        sap_peer.fail_next(how="http500_html")
 
         with pytest.raises(UpstreamUnavailable) as caught:
             sap.order_status("0004700001")
         assert not isinstance(caught.value, ErpRejected | ErpCredentialsRefused)
-
-    def test_a_slow_answer_times_out_within_the_timeout(self, sap_peer):
-        sap = gateway_for(sap_peer, timeout=0.5)
-        sap_peer.delay_next(3.0)
-
-        started = time.monotonic()
-        with pytest.raises(UpstreamUnavailable, match=r"timed out after 0\.5s"):
-            sap.create_order(order_request())
-        assert time.monotonic() - started < 1.3
-
-    def test_an_unreachable_sap_is_transient(self, sap_peer):
-        sap = gateway_for(sap_peer, endpoint="http://127.0.0.1:9", timeout=0.5)
-
-        with pytest.raises(UpstreamUnavailable, match="cannot be reached"):
-            sap.order_status("0004700001")
 
     def test_a_missing_wsdl_is_reported_as_unavailable_not_at_construction(self, sap_peer, tmp_path):
         sap = gateway_for(sap_peer, wsdl=str(tmp_path / "absent.wsdl"))
@@ -121,32 +91,11 @@ class TestTransientFailures:
 
 
 class TestMalformedAnswers:
-    @pytest.mark.parametrize(
-        ("how", "operation"),
-        [
-            ("not_xml", "create"),
-            ("html", "create"),
-            ("invalid", "create"),  # well-formed, but the confirmation lacks its required sales order ID
-            ("wrong_answer", "create"),  # a valid message of another operation
-            ("wrong_ref", "create"),  # the confirmation of another order
-            ("invalid", "status"),
-            ("invalid", "balance"),
-            ("invalid", "customers"),
-        ],
-    )
-    def test_an_answer_that_breaks_the_contract_is_transient(self, sap, sap_peer, how, operation):
-        sap_peer.set_balance("D-100", limit=Decimal(100000), exposure=Decimal(0), receivables=Decimal(0))
-        order_id = sap.create_order(order_request("01JORDER-M")).erp_order_id
-        calls = {
-            "create": lambda: sap.create_order(order_request("01JORDER-N")),
-            "status": lambda: sap.order_status(order_id),
-            "balance": lambda: sap.customer_balance("D-100"),
-            "customers": lambda: sap.customers_changed(None, None, 10),
-        }
-        sap_peer.malformed_next(how)
+    def test_a_valid_message_of_another_operation_is_transient(self, sap, sap_peer):
+        sap_peer.malformed_next("wrong_answer")
 
-        with pytest.raises(UpstreamUnavailable, match=r"malformed|not SOAP|HTTP") as caught:
-            calls[operation]()
+        with pytest.raises(UpstreamUnavailable, match="malformed") as caught:
+            sap.create_order(order_request())
         assert not isinstance(caught.value, ErpRejected)
 
 
@@ -154,15 +103,12 @@ class TestOrderStatus:
     @pytest.mark.parametrize(
         ("statuses", "state"),
         [
-            ({}, ErpOrderState.OPEN),
             ({"delivery": "B"}, ErpOrderState.OPEN),
-            ({"delivery": "C"}, ErpOrderState.DISPATCHED),
-            ({"delivery": "C", "invoice": "C", "invoice_id": "9000001"}, ErpOrderState.INVOICED),
-            ({"delivery": "C", "invoice": "C", "invoice_id": "9000001", "pod": "C"}, ErpOrderState.DELIVERED),
-            ({"cancelled": "C"}, ErpOrderState.CANCELLED),
+            ({"delivery": "C", "invoice": "B"}, ErpOrderState.DISPATCHED),
+            ({"delivery": "C", "invoice": "C", "invoice_id": "9000001", "pod": "B"}, ErpOrderState.INVOICED),
         ],
     )
-    def test_maps_sap_processing_statuses_to_one_state(self, sap, sap_peer, statuses, state):
+    def test_only_complete_processing_moves_the_order_on(self, sap, sap_peer, statuses, state):
         order_id = sap.create_order(order_request()).erp_order_id
         sap_peer.set_order_state(order_id, **statuses)
 
@@ -171,58 +117,8 @@ class TestOrderStatus:
         assert (status.erp_order_id, status.external_ref, status.state) == (order_id, "01JCRMORDER0001", state)
         assert status.changed_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
-    def test_an_invoiced_order_carries_its_invoice(self, sap, sap_peer):
-        order_id = sap.create_order(order_request()).erp_order_id
-        sap_peer.set_order_state(order_id, delivery="C", invoice="C", invoice_id="9000001")
-
-        status = sap.order_status(order_id)
-
-        assert (status.invoice_number, status.invoiced_amount) == ("9000001", inr("941.64"))
-
-    def test_an_unknown_order_is_rejected(self, sap):
-        with pytest.raises(ErpRejected, match="not in the database"):
-            sap.order_status("0000000042")
-
-
-class TestCancelOrder:
-    def test_cancels_and_cancelling_again_is_no_error(self, sap, sap_peer):
-        order_id = sap.create_order(order_request()).erp_order_id
-
-        sap.cancel_order(order_id, "customer withdrew")
-        sap.cancel_order(order_id, "customer withdrew")
-
-        assert sap.order_status(order_id).state is ErpOrderState.CANCELLED
-
-    def test_an_invoiced_order_cannot_be_cancelled(self, sap, sap_peer):
-        order_id = sap.create_order(order_request()).erp_order_id
-        sap_peer.set_order_state(order_id, delivery="C", invoice="C", invoice_id="9000001")
-
-        with pytest.raises(ErpRejected, match="already invoiced"):
-            sap.cancel_order(order_id, "too late")
-        assert sap_peer.orders[order_id].cancelled == "A"
-
 
 class TestCredit:
-    def test_balance_is_the_credit_accounts_receivables(self, sap, sap_peer):
-        sap_peer.set_balance(
-            "D-100",
-            limit=Decimal(500000),
-            exposure=Decimal("120000.50"),
-            receivables=Decimal("80000.25"),
-            overdue_days=17,
-        )
-
-        balance = sap.customer_balance("D-100")
-
-        assert balance.customer_code == "D-100"
-        assert balance.receivables == inr("80000.25")
-        assert balance.overdue_days == 17
-        assert balance.as_of == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-
-    def test_balance_of_an_unknown_account_is_rejected(self, sap):
-        with pytest.raises(ErpRejected, match="UKM_BP/101"):
-            sap.customer_balance("D-404")
-
     def test_credit_worthiness_checks_the_amount_against_the_available_credit(self, sap, sap_peer):
         sap_peer.set_balance("D-100", limit=Decimal(100000), exposure=Decimal(90000), receivables=Decimal(0))
 
@@ -248,64 +144,19 @@ class TestCredit:
         assert sap_peer.received == ["CreditCommitmentNotification_In"]
 
 
-class TestChangedSince:
-    def test_customers_are_paged_by_the_last_returned_id_until_no_more_hits(self, sap, sap_peer):
-        for index in range(5):
-            sap_peer.add_customer(
-                f"0000010{index}", code=f"D-20{index}", territory="NORTH", mobile="+919800000000", changed=T0
-            )
-        codes: list[str] = []
-        cursors: list[str | None] = []
-        cursor = None
-        while True:
-            page = sap.customers_changed(None, cursor, 2)
-            assert len(page.items) <= 2
-            codes += [item.customer_code for item in page.items]
-            cursor = page.next_cursor
-            cursors.append(cursor)
-            if cursor is None:
-                break
+class TestMasterData:
+    def test_without_an_external_id_the_sap_id_is_the_code_and_the_sku(self, sap, sap_peer):
+        sap_peer.add_customer("0000020", changed=T0)
+        sap_peer.add_material("MAT-8", changed=T0)
 
-        assert codes == ["D-200", "D-201", "D-202", "D-203", "D-204", "D-100"]
-        assert cursors == ["00000101", "00000103", None]
+        customers = {c.erp_customer_id: c for c in sap.customers_changed(None, None, 10).items}
+        products = {p.erp_material_id: p for p in sap.products_changed(None, None, 10).items}
 
-    def test_only_customers_changed_at_or_after_since(self, sap, sap_peer):
-        sap_peer.add_customer("0000020", changed=T0 + timedelta(days=3), territory="EAST", blocked=True)
-
-        page = sap.customers_changed(T0 + timedelta(days=3), None, 50)
-
-        assert [c.erp_customer_id for c in page.items] == ["0000020"]
-        customer = page.items[0]
-        assert (customer.customer_code, customer.territory, customer.active) == ("0000020", "EAST", False)
-        assert customer.changed_at == T0 + timedelta(days=3)
-        assert page.next_cursor is None
-
-    def test_products_map_material_fields(self, sap, sap_peer):
-        sap_peer.add_material(
-            "MAT-7", sku="TMT-12", name="TMT bar 12 mm", uom="KG", price="61.50", tax="12", changed=T0
-        )
-        sap_peer.add_material("MAT-8", deleted=True, changed=T0)
-
-        page = sap.products_changed(None, None, 10)
-
-        by_sku = {p.sku: p for p in page.items}
-        assert set(by_sku) == {"CEM-50", "TMT-12", "MAT-8"}
-        bar = by_sku["TMT-12"]
-        assert (bar.erp_material_id, bar.name, bar.uom) == ("MAT-7", "TMT bar 12 mm", "KG")
-        assert (bar.unit_price, bar.tax_rate, bar.active) == (inr("61.50"), Decimal(12), True)
-        assert by_sku["MAT-8"].active is False
+        assert customers["0000020"].customer_code == "0000020"
+        assert products["MAT-8"].sku == "MAT-8"
 
 
 class TestAuthentication:
-    def test_a_wrong_password_is_a_clear_credentials_error_without_the_password(self, sap_peer):
-        sap = gateway_for(sap_peer, password="wrong-password")
-
-        with pytest.raises(ErpCredentialsRefused, match="CRM_SAP_PASSWORD") as caught:
-            sap.create_order(order_request())
-        assert isinstance(caught.value, UpstreamUnavailable)
-        assert "wrong-password" not in str(caught.value)
-        assert sap_peer.orders == {}
-
     def test_the_wsdl_can_be_fetched_from_sap_with_basic_auth(self, sap_peer):
         sap = gateway_for(sap_peer, wsdl=f"{sap_peer.base_url}/sap/bc/srt/wsdl/crm?wsdl", endpoint=None)
 

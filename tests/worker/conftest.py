@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from adapters.system import SystemClock
 from crm_domain.app import Crm
 from crm_domain.money import Money
@@ -91,8 +91,8 @@ class Site:
             self._crm = bootstrap(Settings(data_dir=self.data_dir)).crm
         return self._crm
 
-    def erp(self) -> SandboxErp:
-        return SandboxErp(self.data_dir / "sandbox-erp.db", SystemClock())
+    def erp(self) -> SandboxErpGateway:
+        return SandboxErpGateway(self.data_dir / "sandbox-erp.db", SystemClock())
 
     def place_orders(self, count: int) -> list[Order]:
         """`count` submitted orders of one dealer (well within its limit), through the use cases."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from crm_domain.orders import ErpSync, OrderStatus
 from tests.worker.conftest import Site, stop_gracefully, wait_until
 
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.slow  # real `crm` processes
 ORDERS = 8
 
 
-def in_erp_but_not_confirmed(site: Site, erp: SandboxErp, order_ids: list[str]) -> list[str]:
+def in_erp_but_not_confirmed(site: Site, erp: SandboxErpGateway, order_ids: list[str]) -> list[str]:
     """Orders the ERP has created whose confirmation the CRM has not recorded: the window a crash must survive."""
     return [i for i in order_ids if erp.order_count(i) == 1 and site.order(i).status is OrderStatus.SUBMITTED]
 
 
-def just_created(erp: SandboxErp, order_ids: list[str]) -> bool:
+def just_created(erp: SandboxErpGateway, order_ids: list[str]) -> bool:
     """The ERP stored one of these in the last 100 ms: its answer (400 ms later) has not reached the worker."""
     since = datetime.now(UTC) - timedelta(milliseconds=100)
     found = [erp.find_by_external_ref(i) for i in order_ids]

@@ -100,7 +100,7 @@ class _ProductPage(_Answer):
     next_cursor: str | None = None
 
 
-class GenNextGateway:
+class GenNextErpGateway:
     """`ErpGateway` for GenNext. `base_url` is the API root (e.g. `https://erp.example.com/api/v1`); every call
     is bounded by `timeout` seconds for connecting and for each read and write. `transport` is httpx's, for
     mounting a proxy or TLS settings; tests run against a real local server instead."""

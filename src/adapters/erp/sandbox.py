@@ -6,10 +6,10 @@ order it receives them, de-duplicates creates by our order id (the external refe
 dispatch, invoice, deliver, pay, set overdue days. Customers and products can be put into it so the batch sync
 has something to read.
 
-Two settings play a real ERP's bad days for order creates and cancels, for demos and drills (and the worker's
-reliability tests): `latency` seconds added to each answer (after the work is done, like a slow link: the ERP has
-the order before the caller hears back), and an `outage_file` whose existence makes them fail with
-`UpstreamUnavailable`.
+Two settings play a real ERP's bad days, for demos and drills (and the worker's reliability tests): `latency`
+seconds added to each answer to an order create or cancel (after the work is done, like a slow link: the ERP has
+the order before the caller hears back), and an `outage_file` whose existence makes every call of the gateway
+fail with `UpstreamUnavailable`, as an unreachable ERP would (the drivers below still work).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ _NEXT_STATE = {
 }
 
 
-class SandboxErp:
+class SandboxErpGateway:
     """An `ErpGateway` (name `sandbox`) plus the drivers a person or a test uses to play the ERP's part."""
 
     name = "sandbox"
@@ -191,7 +191,10 @@ class SandboxErp:
 
     def _cancel_order(self, erp_order_id: str) -> None:
         with self._tx() as conn:
-            state = self._state(conn, erp_order_id)
+            try:
+                state = self._state(conn, erp_order_id)
+            except NotFound:
+                raise ErpRejected(f"ERP order {erp_order_id} does not exist") from None
             if state is ErpOrderState.CANCELLED:
                 return
             if state is not ErpOrderState.OPEN:
@@ -202,6 +205,10 @@ class SandboxErp:
             )
 
     def order_status(self, erp_order_id: str) -> ErpOrderStatus:
+        self._reach()
+        return self._order_status(erp_order_id)
+
+    def _order_status(self, erp_order_id: str) -> ErpOrderStatus:
         row = self._row(
             "SELECT erp_order_id, external_ref, state, invoice_number, currency, total_minor, changed_at "
             "FROM erp_orders WHERE erp_order_id = ?",
@@ -221,6 +228,10 @@ class SandboxErp:
         )
 
     def customer_balance(self, customer_code: str) -> ErpBalance:
+        self._reach()
+        return self._balance(customer_code)
+
+    def _balance(self, customer_code: str) -> ErpBalance:
         row = self._row(
             "SELECT currency, receivables_minor, overdue_days, changed_at FROM erp_accounts WHERE customer_code = ?",
             (customer_code,),
@@ -235,6 +246,7 @@ class SandboxErp:
         )
 
     def customers_changed(self, since: datetime | None, cursor: str | None, limit: int) -> ErpChanges[ErpCustomer]:
+        self._reach()
         rows = self._changed("erp_customers", "customer_code", since, cursor, limit)
         items = tuple(
             ErpCustomer(
@@ -252,6 +264,7 @@ class SandboxErp:
         return ErpChanges(items=items, next_cursor=_cursor_after(rows, limit, 7))
 
     def products_changed(self, since: datetime | None, cursor: str | None, limit: int) -> ErpChanges[ErpProduct]:
+        self._reach()
         rows = self._changed("erp_products", "sku", since, cursor, limit)
         items = tuple(
             ErpProduct(
@@ -293,7 +306,7 @@ class SandboxErp:
                 "WHERE customer_code = ?",
                 (amount.minor, now, amount.minor, customer_code),
             )
-        return self.customer_balance(customer_code)
+        return self._balance(customer_code)
 
     def set_overdue(self, customer_code: str, days: int) -> ErpBalance:
         if days < 0:
@@ -305,11 +318,11 @@ class SandboxErp:
                 "UPDATE erp_accounts SET overdue_days = ?, changed_at = ? WHERE customer_code = ?",
                 (days, now, customer_code),
             )
-        return self.customer_balance(customer_code)
+        return self._balance(customer_code)
 
     def find_by_external_ref(self, external_ref: str) -> ErpOrderStatus | None:
         row = self._row("SELECT erp_order_id FROM erp_orders WHERE external_ref = ?", (external_ref,))
-        return None if row is None else self.order_status(row[0])
+        return None if row is None else self._order_status(row[0])
 
     def order_count(self, external_ref: str | None = None) -> int:
         """How many orders the ERP holds (with that external reference, when given)."""
@@ -367,7 +380,7 @@ class SandboxErp:
         with self._tx() as conn:
             state = self._state(conn, erp_order_id)
             if state is target:
-                return self.order_status(erp_order_id)
+                return self._order_status(erp_order_id)
             if state is not _NEXT_STATE[target]:
                 raise Conflict(f"ERP order {erp_order_id} is {state.value}; it cannot become {target.value}")
             if target is ErpOrderState.INVOICED:
@@ -387,7 +400,7 @@ class SandboxErp:
                 "UPDATE erp_orders SET state = ?, changed_at = ? WHERE erp_order_id = ?",
                 (target.value, now, erp_order_id),
             )
-        return self.order_status(erp_order_id)
+        return self._order_status(erp_order_id)
 
     @staticmethod
     def _state(conn: sqlite3.Connection, erp_order_id: str) -> ErpOrderState:

@@ -59,7 +59,7 @@ _TEMPORARY_MESSAGES: Final = frozenset({"V1/042", "MC/601"})
 _AUTH_FAULTS: Final = frozenset({"FailedAuthentication", "InvalidSecurityToken", "InvalidSecurity"})
 
 
-class SapGateway:
+class SapErpGateway:
     """`ErpGateway` for SAP S/4HANA. `wsdl` is a path or URL (the bundled `BUNDLED_WSDL` by default in wiring);
     `endpoint` (scheme://host:port[/prefix]) replaces the host of every soap:address and keeps its path.
     Basic auth by default; `ws_security=True` sends a WS-Security UsernameToken instead."""

@@ -1,5 +1,5 @@
 """Mapping between the domain's ERP values and the SAP messages of sap_wsdl/ (request dicts for zeep, zeep
-answer objects back to domain values). No I/O here; `SapGateway` (adapters.erp.sap) sends and receives.
+answer objects back to domain values). No I/O here; `SapErpGateway` (adapters.erp.sap) sends and receives.
 
 Amounts travel as `{"_value_1": Decimal, "currencyCode": "INR"}` (an XSD simple content with an attribute);
 SAP may answer with more decimals than the CRM's two, which are rounded half up to the minor unit.

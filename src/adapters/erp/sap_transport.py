@@ -47,7 +47,7 @@ class AnswerValidation(Plugin):
         if len(payload) != 1:
             raise SapAnswerMalformed("the answer has no single element in its SOAP Body")
         if payload[0].tag == f"{{{SOAP_ENV}}}Fault":
-            return envelope, http_headers  # zeep raises it as a Fault; `SapGateway._fault` sorts it
+            return envelope, http_headers  # zeep raises it as a Fault; `SapErpGateway._fault` sorts it
         schema = message_schema()
         if not schema.validate(payload[0]):
             raise SapAnswerMalformed(f"the answer does not validate: {schema.error_log.last_error}")

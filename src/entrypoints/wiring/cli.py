@@ -3,7 +3,7 @@ and the demo's clocks."""
 
 from __future__ import annotations
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from adapters.system import FixedClock, SystemClock
 from crm_domain.errors import ValidationFailed
 from crm_domain.ports import Clock, ErpGateways
@@ -16,7 +16,7 @@ def sandbox_driver(erp: ErpGateways) -> SandboxErpDriver | None:
         gateway = erp.for_system("sandbox")
     except ValidationFailed:
         return None
-    return gateway if isinstance(gateway, SandboxErp) else None
+    return gateway if isinstance(gateway, SandboxErpGateway) else None
 
 
 class DemoClocks:
