@@ -18,6 +18,7 @@ from crm_domain.orders import LineRequest, Order, OrderStatus
 from crm_domain.performance import period_of
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.customers import NewCustomer
+from crm_domain.services.erp_events import STATUS_TO_STATE, BalanceReport, OrderStatusReport
 from crm_domain.services.orders import NewOrder
 from crm_domain.services.users import NewUser
 from crm_domain.users import Actor, Role, User
@@ -339,14 +340,39 @@ def _progress_order(
             return crm.orders.cancel(creator, order.id, rng.choice(["duplicate order", "dealer changed quantities"]))
         if age_days < 2 or rng.random() < 0.03:
             return order
-        order = crm.orders.confirm(order.id, f"SBX-{order.number[3:]}")
+        order = erp_progress(crm, order, OrderStatus.CONFIRMED)
         for status, after in ((OrderStatus.DISPATCHED, 3), (OrderStatus.INVOICED, 6), (OrderStatus.DELIVERED, 9)):
             if age_days < after + rng.randint(0, 4):
                 break
-            order = crm.orders.advance(order.id, status)
+            order = erp_progress(crm, order, status)
+        if order.status is OrderStatus.DELIVERED:
+            _pay(crm, order, controller)
     except DomainError:
         return order
     return order
+
+
+def erp_progress(crm: Crm, order: Order, status: OrderStatus) -> Order:
+    """The order's ERP reports it `status` (confirmed … delivered), applied as its webhook would be: through the
+    one ERP-progress rule (`ErpEventService.apply_order_status`), so invoicing moves the amount to receivables.
+    A submitted order gets the sandbox-style ERP number SBX-<year>-<n>."""
+    order, customer = crm.erp_events.order_by_reference(order.id)
+    report = OrderStatusReport(
+        erp_order_id=order.erp_order_id or f"SBX-{order.number[3:]}",
+        external_ref=order.id,
+        state=STATUS_TO_STATE[status],
+    )
+    crm.erp_events.apply_order_status(customer.erp_system.value, report)
+    return crm.erp_events.order_by_reference(order.id)[0]
+
+
+def _pay(crm: Crm, order: Order, controller: Actor) -> None:
+    """The dealer pays a delivered order's invoice: the ERP reports receivables lower by the order's total."""
+    _, customer = crm.erp_events.order_by_reference(order.id)
+    position = crm.credit.position(controller, customer.id)
+    owed = max(position.receivables - order.total, Money.zero(order.currency))
+    report = BalanceReport(customer_code=customer.code, receivables=owed, overdue_days=position.overdue_days)
+    crm.erp_events.apply_balance(customer.erp_system.value, report)
 
 
 def _month_start(now: datetime, months_back: int) -> datetime:

@@ -13,13 +13,14 @@ import pytest
 
 from adapters.erp.sandbox import SandboxErpGateway
 from crm_domain.customers import Customer
-from crm_domain.erp import ErpCustomer, ErpProduct
+from crm_domain.erp import ErpCustomer, ErpOrderState, ErpProduct
 from crm_domain.errors import UpstreamUnavailable
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, Order
 from crm_domain.records import PageRequest
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.customers import NewCustomer
+from crm_domain.services.erp_events import OrderStatusReport
 from crm_domain.services.erp_sync import erp_order_request
 from crm_domain.services.orders import NewOrder
 from entrypoints.cli.context import OPERATOR, container
@@ -76,7 +77,9 @@ def sent_order(amount_qty: str = "10", *, code: str = "D0001") -> tuple[Order, s
     line = LineRequest(sku="PMP-1", quantity=Decimal(amount_qty))
     order = crm.orders.create(OPERATOR, NewOrder(customer_id=found.id, lines=(line,), submit=True))
     ack = sandbox().create_order(erp_order_request(order, found, {}))
-    return crm.orders.confirm(order.id, ack.erp_order_id), ack.erp_order_id
+    report = OrderStatusReport(erp_order_id=ack.erp_order_id, external_ref=order.id, state=ErpOrderState.OPEN)
+    crm.erp_events.apply_order_status("sandbox", report)
+    return crm.orders.get(OPERATOR, order.id), ack.erp_order_id
 
 
 class TestProductSync:

@@ -231,8 +231,7 @@ class TestExposurePolicy:
         order = world.order_of("9000.00")
         held = world.order_of("1000.01")
         assert held.status is OrderStatus.ON_CREDIT_HOLD  # open orders count
-        world.crm.orders.confirm(order.id, "ERP-1")
-        world.crm.orders.advance(order.id, OrderStatus.DISPATCHED)
+        world.erp_reports(order, OrderStatus.DISPATCHED)
 
         # the dispatched 9000 no longer counts, so the held order fits and is released at once
         assert world.crm.orders.get(world.rep, held.id).status is OrderStatus.SUBMITTED
@@ -246,7 +245,6 @@ class TestExposurePolicy:
 
     def test_with_everything_counted_dispatched_orders_still_count(self, world: World) -> None:
         order = world.order_of("9000.00")
-        world.crm.orders.confirm(order.id, "ERP-1")
-        world.crm.orders.advance(order.id, OrderStatus.DISPATCHED)
+        world.erp_reports(order, OrderStatus.DISPATCHED)
         assert world.exposure() == inr("9000.00")
         assert world.order_of("1000.01").status is OrderStatus.ON_CREDIT_HOLD

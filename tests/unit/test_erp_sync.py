@@ -269,6 +269,23 @@ class TestCancel:
         assert erp.count(placed.id) == 1
         assert erp.states[erp.ids[placed.id]] is ErpOrderState.CANCELLED
 
+    @pytest.mark.parametrize("erp_order_id", ["SANDBOX-0001", "SANDBOX-9999"])
+    def test_an_order_the_erp_moved_on_while_it_answered_the_create_is_left_as_the_erp_said(
+        self, world: World, worker: OutboxDispatcher, erp: FakeErp, erp_order_id: str
+    ) -> None:
+        """The ERP's own event (same ERP number, or another) got there first: the worker's confirm, through the
+        same ERP-progress rule, changes nothing and the message is done."""
+        placed = world.order_of("100.00")
+        submitted = message_id(world, placed.id, "order.submitted")
+        erp.during_create = lambda request: world.erp_reports(placed, S.DISPATCHED, erp_order_id=erp_order_id)
+
+        worker.run_once(100)
+
+        moved = order(world, placed.id)
+        assert (moved.status, moved.erp_order_id) == (S.DISPATCHED, erp_order_id)
+        assert [h.to_status for h in moved.history].count(S.CONFIRMED) == 1
+        assert status_of(world, submitted) is OutboxStatus.DELIVERED
+
     def test_a_draft_that_is_cancelled_touches_no_erp(
         self, world: World, worker: OutboxDispatcher, erp: FakeErp
     ) -> None:

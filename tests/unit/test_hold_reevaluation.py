@@ -24,10 +24,10 @@ def raise_limit(world: World, new_limit: str) -> None:
     world.crm.credit.approve_request(world.controller, request.id)
 
 
-def invoice(world: World, order: Order) -> None:
-    world.crm.orders.confirm(order.id, f"ERP-{order.number}")
-    world.crm.orders.advance(order.id, S.DISPATCHED)
-    world.crm.orders.advance(order.id, S.INVOICED)
+def invoice_short(world: World, order: Order) -> None:
+    """The ERP invoices 2000 of the order: the reservation goes, 2000 is owed."""
+    world.erp_reports(order, S.DISPATCHED)
+    world.erp_reports(order, S.INVOICED, invoiced_amount=inr("2000.00"))
 
 
 Trigger = Callable[[World, Order], object]
@@ -41,10 +41,10 @@ TRIGGERS: dict[str, Trigger] = {
     "tolerance raised": lambda w, first: w.crm.credit.set_tolerance(w.controller, w.customer.id, "30", "x"),
     "cancel": lambda w, first: w.crm.orders.cancel(w.rep, first.id, "not needed"),
     "cancel of a confirmed order": lambda w, first: (
-        w.crm.orders.confirm(first.id, "ERP-1"),
+        w.erp_reports(first, S.CONFIRMED),
         w.crm.orders.cancel(w.rep, first.id, "not needed"),
     ),
-    "invoice": lambda w, first: invoice(w, first),
+    "invoiced for less than the order": lambda w, first: invoice_short(w, first),
     "payment lowers receivables": lambda w, first: w.crm.credit.update_balance(w.customer.id, inr("-3000.00"), 0),
 }
 
@@ -133,6 +133,14 @@ class TestHoldsAreReleasedWhenTheyFit:
         assert held.status is S.ON_CREDIT_HOLD
         world.crm.credit.update_balance(customer.id, inr("2000.00"), 0)
         assert status(world, held) is S.SUBMITTED
+
+    def test_invoicing_in_full_keeps_the_hold(self, world: World) -> None:
+        """The invoiced amount is still owed: the exposure moves from open orders to receivables, it does not fall."""
+        first = world.order_of("6000.00")
+        held = world.order_of("5000.00")
+        world.erp_reports(first, S.INVOICED)
+        assert status(world, held) is S.ON_CREDIT_HOLD
+        assert (world.account().receivables, world.exposure()) == (600000, inr("6000.00"))
 
     def test_nothing_is_released_while_the_customer_is_blocked(self, world: World) -> None:
         world.order_of("9000.00")

@@ -174,12 +174,10 @@ class TestSmsToDealer:
         self, world: World, texts: SmsNotifications, sms: RecordingSms
     ) -> None:
         order = world.order_of("100.00")
-        orders = world.crm.orders
 
         def progress() -> None:
-            orders.confirm(order.id, "ERP-4711")
-            for target in (S.DISPATCHED, S.INVOICED, S.DELIVERED):
-                orders.advance(order.id, target)
+            for target in (S.CONFIRMED, S.DISPATCHED, S.INVOICED, S.DELIVERED):
+                world.erp_reports(order, target, erp_order_id="ERP-4711")
 
         deliver(texts, fresh(world, progress))
         assert [text for _, text in sms.sent] == [

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from types import SimpleNamespace
 
 import pytest
 
 from adapters.system import FixedClock
 from crm_domain.credit import HoldReason, ReservationStage, Verdict
+from crm_domain.erp import ErpOrderState
 from crm_domain.errors import (
     EntityNotFound,
     IdempotencyKeyReused,
@@ -24,6 +26,7 @@ from crm_domain.errors import (
 from crm_domain.orders import Channel, ErpSync, LineRequest, Order, OrderStatus
 from crm_domain.products import Product
 from crm_domain.services.customers import CustomerChanges
+from crm_domain.services.erp_events import PROGRESS, OrderStatusReport
 from crm_domain.services.orders import NewOrder
 from crm_domain.users import Actor
 from tests.unit.world import AMOUNT_SKU, World, build_world, inr, new_crm
@@ -236,13 +239,8 @@ def order_in(world: World, status: OrderStatus) -> Order:
     if status is S.CANCELLED:
         return crm.orders.cancel(rep, order_in(world, S.DRAFT).id, "not needed")
     order = world.order_of("100.00")
-    steps = [S.CONFIRMED, S.DISPATCHED, S.INVOICED, S.DELIVERED]
-    for step in steps[: steps.index(status) + 1] if status in steps else []:
-        order = (
-            crm.orders.confirm(order.id, f"ERP-{order.number}")
-            if step is S.CONFIRMED
-            else crm.orders.advance(order.id, step)
-        )
+    if status in PROGRESS:
+        order = world.erp_reports(order, status)
     assert order.status is status
     return order
 
@@ -253,11 +251,13 @@ ACTIONS: dict[str, Action] = {
     "release": lambda w, o: w.crm.orders.release(w.controller, o.id, "known dealer"),
     "reject": lambda w, o: w.crm.orders.reject(w.controller, o.id, "too risky"),
     "cancel": lambda w, o: w.crm.orders.cancel(w.rep, o.id, "dealer changed their mind"),
-    "confirm": lambda w, o: w.crm.orders.confirm(o.id, "ERP-NEW"),
-    "dispatch": lambda w, o: w.crm.orders.advance(o.id, S.DISPATCHED),
-    "invoice": lambda w, o: w.crm.orders.advance(o.id, S.INVOICED),
-    "deliver": lambda w, o: w.crm.orders.advance(o.id, S.DELIVERED),
+    # what the ERP reports, through the one ERP-progress rule (`ErpEventService.apply_order_status`)
+    "confirm": lambda w, o: w.erp_reports(o, S.CONFIRMED),
+    "dispatch": lambda w, o: w.erp_reports(o, S.DISPATCHED),
+    "invoice": lambda w, o: w.erp_reports(o, S.INVOICED),
+    "deliver": lambda w, o: w.erp_reports(o, S.DELIVERED),
 }
+ERP_ACTIONS = {"confirm": S.CONFIRMED, "dispatch": S.DISPATCHED, "invoice": S.INVOICED, "deliver": S.DELIVERED}
 ALLOWED: dict[str, OrderStatus] = {
     "submit": S.DRAFT,
     "release": S.ON_CREDIT_HOLD,
@@ -268,14 +268,19 @@ ALLOWED: dict[str, OrderStatus] = {
     "deliver": S.INVOICED,
 }
 CANCELLABLE = {S.DRAFT, S.SUBMITTED, S.ON_CREDIT_HOLD, S.CONFIRMED}
-#: ERP reports of a state already passed are replays, answered without change (not a forbidden transition).
+#: ERP reports of a state already reached or passed are replays, answered without change (not forbidden).
 REPLAYS = {
-    ("dispatch", S.DISPATCHED),
-    ("dispatch", S.INVOICED),
-    ("dispatch", S.DELIVERED),
-    ("invoice", S.INVOICED),
-    ("invoice", S.DELIVERED),
-    ("deliver", S.DELIVERED),
+    (action, status)
+    for action, target in ERP_ACTIONS.items()
+    for status in PROGRESS
+    if PROGRESS.index(status) >= PROGRESS.index(target)
+}
+#: ERP reports of a state further on than the next walk through the steps in between.
+WALKS = {
+    (action, status)
+    for action, target in ERP_ACTIONS.items()
+    for status in (S.SUBMITTED, *PROGRESS)
+    if status is not ALLOWED[action] and (status is S.SUBMITTED or PROGRESS.index(status) < PROGRESS.index(target))
 }
 RESULT = {
     "submit": S.SUBMITTED,
@@ -297,7 +302,7 @@ FORBIDDEN = [
     (action, status)
     for action in ACTIONS
     for status in OrderStatus
-    if not allowed(action, status) and (action, status) not in REPLAYS
+    if not allowed(action, status) and (action, status) not in REPLAYS | WALKS
 ]
 PERMITTED = [(action, status) for action in ACTIONS for status in OrderStatus if allowed(action, status)]
 
@@ -333,10 +338,22 @@ class TestStateMachine:
         assert ACTIONS[action](world, order).status is status  # type: ignore[attr-defined]
         assert world.snapshot() == before
 
+    @pytest.mark.parametrize(("action", "status"), sorted(WALKS), ids=[f"{a}-from-{s}" for a, s in sorted(WALKS)])
+    def test_an_erp_report_further_on_walks_through_the_steps_between(
+        self, world: World, action: str, status: OrderStatus
+    ) -> None:
+        order = order_in(world, status)
+        ACTIONS[action](world, order)
+        stored = world.crm.orders.get(world.admin, order.id)
+        walked = [(h.from_status, h.to_status) for h in stored.history[len(order.history) :]]
+        path = [status, *PROGRESS[PROGRESS.index(status) + 1 if status in PROGRESS else 0 :]]
+        path = path[: path.index(RESULT[action]) + 1]
+        assert walked == list(pairwise(path))
+
     def test_confirming_again_with_the_same_erp_id_is_a_no_op(self, world: World) -> None:
         order = order_in(world, S.CONFIRMED)
         before = world.snapshot()
-        assert world.crm.orders.confirm(order.id, f"ERP-{order.number}").status is S.CONFIRMED
+        assert world.erp_reports(order, S.CONFIRMED, erp_order_id=f"ERP-{order.number}").status is S.CONFIRMED
         assert world.snapshot() == before
 
     def test_a_held_order_is_not_resubmitted_even_when_it_fits_now(self, world: World) -> None:
@@ -367,13 +384,13 @@ class TestHistory:
         clock.advance(timedelta(minutes=5))
         crm.orders.submit(world.dealer, order.id)
         clock.advance(timedelta(hours=1))
-        crm.orders.confirm(order.id, "4500012345")
+        world.erp_reports(order, S.CONFIRMED, erp_order_id="4500012345")
         clock.advance(timedelta(days=1))
-        crm.orders.advance(order.id, S.DISPATCHED, "truck MH-12-AB-1234")
+        world.erp_reports(order, S.DISPATCHED)
         clock.advance(timedelta(days=1))
-        crm.orders.advance(order.id, S.INVOICED)
+        world.erp_reports(order, S.INVOICED)
         clock.advance(timedelta(days=2))
-        crm.orders.advance(order.id, S.DELIVERED)
+        world.erp_reports(order, S.DELIVERED)
 
         history = [
             (h.from_status, h.to_status, h.actor_id, h.at, h.note) for h in crm.orders.get(world.rep, order.id).history
@@ -384,9 +401,9 @@ class TestHistory:
             (None, S.DRAFT, world.rep.id, t0, ""),
             (S.DRAFT, S.SUBMITTED, world.dealer.id, t1, ""),
             (S.SUBMITTED, S.CONFIRMED, "system", t2, "ERP order 4500012345"),
-            (S.CONFIRMED, S.DISPATCHED, "system", t2 + day, "truck MH-12-AB-1234"),
-            (S.DISPATCHED, S.INVOICED, "system", t2 + 2 * day, ""),
-            (S.INVOICED, S.DELIVERED, "system", t2 + 4 * day, ""),
+            (S.CONFIRMED, S.DISPATCHED, "system", t2 + day, "dispatched in the ERP"),
+            (S.DISPATCHED, S.INVOICED, "system", t2 + 2 * day, "invoiced in the ERP, 495.60"),
+            (S.INVOICED, S.DELIVERED, "system", t2 + 4 * day, "delivered (ERP)"),
         ]
 
     def test_hold_release_reject_and_cancel_are_recorded_with_their_notes(self, world: World) -> None:
@@ -536,7 +553,7 @@ class TestQuote:
 class TestErpProgress:
     def test_confirm_sets_the_erp_order_id_and_sync_state(self, world: World) -> None:
         order = world.order_of("100.00")
-        confirmed = world.crm.orders.confirm(order.id, "4500012345")
+        confirmed = world.erp_reports(order, S.CONFIRMED, erp_order_id="4500012345")
         assert (confirmed.status, confirmed.erp_order_id, confirmed.erp_sync) == (
             S.CONFIRMED,
             "4500012345",
@@ -554,11 +571,11 @@ class TestErpProgress:
         )
         assert world.account().reservations[order.id].stage is ReservationStage.DISPATCHED
 
-    def test_invoice_releases_the_reservation_and_the_erp_receivables_take_over(self, world: World) -> None:
+    def test_invoice_moves_the_reservation_to_receivables_until_the_erp_balance_takes_over(self, world: World) -> None:
         order = order_in(world, S.DISPATCHED)
-        world.crm.orders.advance(order.id, S.INVOICED)
+        world.erp_reports(order, S.INVOICED)
         assert order.id not in world.account().reservations
-        assert world.exposure() == inr("0.00")
+        assert (world.account().receivables, world.exposure()) == (10000, inr("100.00"))  # still owed
 
         world.crm.credit.update_balance(world.customer.id, inr("100.00"), 0)
         position = world.crm.credit.position(world.rep, world.customer.id)
@@ -571,15 +588,17 @@ class TestErpProgress:
     def test_delivery_changes_no_credit(self, world: World) -> None:
         order = order_in(world, S.INVOICED)
         before = world.account()
-        world.crm.orders.advance(order.id, S.DELIVERED)
-        assert world.account().reservations == before.reservations
+        world.erp_reports(order, S.DELIVERED)
+        assert (world.account().reservations, world.account().receivables) == (before.reservations, before.receivables)
         assert world.crm.orders.get(world.rep, order.id).status is S.DELIVERED
 
     def test_confirm_needs_an_erp_order_id(self, world: World) -> None:
         order = world.order_of("100.00")
         before = world.snapshot()
         with pytest.raises(ValidationFailed):
-            world.crm.orders.confirm(order.id, "")
+            world.crm.erp_events.apply_order_status(
+                "sandbox", OrderStatusReport(erp_order_id="", external_ref=order.id, state=ErpOrderState.OPEN)
+            )
         assert world.snapshot() == before
 
     def test_erp_sync_state_is_recorded(self, world: World) -> None:

@@ -15,6 +15,7 @@ from adapters.phones import PhonenumbersNormaliser
 from adapters.system import FixedClock, SequentialIds
 from crm_domain.app import Crm
 from crm_domain.errors import ConcurrentUpdate, DomainError
+from crm_domain.money import Money
 from crm_domain.orders import ErpSync, LineRequest, Order, OrderStatus
 from crm_domain.outbox import OutboxStatus
 from crm_domain.services.context import ServiceContext
@@ -40,7 +41,7 @@ def names(world: World, action: Callable[[], object]) -> list[str]:
 
 def confirmed(world: World, amount: str = "1000.00") -> Order:
     order = world.order_of(amount)
-    return world.crm.orders.confirm(order.id, "E-1")
+    return world.erp_reports(order, S.CONFIRMED, erp_order_id="E-1")
 
 
 Case = Callable[[World], Callable[[], object]]
@@ -77,11 +78,11 @@ CASES: dict[str, tuple[Case, list[str]]] = {
         ["order.cancelled", "order.released"],
     ),
     "confirm": (
-        lambda w: (lambda o: lambda: w.crm.orders.confirm(o.id, "E-1"))(w.order_of("100.00")),
+        lambda w: (lambda o: lambda: w.erp_reports(o, S.CONFIRMED, erp_order_id="E-1"))(w.order_of("100.00")),
         ["order.confirmed"],
     ),
     "dispatch": (
-        lambda w: (lambda o: lambda: w.crm.orders.advance(o.id, S.DISPATCHED))(confirmed(w)),
+        lambda w: (lambda o: lambda: w.erp_reports(o, S.DISPATCHED))(confirmed(w)),
         ["order.status_changed"],
     ),
     "erp sync failed": (
@@ -137,8 +138,8 @@ class TestEveryChangeWritesItsEvent:
 
     def test_invoice_and_delivery_write_status_changes(self, world: World) -> None:
         order = confirmed(world)
-        world.crm.orders.advance(order.id, S.DISPATCHED)
-        messages = new_messages(world, lambda: world.crm.orders.advance(order.id, S.INVOICED))
+        world.erp_reports(order, S.DISPATCHED)
+        messages = new_messages(world, lambda: world.erp_reports(order, S.INVOICED))
         assert [(e, p["previous_status"], p["status"]) for e, p in messages] == [
             ("order.status_changed", "dispatched", "invoiced")
         ]
@@ -195,7 +196,10 @@ FAILURES: dict[str, Case] = {
     "release by the creator": lambda w: (lambda o: lambda: w.crm.orders.release(w.admin, o.id, "mine"))(
         w.order(w.admin, w.customer, ("AMT", "20000"))
     ),
-    "forbidden transition": lambda w: (lambda o: lambda: w.crm.orders.advance(o.id, S.INVOICED))(w.order_of("1")),
+    "forbidden transition": lambda w: (lambda o: lambda: w.erp_reports(o, S.INVOICED))(w.order_of("20000")),
+    "an invoice in another currency, refused after the order was confirmed and dispatched": lambda w: (
+        lambda o: lambda: w.erp_reports(o, S.INVOICED, invoiced_amount=Money.of("1.00", "USD"))
+    )(w.order_of("1")),
     "self-approval": lambda w: (lambda r: lambda: w.crm.credit.approve_request(w.controller, r.id))(
         w.crm.credit.request_limit_change(w.controller, w.customer.id, inr("2.00"), "x")
     ),

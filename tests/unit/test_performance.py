@@ -77,11 +77,8 @@ class TestAchieved:
     def test_submitted_and_later_states_count(self, world: World, steps: list[str]) -> None:
         order = world.order_of("4000.00")
         for step in steps:
-            if step == "confirm":
-                world.crm.orders.confirm(order.id, "E1")
-            else:
-                target = {"dispatch": "dispatched", "invoice": "invoiced", "deliver": "delivered"}[step]
-                world.crm.orders.advance(order.id, OrderStatus(target))
+            target = {"confirm": "confirmed", "dispatch": "dispatched", "invoice": "invoiced", "deliver": "delivered"}
+            world.erp_reports(order, OrderStatus(target[step]))
         found = row(world, world.rep)
         assert (found.achieved, found.orders) == (inr("4000.00"), 1)
 

@@ -37,10 +37,11 @@ from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.customers import NewCustomer
+from crm_domain.services.erp_events import PROGRESS
 from crm_domain.services.orders import NewOrder
 from crm_domain.services.users import NewUser
 from crm_domain.users import Actor, Role
-from tests.unit.world import new_crm
+from tests.unit.world import erp_reports, new_crm
 
 S = OrderStatus
 RUPEE = 100
@@ -345,27 +346,28 @@ class CreditMachine(RuleBasedStateMachine):
     @rule(index=picks, to_invoice=st.booleans())
     def erp_progress(self, index: int, to_invoice: bool) -> None:
         """The ERP moves an order one step (confirmed, dispatched, invoiced), or a submitted one all the way to
-        invoiced; invoicing releases the reservation."""
+        invoiced, through the one ERP-progress rule; invoicing moves the order's reservation to the receivables."""
         submitted = self.orders_in(S.SUBMITTED)
         if to_invoice and submitted:
-            order_id = self.pick(submitted, index)
-
-            def confirm_dispatch_invoice() -> None:
-                self.crm.orders.confirm(order_id, f"E-{order_id}")
-                self.crm.orders.advance(order_id, S.DISPATCHED)
-                self.crm.orders.advance(order_id, S.INVOICED)
-
-            self.observe(confirm_dispatch_invoice)
-            assert self.status[order_id] is S.INVOICED
-            assert order_id not in self.account(self.owner[order_id]).reservations
-            return
-        order_id = self.pick(self.orders_in(S.SUBMITTED, S.CONFIRMED, S.DISPATCHED), index)
-        current = self.status[order_id]
-        if current is S.SUBMITTED:
-            self.observe(lambda: self.crm.orders.confirm(order_id, f"E-{order_id}"))
+            order_id, target = self.pick(submitted, index), S.INVOICED
         else:
-            target = S.DISPATCHED if current is S.CONFIRMED else S.INVOICED
-            self.observe(lambda: self.crm.orders.advance(order_id, target))
+            order_id = self.pick(self.orders_in(S.SUBMITTED, S.CONFIRMED, S.DISPATCHED), index)
+            target = (
+                PROGRESS[PROGRESS.index(self.status[order_id]) + 1]
+                if self.status[order_id] in PROGRESS
+                else S.CONFIRMED
+            )
+        customer_id = self.owner[order_id]
+        receivables = self.account(customer_id).receivables
+        reserved = self.account(customer_id).reservations[order_id].amount
+        self.observe(lambda: erp_reports(self.crm, order_id, target, erp_order_id=f"E-{order_id}"))
+        assert self.status[order_id] is target
+        after = self.account(customer_id)
+        if target is S.INVOICED:
+            assert order_id not in after.reservations
+            assert after.receivables == receivables + reserved  # still owed: exposure moves, it does not fall
+        else:
+            assert after.receivables == receivables
 
     def choose_hold(self, index: int, choice: str) -> str:
         """A held order of some customer: any of them, that customer's newest hold, or its smallest one (room

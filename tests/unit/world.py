@@ -29,13 +29,14 @@ from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.money import Money
-from crm_domain.orders import LineRequest, Order
+from crm_domain.orders import LineRequest, Order, OrderStatus
 from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.customers import NewCustomer
+from crm_domain.services.erp_events import STATUS_TO_STATE, OrderStatusReport
 from crm_domain.services.orders import NewOrder
 from crm_domain.services.users import NewUser
 from crm_domain.users import Actor, Role
@@ -63,6 +64,29 @@ def new_crm(clock: FixedClock | None = None, config: DomainConfig | None = None)
             config=config or DomainConfig(),
         )
     )
+
+
+def erp_reports(
+    crm: Crm,
+    order_id: str,
+    status: OrderStatus,
+    *,
+    erp_order_id: str | None = None,
+    invoiced_amount: Money | None = None,
+) -> Order:
+    """The order's ERP reports it `status` (confirmed … delivered, or cancelled), applied by the one ERP-progress
+    rule (`ErpEventService.apply_order_status`) as its webhook would be; the order afterwards. A submitted order
+    is confirmed with `erp_order_id` (default `ERP-<number>`); invoicing takes `invoiced_amount` (default the
+    total) into the receivables."""
+    order, customer = crm.erp_events.order_by_reference(order_id)
+    report = OrderStatusReport(
+        erp_order_id=erp_order_id or order.erp_order_id or f"ERP-{order.number}",
+        external_ref=order.id,
+        state=STATUS_TO_STATE[status],
+        invoiced_amount=invoiced_amount,
+    )
+    crm.erp_events.apply_order_status(customer.erp_system.value, report)
+    return crm.erp_events.order_by_reference(order.id)[0]
 
 
 @attrs.define
@@ -152,6 +176,17 @@ class World:
     def order_of(self, amount: str, customer: Customer | None = None, actor: Actor | None = None) -> Order:
         """A submitted order whose total is exactly `amount` rupees (one line of the 1.00 product)."""
         return self.order(actor or self.rep, customer or self.customer, (AMOUNT_SKU, amount))
+
+    def erp_reports(
+        self,
+        order: Order,
+        status: OrderStatus,
+        *,
+        erp_order_id: str | None = None,
+        invoiced_amount: Money | None = None,
+    ) -> Order:
+        """`erp_reports` on this world's `Crm`."""
+        return erp_reports(self.crm, order.id, status, erp_order_id=erp_order_id, invoiced_amount=invoiced_amount)
 
     # --- read-only views for assertions -------------------------------------------------------------------
 

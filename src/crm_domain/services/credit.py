@@ -91,7 +91,42 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
     return released
 
 
-_Change = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+#: A change of an account's credit terms: applies itself and says (kind, old, new) for the limit history.
+CreditChange = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+
+
+def limit_change(new_limit: Money) -> CreditChange:
+    """Set the base credit limit."""
+
+    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        old = account.set_limit(new_limit)
+        return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
+
+    return change
+
+
+def tolerance_change(pct: str) -> CreditChange:
+    """Set the tolerance over the limit, in percent."""
+
+    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        old = str(account.tolerance_pct)
+        account.set_tolerance(pct)
+        return "tolerance", old, str(account.tolerance_pct)
+
+    return change
+
+
+def overdue_block_change(days: int | None) -> CreditChange:
+    """Set the overdue block (days; None: none)."""
+
+    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        old = account.overdue_block_days
+        if days is not None and days < 0:
+            raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
+        account.overdue_block_days = days
+        return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
+
+    return change
 
 
 class CreditService:
@@ -222,12 +257,7 @@ class CreditService:
     def set_limit(self, actor: Actor, customer_id: str, new_limit: Money, reason: str) -> CreditPosition:
         """Change a limit without a request: administrators only (imports, corrections)."""
         actor.require(Permission.CREDIT_LIMIT_SET)
-
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = account.set_limit(new_limit)
-            return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(actor, customer_id, reason, limit_change(new_limit))
 
     def set_temporary_limit(
         self, actor: Actor, customer_id: str, amount: Money | None, until: date | None, reason: str
@@ -248,25 +278,11 @@ class CreditService:
 
     def set_tolerance(self, actor: Actor, customer_id: str, pct: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = str(account.tolerance_pct)
-            account.set_tolerance(pct)
-            return "tolerance", old, str(account.tolerance_pct)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(actor, customer_id, reason, tolerance_change(pct))
 
     def set_overdue_block(self, actor: Actor, customer_id: str, days: int | None, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = account.overdue_block_days
-            if days is not None and days < 0:
-                raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
-            account.overdue_block_days = days
-            return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(actor, customer_id, reason, overdue_block_change(days))
 
     def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
@@ -337,15 +353,21 @@ class CreditService:
 
     # --- shared -----------------------------------------------------------------------------------------
 
-    def _change(self, actor: Actor, customer_id: str, reason: str, change: _Change) -> CreditPosition:
+    def _change(self, actor: Actor, customer_id: str, reason: str, change: CreditChange) -> CreditPosition:
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
-            account = account_of(uow, customer_id)
-            kind, old, new = change(account)
-            self._record(uow, account, kind, old, new, actor.id, reason, None)
-            return position_of(self._ctx, account)
+            return self.change_in(uow, actor, account_of(uow, customer_id), reason, change)
 
         return self._ctx.write(step)
+
+    def change_in(
+        self, uow: UnitOfWork, actor: Actor, account: CreditAccount, reason: str, change: CreditChange
+    ) -> CreditPosition:
+        """Apply `change` in the caller's unit of work: kept in the limit history, published, holds that fit
+        released, the account saved. The caller has checked the actor's permission and scope."""
+        kind, old, new = change(account)
+        self._record(uow, account, kind, old, new, actor.id, reason, None)
+        return position_of(self._ctx, account)
 
     def _record(
         self,

@@ -1,8 +1,23 @@
-"""Customers (dealers): create with their credit account, read and update within scope."""
+"""Customers (dealers): create with their credit account, read and update within scope, and upsert by code.
+
+Upsert (`CustomerService.upsert`, `upsert_in`) is the one use case behind `crm customers import` and
+`crm erp sync customers`: a customer as a source of master data states it (`CustomerRecord`), created or brought
+up to date by its code in one unit of work, and said to be created, updated or unchanged.
+- Fields left UNSET keep what the CRM has; a new customer takes the defaults (no territory, the sandbox ERP, no
+  ERP id, no rep, active). A record without a mobile keeps the known one; a new customer needs one.
+- A record `from_erp` comes from the ERP that serves the customer (its `erp_system`): a customer another ERP
+  serves is refused, not moved.
+- A customer's currency is fixed: a record in another currency is refused.
+- Credit terms: see `_opening_terms` and `_terms_changes`, the one place that decides what a source's terms do
+  to the account (a new customer without terms gets a zero limit: every submit holds until a credit controller
+  sets one; a known customer's changes are recorded as `CreditService`'s direct changes are).
+- A refused record writes nothing: the checks come before the first write.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import attrs
@@ -13,7 +28,21 @@ from crm_domain.errors import DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
-from crm_domain.services.context import UNSET, ServiceContext, customer_in_scope, given_fields, scope_of
+from crm_domain.services.context import (
+    UNSET,
+    ServiceContext,
+    account_of,
+    customer_in_scope,
+    given_fields,
+    scope_of,
+)
+from crm_domain.services.credit import (
+    CreditChange,
+    CreditService,
+    limit_change,
+    overdue_block_change,
+    tolerance_change,
+)
 from crm_domain.users import Actor, Permission
 
 
@@ -29,6 +58,50 @@ class NewCustomer:
     assigned_rep_id: str | None = None
     tolerance_pct: Decimal = Decimal(0)
     overdue_block_days: int | None = None
+    active: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class CreditTerms:
+    """The credit terms a source states for a customer."""
+
+    limit: Money
+    tolerance_pct: Decimal = Decimal(0)
+    overdue_block_days: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CustomerRecord:
+    """One customer as a source of master data states it, matched by `code` (see the module docstring).
+    `terms` None leaves the credit terms to the CRM; `reason` goes to the limit history with a change of terms."""
+
+    code: str
+    name: str
+    currency: str
+    mobile: str | None = None
+    territory: str = UNSET
+    erp_system: ErpSystem | str = UNSET
+    erp_customer_id: str | None = UNSET
+    assigned_rep_id: str | None = UNSET
+    active: bool = UNSET
+    terms: CreditTerms | None = None
+    from_erp: bool = False
+    reason: str = ""
+
+
+class Upserted(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@attrs.frozen(kw_only=True)
+class UpsertResult:
+    outcome: Upserted
+    customer: Customer
+
+
+_MASTER_FIELDS = ("territory", "erp_system", "erp_customer_id", "assigned_rep_id", "active")
 
 
 @attrs.frozen(kw_only=True)
@@ -76,6 +149,7 @@ class CustomerService:
             erp_system=new.erp_system,
             erp_customer_id=new.erp_customer_id,
             assigned_rep_id=new.assigned_rep_id,
+            active=new.active,
             created_at=now,
             updated_at=now,
         )
@@ -97,6 +171,7 @@ class CustomerService:
             customer.id,
             code=customer.code,
             credit_limit=new.credit_limit.decimal_string(),
+            erp=customer.erp_system.value,
         )
         return CustomerView(customer=customer, account=account)
 
@@ -117,6 +192,52 @@ class CustomerService:
         account = uow.credit.get(customer.id)
         assert account is not None
         return CustomerView(customer=updated, account=account)
+
+    # --- upsert -------------------------------------------------------------------------------------------
+
+    def upsert(self, actor: Actor, record: CustomerRecord) -> UpsertResult:
+        """Create or update the customer with the record's code, in one unit of work (see the module docstring)."""
+        return self._ctx.write(lambda uow: self.upsert_in(uow, actor, record))
+
+    def upsert_in(self, uow: UnitOfWork, actor: Actor, record: CustomerRecord) -> UpsertResult:
+        """`upsert` in the caller's unit of work (a batch of records in one)."""
+        actor.require(Permission.CUSTOMER_WRITE)
+        if record.terms is not None and record.terms.limit.currency != record.currency:
+            raise ValidationFailed(f"the credit limit is in {record.terms.limit.currency}, not {record.currency}")
+        if record.assigned_rep_id is not UNSET:
+            self._check_rep(uow, record.assigned_rep_id)
+        old = uow.customers.get_by_code(record.code)
+        if old is None:
+            if not record.mobile:
+                raise ValidationFailed(f"new customer {record.code} has no mobile", field="mobile")
+            view = self.create_in(uow, actor, _new_customer(record, record.mobile))
+            return UpsertResult(outcome=Upserted.CREATED, customer=view.customer)
+        return self._update_from(uow, actor, customer_in_scope(uow, actor, old.id), record)
+
+    def _update_from(self, uow: UnitOfWork, actor: Actor, old: Customer, record: CustomerRecord) -> UpsertResult:
+        erp = old.erp_system.value
+        if record.from_erp and record.erp_system is not UNSET and str(record.erp_system) != erp:
+            raise ValidationFailed(f"customer {old.code} is served by {erp}, not {record.erp_system}", field="erp")
+        if old.currency != record.currency:
+            raise ValidationFailed(f"customer {old.code} buys in {old.currency}, not {record.currency}")
+        fields: dict[str, Any] = {
+            "name": record.name.strip(),
+            "mobile": self._ctx.mobiles.normalise(record.mobile) if record.mobile else old.mobile,
+            **{f: getattr(record, f) for f in _MASTER_FIELDS if getattr(record, f) is not UNSET},
+        }
+        updated = Customer(**{**attrs.asdict(old, recurse=False), **fields, "updated_at": self._ctx.now()})
+        changed = sorted(f for f in fields if getattr(old, f) != getattr(updated, f))
+        account = account_of(uow, old.id)
+        terms = _terms_changes(actor, account, record.terms)
+        if not changed and not terms:
+            return UpsertResult(outcome=Upserted.UNCHANGED, customer=old)
+        if changed:
+            uow.customers.save(updated)
+            self._ctx.audit(uow, actor.id, "customer.updated", "customer", old.id, fields=changed, erp=erp)
+        credit = CreditService(self._ctx)
+        for change in terms:
+            credit.change_in(uow, actor, account, record.reason, change)
+        return UpsertResult(outcome=Upserted.UPDATED, customer=updated if changed else old)
 
     def _check_rep(self, uow: UnitOfWork, rep_id: str | None) -> None:
         if rep_id is not None and uow.users.get(rep_id) is None:
@@ -150,3 +271,52 @@ class CustomerService:
     def list(self, actor: Actor, page: PageRequest) -> Page[Customer]:
         actor.require(Permission.CUSTOMER_READ)
         return self._ctx.read(lambda uow: uow.customers.list(page, scope_of(uow, actor)))
+
+
+# --- the credit terms of an upsert: the one place that decides what a source's terms do to an account -----------
+
+
+def _opening_terms(record: CustomerRecord) -> CreditTerms:
+    """A new customer's terms: the record's, or a zero limit (every submit holds until a credit controller sets
+    one)."""
+    return record.terms or CreditTerms(limit=Money.zero(record.currency))
+
+
+def _terms_changes(actor: Actor, account: CreditAccount, terms: CreditTerms | None) -> list[CreditChange]:
+    """The changes a known customer's account takes from the record's terms (none without terms), each needing
+    the permission its direct change in `CreditService` needs."""
+    if terms is None:
+        return []
+    changes: list[CreditChange] = []
+    if terms.limit.minor != account.limit:
+        actor.require(Permission.CREDIT_LIMIT_SET)
+        changes.append(limit_change(terms.limit))
+    if terms.tolerance_pct != account.tolerance_pct:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+        changes.append(tolerance_change(str(terms.tolerance_pct)))
+    if terms.overdue_block_days != account.overdue_block_days:
+        actor.require(Permission.CREDIT_LIMIT_APPROVE)
+        changes.append(overdue_block_change(terms.overdue_block_days))
+    return changes
+
+
+def _new_customer(record: CustomerRecord, mobile: str) -> NewCustomer:
+    terms = _opening_terms(record)
+
+    def given(name: str, default: Any) -> Any:
+        value = getattr(record, name)
+        return default if value is UNSET else value
+
+    return NewCustomer(
+        code=record.code,
+        name=record.name,
+        mobile=mobile,
+        credit_limit=terms.limit,
+        territory=given("territory", ""),
+        erp_system=given("erp_system", ErpSystem.SANDBOX),
+        erp_customer_id=given("erp_customer_id", None),
+        assigned_rep_id=given("assigned_rep_id", None),
+        tolerance_pct=terms.tolerance_pct,
+        overdue_block_days=terms.overdue_block_days,
+        active=given("active", True),
+    )

@@ -5,10 +5,11 @@ time), with a tally of what each page created, updated, left unchanged or could 
 - Products are matched by SKU and written with `ProductRepository.upsert_many`; only new or changed ones are
   written. The ERP owns name, unit of measure, price, tax rate, material id and the active flag; the minimum
   order quantity is the CRM's own (kept, or 1 for a new product).
-- Customers are matched by code. A known customer served by another ERP is not touched (a failure). The ERP
-  owns name, territory, ERP customer id and the active flag, and the mobile when it sends one. A new customer
-  gets a credit limit of zero in its currency: a credit controller sets the real limit, and until then every
-  submit goes on credit hold. A new customer without a mobile cannot be created (a failure).
+- Customers go through the customer upsert (`CustomerService.upsert_in`, the use case `crm customers import`
+  uses too), matched by code. A known customer served by another ERP is not touched (a failure). The ERP
+  owns name, territory, ERP customer id and the active flag, and the mobile when it sends one; the credit terms
+  are the CRM's: a new customer gets a credit limit of zero in its currency (a credit controller sets the real
+  limit; until then every submit goes on credit hold). A new customer without a mobile cannot be created.
 - Balances and order statuses go through `ErpEventService`, as ERP events do.
 """
 
@@ -19,20 +20,18 @@ from decimal import Decimal
 
 import attrs
 
-from crm_domain.credit import CreditAccount
-from crm_domain.customers import Customer
 from crm_domain.erp import ErpCustomer, ErpProduct
-from crm_domain.errors import DomainError, ValidationFailed
+from crm_domain.errors import DomainError
 from crm_domain.orders import OrderStatus
 from crm_domain.ports import OrderQuery, UnitOfWork
 from crm_domain.products import Product
 from crm_domain.records import PageRequest
 from crm_domain.scope import Scope
 from crm_domain.services.context import ServiceContext
+from crm_domain.services.customers import CustomerRecord, CustomerService, Upserted
 from crm_domain.users import SYSTEM
 
 _PRODUCT_FIELDS = ("name", "uom", "unit_price", "tax_rate", "active", "erp_material_id", "min_order_qty")
-_CUSTOMER_FIELDS = ("name", "mobile", "territory", "erp_customer_id", "active")
 
 
 @attrs.define
@@ -62,6 +61,7 @@ class SyncTally:
 class ErpBatchSync:
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
+        self._customers = CustomerService(ctx)
 
     def products(self, items: Sequence[ErpProduct]) -> SyncTally:
         """Insert or update one page of the ERP's products by SKU, in one unit of work."""
@@ -117,50 +117,24 @@ class ErpBatchSync:
         return self._ctx.write(step)
 
     def _customer(self, uow: UnitOfWork, erp: str, item: ErpCustomer, tally: SyncTally) -> None:
-        now = self._ctx.now()
-        mobile = self._ctx.mobiles.normalise(item.mobile) if item.mobile else None
-        old = uow.customers.get_by_code(item.customer_code)
-        if old is None:
-            if mobile is None:
-                raise ValidationFailed(f"new customer {item.customer_code} has no mobile", field="mobile")
-            customer = Customer(
-                id=self._ctx.ids.new_id(),
-                code=item.customer_code,
-                name=item.name,
-                mobile=mobile,
-                territory=item.territory,
-                currency=item.currency,
-                erp_system=erp,
-                erp_customer_id=item.erp_customer_id,
-                active=item.active,
-                created_at=now,
-                updated_at=now,
-            )
-            account = CreditAccount(customer_id=customer.id, currency=customer.currency, limit=0, updated_at=now)
-            uow.customers.add(customer)
-            uow.credit.add(account)
-            self._ctx.audit(uow, SYSTEM.id, "customer.created", "customer", customer.id, code=customer.code, erp=erp)
+        record = CustomerRecord(
+            code=item.customer_code,
+            name=item.name,
+            mobile=item.mobile,
+            currency=item.currency,
+            territory=item.territory,
+            erp_system=erp,
+            erp_customer_id=item.erp_customer_id,
+            active=item.active,
+            from_erp=True,
+        )
+        outcome = self._customers.upsert_in(uow, SYSTEM, record).outcome
+        if outcome is Upserted.CREATED:
             tally.created += 1
-            return
-        if old.erp_system.value != erp:
-            raise ValidationFailed(f"customer {old.code} is served by {old.erp_system.value}, not {erp}", field="erp")
-        if old.currency != item.currency:
-            raise ValidationFailed(f"customer {old.code} buys in {old.currency}, the ERP says {item.currency}")
-        fields = {
-            "name": item.name,
-            "mobile": mobile or old.mobile,
-            "territory": item.territory,
-            "erp_customer_id": item.erp_customer_id,
-            "active": item.active,
-        }
-        if all(getattr(old, f) == fields[f] for f in _CUSTOMER_FIELDS):
+        elif outcome is Upserted.UPDATED:
+            tally.updated += 1
+        else:
             tally.unchanged += 1
-            return
-        updated = Customer(**{**attrs.asdict(old, recurse=False), **fields, "updated_at": now})
-        uow.customers.save(updated)
-        changed = sorted(f for f in _CUSTOMER_FIELDS if getattr(old, f) != fields[f])
-        self._ctx.audit(uow, SYSTEM.id, "customer.updated", "customer", old.id, fields=changed, erp=erp)
-        tally.updated += 1
 
     def customer_codes(self, erp: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
         """One page of the codes of the customers served by `erp` (ordered by code), and the next cursor."""

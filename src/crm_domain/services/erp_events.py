@@ -62,6 +62,8 @@ STATE_TO_STATUS: Final = {
     ErpOrderState.DELIVERED: S.DELIVERED,
     ErpOrderState.CANCELLED: S.CANCELLED,
 }
+#: The ERP state that reports each of those statuses (for drivers that name the status they want).
+STATUS_TO_STATE: Final = {status: state for state, status in STATE_TO_STATUS.items()}
 #: Orders the ERP may cancel: those it has (or is about to have) and that have not left the warehouse.
 ERP_CANCELLABLE: Final = frozenset({S.SUBMITTED, S.CONFIRMED})
 EVENT_OPERATION: Final = "erp.event"

@@ -3,7 +3,8 @@ customer's ERP and confirmed with the ERP's order number; a cancelled order is c
 
 `ErpSyncHandler` is the `erp` handler of `crm worker`. Delivery is at least once, so every step is idempotent:
 the ERP de-duplicates creates by our order id (`external_ref`), confirming again with the same ERP id is a
-no-op, and cancelling an already cancelled ERP order is not an error.
+no-op, and cancelling an already cancelled ERP order is not an error. The confirm is the ERP reporting the order
+`open`, applied by the one ERP-progress rule (`ErpEventService.apply_order_status`) as a webhook event would be.
 
 Before each create the handler writes an audit entry (`order.erp_create_sent`) in the same unit of work that
 checks the order is still `submitted`. That entry is how a later cancel knows whether the ERP may hold the
@@ -20,13 +21,14 @@ from typing import Final
 import attrs
 
 from crm_domain.customers import Customer
-from crm_domain.erp import ErpOrderLine, ErpOrderRequest, ErpRejected
+from crm_domain.erp import ErpOrderLine, ErpOrderRequest, ErpOrderState, ErpRejected
 from crm_domain.errors import InvalidTransition, ValidationFailed
 from crm_domain.orders import ErpSync, Order, OrderStatus
 from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import ErpGateway, ErpGateways, UnitOfWork
 from crm_domain.products import Product
 from crm_domain.services.context import ServiceContext
+from crm_domain.services.erp_events import ErpEventService, OrderStatusReport
 from crm_domain.services.orders import OrderService
 
 log = logging.getLogger("crm.erp_sync")
@@ -41,9 +43,10 @@ _MAX_ERROR: Final = 500
 
 @attrs.frozen
 class _Outbound:
-    """What one create needs: the order as read, the customer's ERP, and the request to send."""
+    """What one create needs: the order as read, the customer's ERP (its name and gateway), and the request."""
 
     order: Order
+    erp: str
     gateway: ErpGateway
     request: ErpOrderRequest
 
@@ -60,6 +63,7 @@ class ErpSyncHandler:
         self._ctx = ctx
         self._gateways = gateways
         self._orders = OrderService(ctx)
+        self._events = ErpEventService(ctx)
         self._erp_of_customer: dict[str, str] = {}
 
     @property
@@ -113,10 +117,12 @@ class ErpSyncHandler:
         except Exception as exc:
             self._record(order_id, ErpSync.FAILED, str(exc))
             raise
+        report = OrderStatusReport(erp_order_id=ack.erp_order_id, external_ref=order_id, state=ErpOrderState.OPEN)
         try:
-            self._orders.confirm(order_id, ack.erp_order_id)
-        except InvalidTransition:
-            self._settle_race(order_id, ack.erp_order_id, gateway)
+            self._events.apply_order_status(outbound.erp, report)
+        except (InvalidTransition, ValidationFailed):
+            if not self._settle_race(order_id, ack.erp_order_id, gateway):
+                raise
             return
         log.info("erp: order %s is %s in %s%s", order_id, ack.erp_order_id, gateway.name, _dup(ack.duplicate))
 
@@ -135,15 +141,20 @@ class ErpSyncHandler:
             self._ctx.publish(uow, order.pull_events())
         self._ctx.audit(uow, "system", CREATE_SENT, "order", order.id, erp=customer.erp_system.value)
         request = erp_order_request(order, customer, uow.products.get_many([line.sku for line in order.lines]))
-        return _Outbound(order=order, gateway=gateway, request=request)
+        return _Outbound(order=order, erp=customer.erp_system.value, gateway=gateway, request=request)
 
-    def _settle_race(self, order_id: str, erp_order_id: str, gateway: ErpGateway) -> None:
-        """The confirm was refused: the order moved on while the ERP answered. A cancelled order is cancelled in
-        the ERP too (the cancel did not know the ERP number); one confirmed already needs nothing."""
+    def _settle_race(self, order_id: str, erp_order_id: str, gateway: ErpGateway) -> bool:
+        """The confirm was refused. If the order moved on while the ERP answered, settle it and say True: a
+        cancelled order is cancelled in the ERP too (the cancel did not know the ERP number); one confirmed
+        already (with this ERP id or another) needs nothing. An order still `submitted` was refused for itself
+        (False: the caller raises)."""
         order = self._ctx.read(lambda uow: uow.orders.get(order_id))
+        if order is not None and order.status is OrderStatus.SUBMITTED:
+            return False
         if order is not None and order.status is OrderStatus.CANCELLED:
             gateway.cancel_order(erp_order_id, "cancelled in the CRM")
             log.info("erp: order %s was cancelled while the ERP created it; cancelled %s", order_id, erp_order_id)
+        return True
 
     # --- cancel -------------------------------------------------------------------------------------------
 

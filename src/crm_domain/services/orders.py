@@ -1,5 +1,5 @@
-"""Order use cases: quote, create, submit with the atomic credit check, release/reject holds, cancel,
-ERP-driven progress, lists and attachments (SPEC §2.3–§2.5)."""
+"""Order use cases: quote, create, submit with the atomic credit check, release/reject holds, cancel, lists and
+attachments (SPEC §2.3–§2.5). The ERP-driven progress (confirmed → delivered) is `ErpEventService`'s."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, Write, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
-from crm_domain.users import SYSTEM, Actor, Permission, Role
+from crm_domain.users import Actor, Permission, Role
 
 _ROLE_CHANNEL = {
     Role.DEALER: Channel.DEALER_APP,
@@ -305,21 +305,9 @@ class OrderService:
 
         return self._ctx.write(step)
 
-    # --- the ERP's side (worker and ERP events act as the system) --------------------------------------------
-
-    def confirm(self, order_id: str, erp_order_id: str) -> Order:
-        """The ERP accepted the order. Confirming again with the same ERP id is a no-op."""
-
-        def step(uow: UnitOfWork) -> Order:
-            order = _order(uow, order_id)
-            if order.erp_order_id == erp_order_id and order.status is not OrderStatus.SUBMITTED:
-                return order
-            order.confirm(erp_order_id, SYSTEM, self._ctx.now())
-            uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
-            return order
-
-        return self._ctx.write(step)
+    # --- the ERP's side ----------------------------------------------------------------------------------
+    # Confirmed, dispatched, invoiced and delivered come from the ERP through one rule:
+    # `ErpEventService.apply_order_status` (the webhook, the polling sync, the worker's confirm, the sandbox).
 
     def record_erp_sync(self, order_id: str, state: ErpSync, error: str | None = None) -> Order:
         def step(uow: UnitOfWork) -> Order:
@@ -327,31 +315,6 @@ class OrderService:
             order.set_erp_sync(state, self._ctx.now(), error)
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-            return order
-
-        return self._ctx.write(step)
-
-    def advance(self, order_id: str, target: OrderStatus, note: str = "") -> Order:
-        """Dispatched, invoiced or delivered, as the ERP reports. Reporting a state already passed is a no-op;
-        invoicing releases the reservation (the ERP's receivables take over) and re-evaluates holds."""
-
-        def step(uow: UnitOfWork) -> Order:
-            order = _order(uow, order_id)
-            if _already_past(order.status, target):
-                return order
-            now = self._ctx.now()
-            order.advance(target, SYSTEM, now, note)
-            uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
-            account = account_of(uow, order.customer_id)
-            if target is OrderStatus.DISPATCHED:
-                account.mark_dispatched(order.id)
-                if not self._ctx.config.credit_policy.count_dispatched:
-                    reevaluate_holds(self._ctx, uow, account, now)  # exposure fell: dispatched orders do not count
-                uow.credit.save(account)
-            elif target is OrderStatus.INVOICED and account.release(order.id):
-                reevaluate_holds(self._ctx, uow, account, now)
-                uow.credit.save(account)
             return order
 
         return self._ctx.write(step)
@@ -403,13 +366,6 @@ class OrderService:
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         return _order(uow, record.result_id)
-
-
-_PROGRESS = [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.INVOICED, OrderStatus.DELIVERED]
-
-
-def _already_past(current: OrderStatus, target: OrderStatus) -> bool:
-    return current in _PROGRESS and target in _PROGRESS and _PROGRESS.index(current) >= _PROGRESS.index(target)
 
 
 def _default_channel(actor: Actor) -> Channel:

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from crm_domain.errors import EntityNotFound, ValidationFailed
+from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
-from crm_domain.services.customers import CustomerChanges, NewCustomer
+from crm_domain.services.context import UNSET
+from crm_domain.services.customers import CreditTerms, CustomerRecord
 from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import optional, run_import
 
@@ -25,7 +26,8 @@ def import_customers(
 ) -> None:
     """Import customers from CSV. Columns: code, name, mobile, credit_limit (required); territory, currency,
     erp_system, erp_customer_id, assigned_rep_mobile, tolerance_pct, overdue_block_days. An existing code is
-    updated. Failing rows are listed with their line number; the rest are kept (exit 1 if any failed)."""
+    updated; each row is one unit of work (`CustomerService.upsert`). Failing rows are listed with their line
+    number; the rest are kept (exit 1 if any failed)."""
     c = container()
     crm = c.crm
     default_currency = c.settings.default_currency
@@ -39,51 +41,25 @@ def import_customers(
             if rep is None:
                 raise ValidationFailed(f"no user with mobile {rep_mobile}", field="assigned_rep_mobile")
             rep_id = rep.id
-        tolerance = _decimal(row.get("tolerance_pct") or "0", "tolerance_pct")
-        overdue = _int(optional(row, "overdue_block_days"), "overdue_block_days")
-        erp_system = row.get("erp_system") or "sandbox"
-        try:
-            existing = crm.customers.get_by_code(OPERATOR, row["code"])
-        except EntityNotFound:
-            existing = None
-        if existing is None:
-            crm.customers.create(
-                OPERATOR,
-                NewCustomer(
-                    code=row["code"],
-                    name=row["name"],
-                    mobile=row["mobile"],
-                    credit_limit=limit,
-                    territory=row.get("territory", ""),
-                    erp_system=erp_system,
-                    erp_customer_id=optional(row, "erp_customer_id"),
-                    assigned_rep_id=rep_id,
-                    tolerance_pct=tolerance,
-                    overdue_block_days=overdue,
-                ),
-            )
-            return
-        customer = existing.customer
-        if limit.currency != customer.currency:
-            raise ValidationFailed(f"customer {customer.code} buys in {customer.currency}, not {limit.currency}")
-        crm.customers.update(
+        crm.customers.upsert(
             OPERATOR,
-            customer.id,
-            CustomerChanges(
+            CustomerRecord(
+                code=row["code"],
                 name=row["name"],
                 mobile=row["mobile"],
-                territory=row.get("territory", customer.territory),
-                erp_system=erp_system,
+                currency=currency,
+                territory=row.get("territory", UNSET),
+                erp_system=row.get("erp_system") or "sandbox",
                 erp_customer_id=optional(row, "erp_customer_id"),
                 assigned_rep_id=rep_id,
+                terms=CreditTerms(
+                    limit=limit,
+                    tolerance_pct=_decimal(row.get("tolerance_pct") or "0", "tolerance_pct"),
+                    overdue_block_days=_int(optional(row, "overdue_block_days"), "overdue_block_days"),
+                ),
+                reason=f"import of {file.name}",
             ),
         )
-        if limit.minor != existing.account.limit:
-            crm.credit.set_limit(OPERATOR, customer.id, limit, f"import of {file.name}")
-        if tolerance != existing.account.tolerance_pct:
-            crm.credit.set_tolerance(OPERATOR, customer.id, str(tolerance), f"import of {file.name}")
-        if overdue != existing.account.overdue_block_days:
-            crm.credit.set_overdue_block(OPERATOR, customer.id, overdue, f"import of {file.name}")
 
     raise typer.Exit(run_import(file, REQUIRED, handle, "customers"))
 
