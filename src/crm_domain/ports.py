@@ -162,7 +162,7 @@ class TargetRepository(Protocol):
 
 
 class PerformanceRepository(Protocol):
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         """Add to the running total of (user, period, currency); negative values subtract."""
         ...
 
@@ -192,7 +192,7 @@ class OutboxRepository(Protocol):
 
 
 class IdempotencyRepository(Protocol):
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         """The record, unless it has expired."""
         ...
 
@@ -301,7 +301,7 @@ class OtpStore(Protocol):
 class SessionStore(Protocol):
     def create(self, session: Session) -> None: ...
     def get(self, session_id: str) -> Session | None: ...
-    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+    def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         """Compare-and-set the refresh token id; False when `expected_jti` is not the current one (reuse)."""
         ...
 

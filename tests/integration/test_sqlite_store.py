@@ -178,6 +178,11 @@ class TestIdempotencyWithoutClock:
         record = an_idempotency_record(expires_at=at(-60))
         write(store, lambda uow: uow.idempotency.add(record))
 
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) == record
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1"))
+            == record
+        )
         assert write(store, lambda uow: uow.idempotency.purge_expired(at())) == 1
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) is None
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1")) is None
+        )

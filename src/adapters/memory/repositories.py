@@ -262,7 +262,7 @@ class MemoryTargetRepository(_Repo):
 
 
 class MemoryPerformanceRepository(_Repo):
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         key = (user_id, period, currency)
         current = self._tx.get("performance", key) or Achieved(
             user_id=user_id, period=period, currency=currency, amount=0, orders=0
@@ -320,14 +320,14 @@ class MemoryOutboxRepository(_Repo):
 
 
 class MemoryIdempotencyRepository(_Repo):
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         record: IdempotencyRecord | None = self._tx.get("idempotency", (actor_id, operation, key))
         now = self._tx.now()
         return None if record is None or (now is not None and record.expires_at <= now) else record
 
     def add(self, record: IdempotencyRecord) -> None:
         """`DuplicateKey` while a live record has the key; an expired one is replaced."""
-        if self.get(record.actor_id, record.operation, record.key) is not None:
+        if self.get(actor_id=record.actor_id, operation=record.operation, key=record.key) is not None:
             raise DuplicateKey("idempotency record", "key", record.key)
         self._tx.put("idempotency", (record.actor_id, record.operation, record.key), record)
 

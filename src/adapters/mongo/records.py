@@ -44,7 +44,7 @@ class MongoPerformanceRepository(MongoRepository):
 
     collection = "performance"
 
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         key = {"user_id": user_id, "period": period, "currency": currency}
         self._tx.increment(Increment(collection=self.collection, id=key, amounts={"amount": amount, "orders": orders}))
 
@@ -134,7 +134,7 @@ class MongoIdempotencyRepository(MongoRepository):
 
     collection = "idempotency"
 
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         doc = self._tx.get(self.collection, _key(actor_id, operation, key))
         if doc is None:
             return None
@@ -147,7 +147,7 @@ class MongoIdempotencyRepository(MongoRepository):
 
     def add(self, record: IdempotencyRecord) -> None:
         """`DuplicateKey` while a live record has the key; an expired one is replaced."""
-        if self.get(record.actor_id, record.operation, record.key) is not None:
+        if self.get(actor_id=record.actor_id, operation=record.operation, key=record.key) is not None:
             raise DuplicateKey("idempotency record", "key", record.key)
         doc = self._doc(
             _key(record.actor_id, record.operation, record.key),

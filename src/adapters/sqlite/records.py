@@ -45,7 +45,7 @@ class SqlitePerformanceRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
 
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         self._s.execute(
             "INSERT INTO performance (user_id, period, currency, amount, orders) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id, period, currency) DO UPDATE SET amount = amount + excluded.amount, "
@@ -141,7 +141,7 @@ class SqliteIdempotencyRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
 
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         row = self._s.execute(
             f"SELECT {codec.IDEMPOTENCY_COLUMNS} FROM idempotency "
             "WHERE actor_id = ? AND operation = ? AND key = ? AND (?4 IS NULL OR expires_at > ?4)",

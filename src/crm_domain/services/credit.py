@@ -169,12 +169,12 @@ class CreditService:
                 self._record(
                     uow,
                     account,
-                    "limit",
-                    account.money(old).decimal_string(),
-                    request.new_limit.decimal_string(),
-                    actor.id,
-                    request.reason,
-                    request.id,
+                    kind="limit",
+                    old=account.money(old).decimal_string(),
+                    new=request.new_limit.decimal_string(),
+                    actor_id=actor.id,
+                    reason=request.reason,
+                    request_id=request.id,
                 )
             self._ctx.publish(
                 uow,
@@ -342,7 +342,7 @@ class CreditService:
             customer_in_scope(uow, actor, customer_id)
             account = account_of(uow, customer_id)
             kind, old, new = change(account)
-            self._record(uow, account, kind, old, new, actor.id, reason, None)
+            self._record(uow, account, kind=kind, old=old, new=new, actor_id=actor.id, reason=reason, request_id=None)
             return position_of(self._ctx, account)
 
         return self._ctx.write(step)
@@ -351,6 +351,7 @@ class CreditService:
         self,
         uow: UnitOfWork,
         account: CreditAccount,
+        *,
         kind: str,
         old: str | None,
         new: str | None,

@@ -91,10 +91,10 @@ class CustomerService:
         uow.credit.add(account)
         self._ctx.audit(
             uow,
-            actor.id,
-            "customer.created",
-            "customer",
-            customer.id,
+            actor_id=actor.id,
+            action="customer.created",
+            entity="customer",
+            entity_id=customer.id,
             code=customer.code,
             credit_limit=new.credit_limit.decimal_string(),
         )
@@ -113,7 +113,14 @@ class CustomerService:
             self._check_rep(uow, fields["assigned_rep_id"])
         updated = Customer(**{**attrs.asdict(customer, recurse=False), **fields, "updated_at": self._ctx.now()})
         uow.customers.save(updated)
-        self._ctx.audit(uow, actor.id, "customer.updated", "customer", customer.id, fields=sorted(fields))
+        self._ctx.audit(
+            uow,
+            actor_id=actor.id,
+            action="customer.updated",
+            entity="customer",
+            entity_id=customer.id,
+            fields=sorted(fields),
+        )
         account = uow.credit.get(customer.id)
         assert account is not None
         return CustomerView(customer=updated, account=account)

@@ -139,7 +139,15 @@ class ErpBatchSync:
             account = CreditAccount(customer_id=customer.id, currency=customer.currency, limit=0, updated_at=now)
             uow.customers.add(customer)
             uow.credit.add(account)
-            self._ctx.audit(uow, SYSTEM.id, "customer.created", "customer", customer.id, code=customer.code, erp=erp)
+            self._ctx.audit(
+                uow,
+                actor_id=SYSTEM.id,
+                action="customer.created",
+                entity="customer",
+                entity_id=customer.id,
+                code=customer.code,
+                erp=erp,
+            )
             tally.created += 1
             return
         if old.erp_system.value != erp:
@@ -159,7 +167,15 @@ class ErpBatchSync:
         updated = Customer(**{**attrs.asdict(old, recurse=False), **fields, "updated_at": now})
         uow.customers.save(updated)
         changed = sorted(f for f in _CUSTOMER_FIELDS if getattr(old, f) != fields[f])
-        self._ctx.audit(uow, SYSTEM.id, "customer.updated", "customer", old.id, fields=changed, erp=erp)
+        self._ctx.audit(
+            uow,
+            actor_id=SYSTEM.id,
+            action="customer.updated",
+            entity="customer",
+            entity_id=old.id,
+            fields=changed,
+            erp=erp,
+        )
         tally.updated += 1
 
     def customer_codes(self, erp: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:

@@ -181,7 +181,7 @@ class ErpEventService:
         ref = report.external_ref
 
         def step(uow: UnitOfWork) -> EventResult:
-            seen = self._seen(uow, erp, event_id, report.fingerprint())
+            seen = self._seen(uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint())
             if seen is not None:
                 return seen
             order = uow.orders.get(ref) or uow.orders.get_by_number(ref)
@@ -217,7 +217,9 @@ class ErpEventService:
                 steps=tuple(steps),
                 released=tuple(o.id for o in released),
             )
-            self._remember(uow, erp, event_id, report.fingerprint(), order.id, now)
+            self._remember(
+                uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=order.id, now=now
+            )
             return result
 
         return self._write_once(step)
@@ -290,7 +292,7 @@ class ErpEventService:
         """The ERP's receivables and overdue days of a customer replace ours; holds that fit now are released."""
 
         def step(uow: UnitOfWork) -> EventResult:
-            seen = self._seen(uow, erp, event_id, report.fingerprint())
+            seen = self._seen(uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint())
             if seen is not None:
                 return seen
             customer = self.customer_of(uow, erp, report.customer_code)
@@ -303,7 +305,9 @@ class ErpEventService:
                 )
             now = self._ctx.now()
             if (account.receivables, account.overdue_days) == (report.receivables.minor, report.overdue_days):
-                self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
+                self._remember(
+                    uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
+                )
                 return EventResult(outcome=Outcome.UNCHANGED, customer_id=customer.id)
             account.update_balance(report.receivables, report.overdue_days)
             account.updated_at = now
@@ -320,7 +324,9 @@ class ErpEventService:
             )
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
-            self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
+            self._remember(
+                uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
+            )
             return EventResult(outcome=Outcome.APPLIED, customer_id=customer.id, released=tuple(o.id for o in released))
 
         return self._write_once(step)
@@ -340,10 +346,10 @@ class ErpEventService:
         duplicate then."""
         return self._ctx.finish(Write(step))
 
-    def _seen(self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str) -> EventResult | None:
+    def _seen(self, uow: UnitOfWork, *, erp: str, event_id: str | None, fingerprint: str) -> EventResult | None:
         if event_id is None:
             return None
-        record = uow.idempotency.get(f"erp:{erp}", EVENT_OPERATION, event_id)
+        record = uow.idempotency.get(actor_id=f"erp:{erp}", operation=EVENT_OPERATION, key=event_id)
         if record is None:
             return None
         if record.fingerprint != fingerprint:
@@ -351,7 +357,7 @@ class ErpEventService:
         return EventResult(outcome=Outcome.DUPLICATE)
 
     def _remember(
-        self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
+        self, uow: UnitOfWork, *, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
     ) -> None:
         self._ctx.remember(
             uow,

@@ -31,7 +31,15 @@ class PerformanceService:
                 raise ValidationFailed(f"targets are set in {self._ctx.config.default_currency}", field="amount")
             target = Target(user_id=user_id, period=period, amount=amount, set_by=actor.id, updated_at=self._ctx.now())
             uow.targets.put(target)
-            self._ctx.audit(uow, actor.id, "target.set", "user", user_id, period=period, amount=amount.decimal_string())
+            self._ctx.audit(
+                uow,
+                actor_id=actor.id,
+                action="target.set",
+                entity="user",
+                entity_id=user_id,
+                period=period,
+                amount=amount.decimal_string(),
+            )
             return target
 
         return self._ctx.write(step)
