@@ -91,7 +91,17 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
     return released
 
 
-_Change = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+@attrs.frozen(kw_only=True)
+class TermChange:
+    """A change of one credit term as the limit history keeps it: which term (`kind`: "limit",
+    "temporary_limit", "tolerance", "overdue_block_days", "block", "unblock") and its old and new values as text."""
+
+    kind: str
+    old: str | None
+    new: str | None
+
+
+_Change = Callable[[CreditAccount], TermChange]
 
 
 class CreditService:
@@ -166,16 +176,10 @@ class CreditService:
             if status is LimitRequestStatus.APPROVED:
                 account = account_of(uow, request.customer_id)
                 old = account.set_limit(request.new_limit)
-                self._record(
-                    uow,
-                    account,
-                    kind="limit",
-                    old=account.money(old).decimal_string(),
-                    new=request.new_limit.decimal_string(),
-                    actor_id=actor.id,
-                    reason=request.reason,
-                    request_id=request.id,
+                change = TermChange(
+                    kind="limit", old=account.money(old).decimal_string(), new=request.new_limit.decimal_string()
                 )
+                self._record(uow, account, change, actor_id=actor.id, reason=request.reason, request_id=request.id)
             self._ctx.publish(
                 uow,
                 [
@@ -223,9 +227,9 @@ class CreditService:
         """Change a limit without a request: administrators only (imports, corrections)."""
         actor.require(Permission.CREDIT_LIMIT_SET)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = account.set_limit(new_limit)
-            return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
+            return TermChange(kind="limit", old=account.money(old).decimal_string(), new=new_limit.decimal_string())
 
         return self._change(actor, customer_id, reason, change)
 
@@ -234,7 +238,7 @@ class CreditService:
     ) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = (
                 None
                 if account.temp_limit is None
@@ -242,48 +246,52 @@ class CreditService:
             )
             account.set_temporary_limit(amount, until)
             new = None if amount is None else f"{amount.decimal_string()} until {until}"
-            return "temporary_limit", old, new
+            return TermChange(kind="temporary_limit", old=old, new=new)
 
         return self._change(actor, customer_id, reason, change)
 
     def set_tolerance(self, actor: Actor, customer_id: str, pct: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = str(account.tolerance_pct)
             account.set_tolerance(pct)
-            return "tolerance", old, str(account.tolerance_pct)
+            return TermChange(kind="tolerance", old=old, new=str(account.tolerance_pct))
 
         return self._change(actor, customer_id, reason, change)
 
     def set_overdue_block(self, actor: Actor, customer_id: str, days: int | None, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = account.overdue_block_days
             if days is not None and days < 0:
                 raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
             account.overdue_block_days = days
-            return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
+            return TermChange(
+                kind="overdue_block_days",
+                old=None if old is None else str(old),
+                new=None if days is None else str(days),
+            )
 
         return self._change(actor, customer_id, reason, change)
 
     def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             account.block(reason)
-            return "block", None, reason
+            return TermChange(kind="block", old=None, new=reason)
 
         return self._change(actor, customer_id, reason, change)
 
     def unblock(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = account.block_reason
             account.unblock()
-            return "unblock", old, None
+            return TermChange(kind="unblock", old=old, new=None)
 
         return self._change(actor, customer_id, reason, change)
 
@@ -341,8 +349,7 @@ class CreditService:
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
             account = account_of(uow, customer_id)
-            kind, old, new = change(account)
-            self._record(uow, account, kind=kind, old=old, new=new, actor_id=actor.id, reason=reason, request_id=None)
+            self._record(uow, account, change(account), actor_id=actor.id, reason=reason, request_id=None)
             return position_of(self._ctx, account)
 
         return self._ctx.write(step)
@@ -351,10 +358,8 @@ class CreditService:
         self,
         uow: UnitOfWork,
         account: CreditAccount,
+        change: TermChange,
         *,
-        kind: str,
-        old: str | None,
-        new: str | None,
         actor_id: str,
         reason: str,
         request_id: str | None,
@@ -365,9 +370,9 @@ class CreditService:
             LimitChange(
                 id=self._ctx.ids.new_id(),
                 customer_id=account.customer_id,
-                kind=kind,
-                old=old,
-                new=new,
+                kind=change.kind,
+                old=change.old,
+                new=change.new,
                 changed_by=actor_id,
                 at=now,
                 reason=reason,
@@ -380,9 +385,9 @@ class CreditService:
                 CreditLimitChanged(
                     occurred_at=now,
                     customer_id=account.customer_id,
-                    kind=kind,
-                    old=old,
-                    new=new,
+                    kind=change.kind,
+                    old=change.old,
+                    new=change.new,
                     changed_by=actor_id,
                     reason=reason,
                 )
