@@ -169,7 +169,7 @@ class TestCursors:
         write(store, lambda uow: uow.orders.add(an_order()))
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.orders.list(PageRequest(limit=1, cursor=encode_cursor([2**64, "o-1"])), OrderQuery())
+            uow.orders.page(PageRequest(limit=1, cursor=encode_cursor([2**64, "o-1"])), OrderQuery())
 
 
 class TestIdempotencyWithoutClock:

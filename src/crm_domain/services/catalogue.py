@@ -108,4 +108,4 @@ class CatalogueService:
 
     def list(self, actor: Actor, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         actor.require(Permission.PRODUCT_READ)
-        return self._ctx.read(lambda uow: uow.products.list(page, active_only=active_only))
+        return self._ctx.read(lambda uow: uow.products.page(page, active_only=active_only))

@@ -204,7 +204,7 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> Page[CreditLimitRequest]:
             ids = uow.customers.ids_in_scope(scope_of(uow, actor))
-            return uow.limit_requests.list(page, status=status, customer_ids=ids)
+            return uow.limit_requests.page(page, status=status, customer_ids=ids)
 
         return self._ctx.read(step)
 

@@ -156,4 +156,4 @@ class CustomerService:
 
     def list(self, actor: Actor, page: PageRequest) -> Page[Customer]:
         actor.require(Permission.CUSTOMER_READ)
-        return self._ctx.read(lambda uow: uow.customers.list(page, scope_of(uow, actor)))
+        return self._ctx.read(lambda uow: uow.customers.page(page, scope_of(uow, actor)))

@@ -369,7 +369,7 @@ class OrderService:
 
         def step(uow: UnitOfWork) -> Page[Order]:
             ids = uow.customers.ids_in_scope(scope_of(uow, actor))
-            return uow.orders.list(page, attrs.evolve(query or OrderQuery(), customer_ids=ids))
+            return uow.orders.page(page, attrs.evolve(query or OrderQuery(), customer_ids=ids))
 
         return self._ctx.read(step)
 

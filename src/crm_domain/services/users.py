@@ -141,11 +141,11 @@ class UserService:
     def list(self, actor: Actor, page: PageRequest) -> Page[User]:
         def step(uow: UnitOfWork) -> Page[User]:
             if actor.can(Permission.USER_MANAGE):
-                return uow.users.list(page)
+                return uow.users.page(page)
             if actor.can(Permission.USER_READ):
                 team = uow.users.subordinate_ids(actor.id) | {actor.id}
-                return uow.users.list(page, ids=team)
-            return uow.users.list(page, ids=frozenset({actor.id}))
+                return uow.users.page(page, ids=team)
+            return uow.users.page(page, ids=frozenset({actor.id}))
 
         return self._ctx.read(step)
 
