@@ -17,7 +17,7 @@ import attrs
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode, escape_key, unescape_key
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Op, Write
+from adapters.mongo.tx import Op, StagedWrite
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.records import Page, PageRequest
@@ -70,7 +70,7 @@ class MongoCreditAccountRepository(MongoRepository):
             others = stored.get("reservations", {})
             kept = {key: value for key, value in others.items() if unescape_key(key) not in loaded}
             doc["reservations"] = {**kept, **doc["reservations"]}
-        self._tx.stage(Write(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
+        self._tx.stage(StagedWrite(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
 
     def list_all(self) -> list[CreditAccount]:
         return self._find(CreditAccount, {}, [("_id", 1)])

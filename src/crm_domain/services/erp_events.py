@@ -67,7 +67,7 @@ ERP_CANCELLABLE: Final = frozenset({S.SUBMITTED, S.CONFIRMED})
 EVENT_OPERATION: Final = "erp.event"
 
 
-class Outcome(StrEnum):
+class EventOutcome(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"  # the CRM already knew (a repeated, late or no-change event)
     DUPLICATE = "duplicate"  # an event id seen before
@@ -144,7 +144,7 @@ class EventResult:
     """What applying one ERP event did. `steps` are the statuses an order went through; `released` the ids of
     held orders the change released."""
 
-    outcome: Outcome
+    outcome: EventOutcome
     order_id: str | None = None
     order_number: str | None = None
     customer_id: str | None = None
@@ -209,7 +209,7 @@ class ErpEventService:
                     released = reevaluate_holds(self._ctx, uow, account, now)
                     uow.credit.save(account)
             result = EventResult(
-                outcome=Outcome.APPLIED if steps else Outcome.UNCHANGED,
+                outcome=EventOutcome.APPLIED if steps else EventOutcome.UNCHANGED,
                 order_id=order.id,
                 order_number=order.number,
                 customer_id=order.customer_id,
@@ -308,7 +308,7 @@ class ErpEventService:
                 self._remember(
                     uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
                 )
-                return EventResult(outcome=Outcome.UNCHANGED, customer_id=customer.id)
+                return EventResult(outcome=EventOutcome.UNCHANGED, customer_id=customer.id)
             account.update_balance(report.receivables, report.overdue_days)
             account.updated_at = now
             self._ctx.publish(
@@ -327,7 +327,9 @@ class ErpEventService:
             self._remember(
                 uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
             )
-            return EventResult(outcome=Outcome.APPLIED, customer_id=customer.id, released=tuple(o.id for o in released))
+            return EventResult(
+                outcome=EventOutcome.APPLIED, customer_id=customer.id, released=tuple(o.id for o in released)
+            )
 
         return self._write_once(step)
 
@@ -354,7 +356,7 @@ class ErpEventService:
             return None
         if record.fingerprint != fingerprint:
             raise Conflict(f"event id {event_id!r} was already used for a different event")
-        return EventResult(outcome=Outcome.DUPLICATE)
+        return EventResult(outcome=EventOutcome.DUPLICATE)
 
     def _remember(
         self, uow: UnitOfWork, *, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
