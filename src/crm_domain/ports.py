@@ -8,7 +8,6 @@ bump the version on success.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
@@ -58,7 +57,7 @@ class UserRepository(Protocol):
         """Store changes to an existing user; `DuplicateKey` when the new mobile is taken."""
         ...
 
-    def list(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
+    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
         """Users ordered by name then id; only `ids` when given."""
         ...
 
@@ -75,7 +74,7 @@ class CustomerRepository(Protocol):
         ...
 
     def save(self, customer: Customer) -> None: ...
-    def list(self, page: PageRequest, scope: Scope) -> Page[Customer]:
+    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
         """Customers in `scope`, ordered by code."""
         ...
 
@@ -98,7 +97,7 @@ class CreditAccountRepository(Protocol):
         totals; the other orders' reservations stay as stored."""
         ...
 
-    def list_all(self) -> builtins.list[CreditAccount]: ...
+    def list_all(self) -> list[CreditAccount]: ...
 
 
 class ProductRepository(Protocol):
@@ -113,7 +112,7 @@ class ProductRepository(Protocol):
         """Insert or replace by SKU in one batch; returns how many were written."""
         ...
 
-    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         """Products ordered by SKU."""
         ...
 
@@ -138,15 +137,15 @@ class OrderRepository(Protocol):
         """Optimistic: `ConcurrentUpdate` unless the stored version equals `order.version`; bumps it."""
         ...
 
-    def list(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
+    def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         """Newest first (created_at, then id, descending)."""
         ...
 
-    def held_for_customer(self, customer_id: str) -> builtins.list[Order]:
+    def held_for_customer(self, customer_id: str) -> list[Order]:
         """The customer's orders on credit hold, oldest hold first."""
         ...
 
-    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> builtins.list[Order]: ...
+    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> list[Order]: ...
     def next_number(self, year: int) -> int:
         """The next value of the order-number sequence of `year`, atomically (1, 2, 3, …)."""
         ...
@@ -158,28 +157,28 @@ class TargetRepository(Protocol):
         """Insert or replace the target of (user, period)."""
         ...
 
-    def list(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Target]: ...
+    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]: ...
 
 
 class PerformanceRepository(Protocol):
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         """Add to the running total of (user, period, currency); negative values subtract."""
         ...
 
-    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Achieved]: ...
+    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> list[Achieved]: ...
 
 
 class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
-    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+    def add_all(self, messages: list[OutboxMessage]) -> None:
         """`add` each of `messages`, in one statement where the store allows."""
         ...
 
-    def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Pending messages whose next attempt is due, oldest first."""
         ...
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         """Like `due`, but atomically moves each returned message's `next_attempt_at` to `lease_until`, so no
         other worker takes it while this one delivers; a crashed worker's messages come due again when the
         lease ends. Returns the messages as stored after the claim."""
@@ -188,11 +187,11 @@ class OutboxRepository(Protocol):
     def save(self, message: OutboxMessage) -> None: ...
     def get(self, message_id: str) -> OutboxMessage | None: ...
     def stats(self) -> OutboxStats: ...
-    def dead(self, limit: int) -> builtins.list[OutboxMessage]: ...
+    def dead(self, limit: int) -> list[OutboxMessage]: ...
 
 
 class IdempotencyRepository(Protocol):
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         """The record, unless it has expired."""
         ...
 
@@ -205,14 +204,14 @@ class IdempotencyRepository(Protocol):
 
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
-    def list_for(self, entity: str, entity_id: str) -> builtins.list[AuditEntry]: ...
+    def list_for(self, entity: str, entity_id: str) -> list[AuditEntry]: ...
 
 
 class CreditLimitRequestRepository(Protocol):
     def get(self, request_id: str) -> CreditLimitRequest | None: ...
     def add(self, request: CreditLimitRequest) -> None: ...
     def save(self, request: CreditLimitRequest) -> None: ...
-    def list(
+    def page(
         self,
         page: PageRequest,
         *,
@@ -225,7 +224,7 @@ class CreditLimitRequestRepository(Protocol):
 
 class LimitHistoryRepository(Protocol):
     def add(self, change: LimitChange) -> None: ...
-    def list_for(self, customer_id: str) -> builtins.list[LimitChange]:
+    def list_for(self, customer_id: str) -> list[LimitChange]:
         """Oldest first."""
         ...
 
@@ -301,7 +300,7 @@ class OtpStore(Protocol):
 class SessionStore(Protocol):
     def create(self, session: Session) -> None: ...
     def get(self, session_id: str) -> Session | None: ...
-    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+    def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         """Compare-and-set the refresh token id; False when `expected_jti` is not the current one (reuse)."""
         ...
 

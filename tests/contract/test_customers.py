@@ -83,7 +83,7 @@ class TestCustomerList:
     def test_pages_walk_every_customer_once_by_code(self, store: UnitOfWorkFactory, limit: int) -> None:
         _customers(store)
 
-        found = read(store, lambda uow: walk(lambda page: uow.customers.list(page, Scope(all_customers=True)), limit))
+        found = read(store, lambda uow: walk(lambda page: uow.customers.page(page, Scope(all_customers=True)), limit))
 
         assert [c.code for c in found] == ["D-010", "D-020", "D-030", "D-040", "D-050"]
 
@@ -92,7 +92,7 @@ class TestCustomerList:
         _customers(store)
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.customers.list(PageRequest(limit=2, cursor=cursor), Scope(all_customers=True))
+            uow.customers.page(PageRequest(limit=2, cursor=cursor), Scope(all_customers=True))
 
 
 SCOPES = {
@@ -114,7 +114,7 @@ class TestScope:
         scope, expected = SCOPES[name]
         _customers(store)
 
-        found = read(store, lambda uow: walk(lambda page: uow.customers.list(page, scope), 2))
+        found = read(store, lambda uow: walk(lambda page: uow.customers.page(page, scope), 2))
 
         assert [c.id for c in found] == expected
 

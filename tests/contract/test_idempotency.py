@@ -19,7 +19,10 @@ class TestIdempotencyRecords:
         record = an_idempotency_record()
         write(store, lambda uow: uow.idempotency.add(record))
 
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) == record
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1"))
+            == record
+        )
 
     def test_the_key_is_per_actor_and_operation(self, store: UnitOfWorkFactory, clock: FixedClock) -> None:
         clock.set(at())
@@ -31,12 +34,14 @@ class TestIdempotencyRecords:
         write(store, lambda uow: [uow.idempotency.add(r) for r in records])
 
         found = [
-            read(store, lambda uow: uow.idempotency.get(r.actor_id, r.operation, r.key))  # noqa: B023
+            read(store, lambda uow: uow.idempotency.get(actor_id=r.actor_id, operation=r.operation, key=r.key))  # noqa: B023
             for r in records
         ]
 
         assert found == records
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-2")) is None
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-2")) is None
+        )
 
     def test_adding_a_live_key_again_is_a_duplicate(self, store: UnitOfWorkFactory, clock: FixedClock) -> None:
         clock.set(at())
@@ -46,7 +51,7 @@ class TestIdempotencyRecords:
             uow.idempotency.add(an_idempotency_record(result_id="o-other"))
 
         assert (raised.value.kind, raised.value.field, raised.value.value) == ("idempotency record", "key", "key-1")
-        stored = read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1"))
+        stored = read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1"))
         assert stored is not None
         assert stored.result_id == "o-1"
 
@@ -58,10 +63,15 @@ class TestExpiry:
         write(store, lambda uow: uow.idempotency.add(record))
 
         clock.set(at(60) - timedelta(microseconds=1))
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) == record
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1"))
+            == record
+        )
 
         clock.set(at(60))
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) is None
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1")) is None
+        )
 
     def test_an_expired_key_can_be_used_again(self, store: UnitOfWorkFactory, clock: FixedClock) -> None:
         clock.set(at())
@@ -71,7 +81,9 @@ class TestExpiry:
 
         write(store, lambda uow: uow.idempotency.add(fresh))
 
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) == fresh
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1")) == fresh
+        )
 
     def test_purge_removes_the_expired_records_only(self, store: UnitOfWorkFactory, clock: FixedClock) -> None:
         clock.set(at())
@@ -83,5 +95,8 @@ class TestExpiry:
         assert purged == 2
         assert write(store, lambda uow: uow.idempotency.purge_expired(at(20))) == 0
         clock.set(at(5))  # before any expiry: only the purge can have removed a record
-        found = [read(store, lambda uow: uow.idempotency.get("u-1", "order.create", r.key)) for r in records]  # noqa: B023
+        found = [
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key=r.key))  # noqa: B023
+            for r in records
+        ]
         assert found == [None, None, records[2], records[3]]

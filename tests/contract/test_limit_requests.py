@@ -55,14 +55,14 @@ class TestLimitRequestList:
     def test_pages_walk_every_request_once_newest_first(self, store: UnitOfWorkFactory, limit: int) -> None:
         _requests(store)
 
-        found = read(store, lambda uow: walk(uow.limit_requests.list, limit))
+        found = read(store, lambda uow: walk(uow.limit_requests.page, limit))
 
         assert [r.id for r in found] == ["lr-5", "lr-4", "lr-3", "lr-2", "lr-1"]
 
     def test_a_status_filter_keeps_the_requests_in_that_state(self, store: UnitOfWorkFactory) -> None:
         _requests(store)
 
-        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.list(page, status=PENDING), 1))
+        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.page(page, status=PENDING), 1))
 
         assert [r.id for r in found] == ["lr-5", "lr-4", "lr-1"]
 
@@ -70,9 +70,9 @@ class TestLimitRequestList:
         _requests(store)
         ids = frozenset({"c-1", "c-3"})
 
-        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.list(page, customer_ids=ids), 2))
-        both = read(store, lambda uow: uow.limit_requests.list(PageRequest(), status=PENDING, customer_ids=ids))
-        none = read(store, lambda uow: uow.limit_requests.list(PageRequest(), customer_ids=frozenset()))
+        found = read(store, lambda uow: walk(lambda page: uow.limit_requests.page(page, customer_ids=ids), 2))
+        both = read(store, lambda uow: uow.limit_requests.page(PageRequest(), status=PENDING, customer_ids=ids))
+        none = read(store, lambda uow: uow.limit_requests.page(PageRequest(), customer_ids=frozenset()))
 
         assert [r.id for r in found] == ["lr-4", "lr-3", "lr-1"]
         assert [r.id for r in both.items] == ["lr-4", "lr-1"]
@@ -83,4 +83,4 @@ class TestLimitRequestList:
         _requests(store)
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.limit_requests.list(PageRequest(limit=2, cursor=cursor))
+            uow.limit_requests.page(PageRequest(limit=2, cursor=cursor))

@@ -171,7 +171,7 @@ class TestOrderList:
         query, expected = QUERIES[name]
         _orders(store)
 
-        found = read(store, lambda uow: walk(lambda page: uow.orders.list(page, query), 200))
+        found = read(store, lambda uow: walk(lambda page: uow.orders.page(page, query), 200))
 
         assert [o.id for o in found] == expected
 
@@ -179,7 +179,7 @@ class TestOrderList:
     def test_pages_walk_every_order_once(self, store: UnitOfWorkFactory, limit: int) -> None:
         _orders(store)
 
-        found = read(store, lambda uow: walk(lambda page: uow.orders.list(page, OrderQuery()), limit))
+        found = read(store, lambda uow: walk(lambda page: uow.orders.page(page, OrderQuery()), limit))
 
         assert [o.id for o in found] == QUERIES["everything"][1]
 
@@ -187,14 +187,14 @@ class TestOrderList:
         _orders(store)
         query = OrderQuery(customer_ids=frozenset({"c-1", "c-3"}))
 
-        found = read(store, lambda uow: walk(lambda page: uow.orders.list(page, query), 1))
+        found = read(store, lambda uow: walk(lambda page: uow.orders.page(page, query), 1))
 
         assert [o.id for o in found] == QUERIES["scope"][1]
 
     def test_listed_orders_are_whole(self, store: UnitOfWorkFactory) -> None:
         _orders(store)
 
-        page = read(store, lambda uow: uow.orders.list(PageRequest(limit=1), OrderQuery(customer_id="c-3")))
+        page = read(store, lambda uow: uow.orders.page(PageRequest(limit=1), OrderQuery(customer_id="c-3")))
 
         assert page.items == [an_order("o-4", customer_id="c-3", status=S.SUBMITTED, rep_id=None, created_at=at(20))]
 
@@ -203,7 +203,7 @@ class TestOrderList:
         _orders(store)
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.orders.list(PageRequest(limit=2, cursor=cursor), OrderQuery())
+            uow.orders.page(PageRequest(limit=2, cursor=cursor), OrderQuery())
 
 
 class TestHeldAndByStatus:

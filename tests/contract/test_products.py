@@ -54,7 +54,7 @@ class TestUpsertMany:
         written = write(store, lambda uow: uow.products.upsert_many(batch))
 
         assert written == 2
-        products = read(store, lambda uow: walk(uow.products.list, 50))
+        products = read(store, lambda uow: walk(uow.products.page, 50))
         assert products == [a_product("P-1"), *batch]
 
     def test_a_large_batch_is_written_whole(self, store: UnitOfWorkFactory) -> None:
@@ -64,11 +64,11 @@ class TestUpsertMany:
 
         skus = [f"SKU-{i:05d}" for i in (0, 1234, 1999)]
         assert read(store, lambda uow: uow.products.get_many(skus)) == {p.sku: p for p in batch if p.sku in skus}
-        assert read(store, lambda uow: walk(uow.products.list, 200)) == batch
+        assert read(store, lambda uow: walk(uow.products.page, 200)) == batch
 
     def test_an_empty_batch_writes_nothing(self, store: UnitOfWorkFactory) -> None:
         assert write(store, lambda uow: uow.products.upsert_many([])) == 0
-        assert read(store, lambda uow: uow.products.list(PageRequest())).items == []
+        assert read(store, lambda uow: uow.products.page(PageRequest())).items == []
 
 
 class TestProductList:
@@ -78,13 +78,13 @@ class TestProductList:
     def test_pages_walk_every_product_once_by_sku(self, store: UnitOfWorkFactory, limit: int) -> None:
         write(store, lambda uow: [uow.products.add(a_product(s)) for s in self.SKUS])
 
-        assert [p.sku for p in read(store, lambda uow: walk(uow.products.list, limit))] == sorted(self.SKUS)
+        assert [p.sku for p in read(store, lambda uow: walk(uow.products.page, limit))] == sorted(self.SKUS)
 
     def test_active_only_leaves_inactive_products_out(self, store: UnitOfWorkFactory) -> None:
         inactive = {"A-10", "C-3"}
         write(store, lambda uow: [uow.products.add(a_product(s, active=s not in inactive)) for s in self.SKUS])
 
-        found = read(store, lambda uow: walk(lambda page: uow.products.list(page, active_only=True), 1))
+        found = read(store, lambda uow: walk(lambda page: uow.products.page(page, active_only=True), 1))
 
         assert [p.sku for p in found] == ["A-1", "B-1", "B-2"]
 
@@ -93,7 +93,7 @@ class TestProductList:
         write(store, lambda uow: [uow.products.add(a_product(s)) for s in self.SKUS])
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.products.list(PageRequest(limit=2, cursor=cursor))
+            uow.products.page(PageRequest(limit=2, cursor=cursor))
 
     def test_updated_at_round_trips(self, store: UnitOfWorkFactory) -> None:
         product = attrs.evolve(a_product(), updated_at=at(123.456789))

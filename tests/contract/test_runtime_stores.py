@@ -86,8 +86,8 @@ class TestSessionStore:
         _, sessions, _, clock = runtime
         sessions.create(self.session(clock))
         assert sessions.get("s1") == self.session(clock)
-        assert sessions.rotate("s1", "j1", "j2") is True
-        assert sessions.rotate("s1", "j1", "j3") is False
+        assert sessions.rotate("s1", expected_jti="j1", new_jti="j2") is True
+        assert sessions.rotate("s1", expected_jti="j1", new_jti="j3") is False
         assert sessions.get("s1").refresh_jti == "j2"
         assert sessions.get("missing") is None
 
@@ -97,7 +97,7 @@ class TestSessionStore:
             sessions.create(self.session(clock, sid, user))
         sessions.revoke("s3", clock.now())
         assert sessions.get("s3").revoked_at == clock.now()
-        assert sessions.rotate("s3", "j1", "j9") is False
+        assert sessions.rotate("s3", expected_jti="j1", new_jti="j9") is False
         assert sessions.revoke_user("u1", clock.now()) == 2
         assert sessions.revoke_user("u1", clock.now()) == 0
         assert all(sessions.get(s).revoked_at is not None for s in ("s1", "s2"))

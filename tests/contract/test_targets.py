@@ -28,23 +28,23 @@ class TestTargets:
         write(store, lambda uow: uow.targets.put(replacement))
 
         assert read(store, lambda uow: uow.targets.get("u-1", "2026-11")) == replacement
-        assert read(store, lambda uow: uow.targets.list("2026-11")) == [replacement]
+        assert read(store, lambda uow: uow.targets.for_period("2026-11")) == [replacement]
 
     def test_list_holds_the_months_targets_by_user(self, store: UnitOfWorkFactory) -> None:
         targets = [a_target("u-3"), a_target("u-1"), a_target("u-2"), a_target("u-1", "2026-12")]
         write(store, lambda uow: [uow.targets.put(t) for t in targets])
 
-        assert [t.user_id for t in read(store, lambda uow: uow.targets.list("2026-11"))] == ["u-1", "u-2", "u-3"]
-        assert read(store, lambda uow: uow.targets.list("2026-12")) == [a_target("u-1", "2026-12")]
-        assert read(store, lambda uow: uow.targets.list("2027-01")) == []
+        assert [t.user_id for t in read(store, lambda uow: uow.targets.for_period("2026-11"))] == ["u-1", "u-2", "u-3"]
+        assert read(store, lambda uow: uow.targets.for_period("2026-12")) == [a_target("u-1", "2026-12")]
+        assert read(store, lambda uow: uow.targets.for_period("2027-01")) == []
 
     def test_list_of_some_users_leaves_the_others_out(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: [uow.targets.put(a_target(u)) for u in ["u-1", "u-2", "u-3"]])
 
-        found = read(store, lambda uow: uow.targets.list("2026-11", frozenset({"u-3", "u-1", "u-9"})))
+        found = read(store, lambda uow: uow.targets.for_period("2026-11", frozenset({"u-3", "u-1", "u-9"})))
 
         assert [t.user_id for t in found] == ["u-1", "u-3"]
-        assert read(store, lambda uow: uow.targets.list("2026-11", frozenset())) == []
+        assert read(store, lambda uow: uow.targets.for_period("2026-11", frozenset())) == []
 
     def test_the_amount_keeps_its_currency(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.targets.put(attrs.evolve(a_target(), amount=inr(12_345_67))))

@@ -105,14 +105,14 @@ class TestUserList:
     def test_pages_walk_every_user_once_by_name_then_id(self, store: UnitOfWorkFactory, limit: int) -> None:
         self._add_all(store)
 
-        users = read(store, lambda uow: walk(uow.users.list, limit))
+        users = read(store, lambda uow: walk(uow.users.page, limit))
 
         assert [u.id for u in users] == self.ORDER
 
     def test_an_exactly_full_last_page_has_no_next_cursor(self, store: UnitOfWorkFactory) -> None:
         self._add_all(store)
 
-        first = read(store, lambda uow: uow.users.list(PageRequest(limit=5)))
+        first = read(store, lambda uow: uow.users.page(PageRequest(limit=5)))
 
         assert len(first.items) == 5
         assert first.next_cursor is None
@@ -121,21 +121,21 @@ class TestUserList:
         self._add_all(store)
         wanted = frozenset({"u-5", "u-1", "u-missing"})
 
-        users = read(store, lambda uow: walk(lambda page: uow.users.list(page, ids=wanted), 1))
+        users = read(store, lambda uow: walk(lambda page: uow.users.page(page, ids=wanted), 1))
 
         assert [u.id for u in users] == ["u-1", "u-5"]
 
     def test_an_empty_id_set_lists_nobody(self, store: UnitOfWorkFactory) -> None:
         self._add_all(store)
 
-        assert read(store, lambda uow: uow.users.list(PageRequest(), ids=frozenset())).items == []
+        assert read(store, lambda uow: uow.users.page(PageRequest(), ids=frozenset())).items == []
 
     @pytest.mark.parametrize("cursor", ["not a cursor!", "e30", "WyJhIl0", "WzEsMl0"])
     def test_a_forged_cursor_is_a_validation_error(self, store: UnitOfWorkFactory, cursor: str) -> None:
         self._add_all(store)  # cursors: ["a"] has one key instead of two; [1, 2] has numbers for names
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.users.list(PageRequest(limit=2, cursor=cursor))
+            uow.users.page(PageRequest(limit=2, cursor=cursor))
 
 
 class TestManagerTree:

@@ -14,7 +14,7 @@ import pytest
 from adapters.mongo import MongoStore
 from adapters.mongo.commit import Applier
 from adapters.mongo.journal import Recovered
-from adapters.mongo.tx import Write
+from adapters.mongo.tx import StagedWrite
 from adapters.system import FixedClock
 from crm_domain.errors import InvalidTransition
 from crm_domain.orders import OrderStatus
@@ -44,7 +44,7 @@ def place(store: MongoStore, clock: FixedClock) -> World:
 def _crash_before(monkeypatch: pytest.MonkeyPatch, collection: str) -> None:
     apply = Applier.apply
 
-    def dying(self: Applier, write: Write, **kwargs: Any) -> None:
+    def dying(self: Applier, write: StagedWrite, **kwargs: Any) -> None:
         if write.collection == collection:
             raise Crash
         apply(self, write, **kwargs)
@@ -148,7 +148,7 @@ class TestConflictWithoutCrash:
         apply = Applier.apply
         raced = []
 
-        def racing(self: Applier, write: Write, **kwargs: Any) -> None:
+        def racing(self: Applier, write: StagedWrite, **kwargs: Any) -> None:
             if write.collection == "orders" and not raced:
                 raced.append(True)
                 place.crm.orders.cancel(place.admin, draft.id, "cancelled while the submit was committing")

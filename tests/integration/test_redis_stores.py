@@ -140,11 +140,15 @@ class TestAtomicity:
     ) -> None:
         _, sessions, _ = redis_runtime(connection, FixedClock(), prefix=redis_prefix)
         sessions.create(session(FixedClock()))
-        results = self.run_in_threads(redis_url, redis_prefix, lambda rt, i: rt[1].rotate("s1", "j1", f"n{i}"), 40)
+        results = self.run_in_threads(
+            redis_url, redis_prefix, lambda rt, i: rt[1].rotate("s1", expected_jti="j1", new_jti=f"n{i}"), 40
+        )
         assert results.count(True) == 1
         winner = sessions.get("s1").refresh_jti
-        assert sessions.rotate("s1", "j1", winner) is True  # the same rotation again (a retry after a lost reply)
-        assert sessions.rotate("s1", "j1", "other") is False
+        assert (
+            sessions.rotate("s1", expected_jti="j1", new_jti=winner) is True
+        )  # the same rotation again (a retry after a lost reply)
+        assert sessions.rotate("s1", expected_jti="j1", new_jti="other") is False
 
 
 class TestExpiry:
@@ -215,7 +219,7 @@ class TestOutage:
             lambda: otps.add_attempt(MOBILE, "r1"),
             lambda: otps.consume(MOBILE, "r1"),
             lambda: sessions.get("s1"),
-            lambda: sessions.rotate("s1", "j1", "j2"),
+            lambda: sessions.rotate("s1", expected_jti="j1", new_jti="j2"),
             lambda: sessions.revoke_user("u1", clock.now()),
             lambda: limiter.hit("k", 5, 60),
         ]

@@ -169,7 +169,7 @@ class TestCursors:
         write(store, lambda uow: uow.orders.add(an_order()))
 
         with pytest.raises(ValidationFailed), store(read_only=True) as uow:
-            uow.orders.list(PageRequest(limit=1, cursor=encode_cursor([2**64, "o-1"])), OrderQuery())
+            uow.orders.page(PageRequest(limit=1, cursor=encode_cursor([2**64, "o-1"])), OrderQuery())
 
 
 class TestIdempotencyWithoutClock:
@@ -178,6 +178,11 @@ class TestIdempotencyWithoutClock:
         record = an_idempotency_record(expires_at=at(-60))
         write(store, lambda uow: uow.idempotency.add(record))
 
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) == record
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1"))
+            == record
+        )
         assert write(store, lambda uow: uow.idempotency.purge_expired(at())) == 1
-        assert read(store, lambda uow: uow.idempotency.get("u-1", "order.create", "key-1")) is None
+        assert (
+            read(store, lambda uow: uow.idempotency.get(actor_id="u-1", operation="order.create", key="key-1")) is None
+        )

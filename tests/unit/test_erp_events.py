@@ -14,7 +14,7 @@ from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.services.credit import AUTO_RELEASE_NOTE
 from crm_domain.services.customers import CustomerChanges
-from crm_domain.services.erp_events import BalanceReport, ErpEventService, OrderStatusReport, Outcome
+from crm_domain.services.erp_events import BalanceReport, ErpEventService, EventOutcome, OrderStatusReport
 from tests.unit.world import World, inr
 
 S = OrderStatus
@@ -40,7 +40,7 @@ class TestOrderProgress:
     def test_open_in_the_erp_confirms_a_submitted_order_with_the_erp_id(self, world: World) -> None:
         order = world.order_of("1000.00")
         result = world.crm.erp_events.apply_order_status(SBX, report(order, E.OPEN))
-        assert (result.outcome, result.status, result.steps) == (Outcome.APPLIED, S.CONFIRMED, (S.CONFIRMED,))
+        assert (result.outcome, result.status, result.steps) == (EventOutcome.APPLIED, S.CONFIRMED, (S.CONFIRMED,))
         stored = status(world, order)
         assert (stored.status, stored.erp_order_id) == (S.CONFIRMED, f"SBX-{order.number}")
         assert world.account().reservations[order.id].amount == 100000
@@ -80,7 +80,7 @@ class TestOrderProgress:
         snapshot = world.snapshot()
         for state in (E.INVOICED, E.DISPATCHED, E.OPEN):
             result = world.crm.erp_events.apply_order_status(SBX, report(order, state))
-            assert (result.outcome, result.status, result.steps) == (Outcome.UNCHANGED, S.INVOICED, ())
+            assert (result.outcome, result.status, result.steps) == (EventOutcome.UNCHANGED, S.INVOICED, ())
         assert world.snapshot() == snapshot
 
     def test_the_order_is_found_by_its_number_too(self, world: World) -> None:
@@ -158,12 +158,14 @@ class TestCancelledInTheErp:
         held = world.order_of("3000.00")
         world.crm.erp_events.apply_order_status(SBX, report(first, E.OPEN))
         result = world.crm.erp_events.apply_order_status(SBX, report(first, E.CANCELLED))
-        assert (result.outcome, result.status, result.released) == (Outcome.APPLIED, S.CANCELLED, (held.id,))
+        assert (result.outcome, result.status, result.released) == (EventOutcome.APPLIED, S.CANCELLED, (held.id,))
         cancelled = status(world, first)
         assert cancelled.history[-1].actor_id == "system"
         assert "cancelled in the ERP" in cancelled.history[-1].note
         assert set(world.account().reservations) == {held.id}
-        assert world.crm.erp_events.apply_order_status(SBX, report(first, E.CANCELLED)).outcome is Outcome.UNCHANGED
+        assert (
+            world.crm.erp_events.apply_order_status(SBX, report(first, E.CANCELLED)).outcome is EventOutcome.UNCHANGED
+        )
 
     def test_the_reps_achieved_figure_drops(self, world: World) -> None:
         order = world.order_of("700.00")
@@ -185,10 +187,10 @@ class TestEventIds:
     def test_a_replayed_event_id_is_a_duplicate_and_another_body_under_it_a_conflict(self, world: World) -> None:
         order = world.order_of("10.00")
         first = world.crm.erp_events.apply_order_status(SBX, report(order, E.OPEN), event_id="evt-1")
-        assert first.outcome is Outcome.APPLIED
+        assert first.outcome is EventOutcome.APPLIED
         snapshot = world.snapshot()
         again = world.crm.erp_events.apply_order_status(SBX, report(order, E.OPEN), event_id="evt-1")
-        assert again.outcome is Outcome.DUPLICATE
+        assert again.outcome is EventOutcome.DUPLICATE
         with pytest.raises(Conflict, match="evt-1"):
             world.crm.erp_events.apply_order_status(SBX, report(order, E.INVOICED), event_id="evt-1")
         with pytest.raises(Conflict):
@@ -200,7 +202,7 @@ class TestEventIds:
         world.crm.customers.update(world.admin, other.id, CustomerChanges(erp_system="sap"))
         balance = BalanceReport(customer_code=other.code, receivables=inr("5.00"))
         world.crm.erp_events.apply_balance(SBX, BalanceReport(customer_code="D-RAVI", receivables=inr(5)), "e")
-        assert world.crm.erp_events.apply_balance("sap", balance, "e").outcome is Outcome.APPLIED
+        assert world.crm.erp_events.apply_balance("sap", balance, "e").outcome is EventOutcome.APPLIED
 
 
 class TestBalance:
@@ -208,7 +210,7 @@ class TestBalance:
         result = world.crm.erp_events.apply_balance(
             SBX, BalanceReport(customer_code="D-RAVI", receivables=inr("2500.00"), overdue_days=12)
         )
-        assert result.outcome is Outcome.APPLIED
+        assert result.outcome is EventOutcome.APPLIED
         account = world.account()
         assert (account.receivables, account.overdue_days) == (250000, 12)
         assert world.events()[-1] == "customer.balance_updated"
@@ -217,7 +219,7 @@ class TestBalance:
         balance = BalanceReport(customer_code="D-RAVI", receivables=inr("2500.00"), overdue_days=3)
         world.crm.erp_events.apply_balance(SBX, balance)
         snapshot = world.snapshot()
-        assert world.crm.erp_events.apply_balance(SBX, balance).outcome is Outcome.UNCHANGED
+        assert world.crm.erp_events.apply_balance(SBX, balance).outcome is EventOutcome.UNCHANGED
         assert world.snapshot() == snapshot
 
     def test_a_payment_releases_held_orders_that_fit_now(self, world: World) -> None:

@@ -116,7 +116,7 @@ class CreditMachine(RuleBasedStateMachine):
 
     def stored_orders(self) -> list[Order]:
         with self.crm.ctx.uow(read_only=True) as uow:
-            page = uow.orders.list(PageRequest(limit=200), OrderQuery())
+            page = uow.orders.page(PageRequest(limit=200), OrderQuery())
         assert page.next_cursor is None
         return page.items
 

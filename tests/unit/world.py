@@ -201,7 +201,7 @@ class World:
     def orders(self, customer: Customer | None = None) -> list[Order]:
         query = OrderQuery(customer_id=customer.id if customer else None)
         with self.crm.ctx.uow(read_only=True) as uow:
-            return uow.orders.list(PageRequest(limit=200), query).items
+            return uow.orders.page(PageRequest(limit=200), query).items
 
     def account(self, customer: Customer | None = None) -> CreditAccount:
         with self.crm.ctx.uow(read_only=True) as uow:
@@ -219,7 +219,7 @@ class World:
         """Everything a failed use case must leave as it was: orders, credit accounts, outbox, limit history."""
         with self.crm.ctx.uow(read_only=True) as uow:
             accounts = uow.credit.list_all()
-            requests = uow.limit_requests.list(PageRequest(limit=200)).items
+            requests = uow.limit_requests.page(PageRequest(limit=200)).items
         return (
             [(o.id, o.status, o.version) for o in self.orders()],
             [(a.customer_id, a.limit, a.temp_limit, a.blocked, a.receivables, dict(a.reservations)) for a in accounts],

@@ -17,7 +17,7 @@ def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(sit
     seeded = site.crm_cli("demo", "seed", "--months", "1", "--orders-per-month", "30")
     assert seeded.returncode == 0, seeded.stderr
     with site.crm.ctx.uow(read_only=True) as uow:
-        before = uow.orders.list(PageRequest(limit=200), OrderQuery()).items
+        before = uow.orders.page(PageRequest(limit=200), OrderQuery()).items
     mine = site.place_orders(3)
     submitted = [o.id for o in before if o.status is OrderStatus.SUBMITTED] + [o.id for o in mine]
     untouched = [o.id for o in before if o.status is not OrderStatus.SUBMITTED]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -72,12 +71,12 @@ class MemoryUserRepository(_Repo):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def list(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
+    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
         users = [u for u in self._tx.values("users") if ids is None or u.id in ids]
         return paginate(users, page, lambda u: [u.name, u.id])
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
-        children: dict[str, builtins.list[str]] = {}
+        children: dict[str, list[str]] = {}
         for user in self._tx.values("users"):
             if user.manager_id:
                 children.setdefault(user.manager_id, []).append(user.id)
@@ -109,7 +108,7 @@ class MemoryCustomerRepository(_Repo):
             raise DuplicateKey("customer", "code", customer.code)
         self._tx.put("customers", customer.id, customer)
 
-    def list(self, page: PageRequest, scope: Scope) -> Page[Customer]:
+    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
         found = [c for c in self._tx.values("customers") if scope.covers(c.id, c.assigned_rep_id)]
         return paginate(found, page, lambda c: [c.code])
 
@@ -153,7 +152,7 @@ class MemoryCreditAccountRepository(_Versioned):
         account.version += 1
         self._tx.put("credit", account.customer_id, _whole(account, stored))
 
-    def list_all(self) -> builtins.list[CreditAccount]:
+    def list_all(self) -> list[CreditAccount]:
         return sorted(self._tx.values("credit"), key=lambda a: a.customer_id)
 
 
@@ -171,7 +170,7 @@ class MemoryProductRepository(_Repo):
     def get(self, sku: str) -> Product | None:
         return self._tx.get("products", sku)  # type: ignore[no-any-return]
 
-    def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
+    def get_many(self, skus: list[str]) -> dict[str, Product]:
         return {sku: p for sku in skus if (p := self.get(sku)) is not None}
 
     def add(self, product: Product) -> None:
@@ -182,12 +181,12 @@ class MemoryProductRepository(_Repo):
     def save(self, product: Product) -> None:
         self._tx.put("products", product.sku, product)
 
-    def upsert_many(self, products: builtins.list[Product]) -> int:
+    def upsert_many(self, products: list[Product]) -> int:
         for product in products:
             self._tx.put("products", product.sku, product)
         return len(products)
 
-    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         found = [p for p in self._tx.values("products") if p.active or not active_only]
         return paginate(found, page, lambda p: [p.sku])
 
@@ -215,7 +214,7 @@ class MemoryOrderRepository(_Versioned):
         order.version += 1
         self._tx.put("orders", order.id, attrs.evolve(order, events=[]))
 
-    def list(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
+    def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         def wanted(o: Order) -> bool:
             return (
                 (query.customer_ids is None or o.customer_id in query.customer_ids)
@@ -229,7 +228,7 @@ class MemoryOrderRepository(_Versioned):
         found = [o for o in self._tx.values("orders") if wanted(o)]
         return paginate(found, page, lambda o: [_micros(o.created_at), o.id], descending=True)
 
-    def held_for_customer(self, customer_id: str) -> builtins.list[Order]:
+    def held_for_customer(self, customer_id: str) -> list[Order]:
         held = [
             o
             for o in self._tx.values("orders")
@@ -237,7 +236,7 @@ class MemoryOrderRepository(_Versioned):
         ]
         return sorted(held, key=lambda o: (o.held_at or o.created_at, o.number))
 
-    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> builtins.list[Order]:
+    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> list[Order]:
         found = [o for o in self._tx.values("orders") if o.customer_id == customer_id and o.status in statuses]
         return sorted(found, key=lambda o: (o.created_at, o.number))
 
@@ -254,7 +253,7 @@ class MemoryTargetRepository(_Repo):
     def put(self, target: Target) -> None:
         self._tx.put("targets", (target.user_id, target.period), target)
 
-    def list(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Target]:
+    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
         found = [
             t for t in self._tx.values("targets") if t.period == period and (user_ids is None or t.user_id in user_ids)
         ]
@@ -262,7 +261,7 @@ class MemoryTargetRepository(_Repo):
 
 
 class MemoryPerformanceRepository(_Repo):
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         key = (user_id, period, currency)
         current = self._tx.get("performance", key) or Achieved(
             user_id=user_id, period=period, currency=currency, amount=0, orders=0
@@ -271,7 +270,7 @@ class MemoryPerformanceRepository(_Repo):
             "performance", key, attrs.evolve(current, amount=current.amount + amount, orders=current.orders + orders)
         )
 
-    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Achieved]:
+    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> list[Achieved]:
         found = [
             a
             for a in self._tx.values("performance")
@@ -284,18 +283,18 @@ class MemoryOutboxRepository(_Repo):
     def add(self, message: OutboxMessage) -> None:
         self._tx.put("outbox", message.id, message)
 
-    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+    def add_all(self, messages: list[OutboxMessage]) -> None:
         for message in messages:
             self.add(message)
 
     def get(self, message_id: str) -> OutboxMessage | None:
         return self._tx.get("outbox", message_id)  # type: ignore[no-any-return]
 
-    def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         found = [m for m in self._tx.values("outbox") if m.status is OutboxStatus.PENDING and m.next_attempt_at <= now]
         return sorted(found, key=lambda m: (m.next_attempt_at, m.id))[:limit]
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         claimed = [attrs.evolve(m, next_attempt_at=lease_until) for m in self.due(now, limit)]
         for message in claimed:
             self._tx.put("outbox", message.id, message)
@@ -305,7 +304,7 @@ class MemoryOutboxRepository(_Repo):
         self._tx.put("outbox", message.id, message)
 
     def stats(self) -> OutboxStats:
-        messages = builtins.list(self._tx.values("outbox"))
+        messages = list(self._tx.values("outbox"))
         pending = [m for m in messages if m.status is OutboxStatus.PENDING]
         return OutboxStats(
             pending=len(pending),
@@ -314,20 +313,20 @@ class MemoryOutboxRepository(_Repo):
             oldest_pending_at=min((m.occurred_at for m in pending), default=None),
         )
 
-    def dead(self, limit: int) -> builtins.list[OutboxMessage]:
+    def dead(self, limit: int) -> list[OutboxMessage]:
         found = [m for m in self._tx.values("outbox") if m.status is OutboxStatus.DEAD]
         return sorted(found, key=lambda m: (m.occurred_at, m.id))[:limit]
 
 
 class MemoryIdempotencyRepository(_Repo):
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         record: IdempotencyRecord | None = self._tx.get("idempotency", (actor_id, operation, key))
         now = self._tx.now()
         return None if record is None or (now is not None and record.expires_at <= now) else record
 
     def add(self, record: IdempotencyRecord) -> None:
         """`DuplicateKey` while a live record has the key; an expired one is replaced."""
-        if self.get(record.actor_id, record.operation, record.key) is not None:
+        if self.get(actor_id=record.actor_id, operation=record.operation, key=record.key) is not None:
             raise DuplicateKey("idempotency record", "key", record.key)
         self._tx.put("idempotency", (record.actor_id, record.operation, record.key), record)
 
@@ -342,7 +341,7 @@ class MemoryAuditRepository(_Repo):
     def add(self, entry: AuditEntry) -> None:
         self._tx.put("audit", entry.id, entry)
 
-    def list_for(self, entity: str, entity_id: str) -> builtins.list[AuditEntry]:
+    def list_for(self, entity: str, entity_id: str) -> list[AuditEntry]:
         found = [e for e in self._tx.values("audit") if e.entity == entity and e.entity_id == entity_id]
         return sorted(found, key=lambda e: (e.at, e.id))
 
@@ -357,7 +356,7 @@ class MemoryCreditLimitRequestRepository(_Repo):
     def save(self, request: CreditLimitRequest) -> None:
         self._tx.put("limit_requests", request.id, request)
 
-    def list(
+    def page(
         self,
         page: PageRequest,
         *,
@@ -376,6 +375,6 @@ class MemoryLimitHistoryRepository(_Repo):
     def add(self, change: LimitChange) -> None:
         self._tx.put("limit_history", change.id, change)
 
-    def list_for(self, customer_id: str) -> builtins.list[LimitChange]:
+    def list_for(self, customer_id: str) -> list[LimitChange]:
         found = [c for c in self._tx.values("limit_history") if c.customer_id == customer_id]
         return sorted(found, key=lambda c: (c.at, c.id))

@@ -74,7 +74,7 @@ class MemorySessionStore:
         with self._lock:
             return self._sessions.get(session_id)
 
-    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+    def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         with self._lock:
             session = self._sessions.get(session_id)
             if session is None or session.revoked_at is not None or session.refresh_jti != expected_jti:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from adapters.mongo.codec import decode, encode
 from adapters.mongo.query import Filter, Sort, after_cursor, conjunction, next_cursor
-from adapters.mongo.tx import MongoTx, Op, Write
+from adapters.mongo.tx import MongoTx, Op, StagedWrite
 from crm_domain.errors import ConcurrentUpdate
 from crm_domain.records import Page, PageRequest
 
@@ -31,7 +31,7 @@ class MongoRepository:
         return [decode(cls, doc) for doc in self._tx.find(self.collection, query, sort, limit)]
 
     def _stage(self, op: Op, doc: dict[str, Any]) -> None:
-        self._tx.stage(Write(collection=self.collection, id=doc["_id"], op=op, doc=doc))
+        self._tx.stage(StagedWrite(collection=self.collection, id=doc["_id"], op=op, doc=doc))
 
     def _save_versioned(self, kind: str, doc_id: str, entity: Any, **extra: Any) -> None:
         """Stage a replace conditional on the version read; `ConcurrentUpdate` now when it already moved on."""
@@ -45,7 +45,7 @@ class MongoRepository:
         except BaseException:
             entity.version = expected
             raise
-        self._tx.stage(Write(collection=self.collection, id=doc_id, op=Op.CAS, doc=doc, expected=expected))
+        self._tx.stage(StagedWrite(collection=self.collection, id=doc_id, op=Op.CAS, doc=doc, expected=expected))
 
     def _page(
         self,

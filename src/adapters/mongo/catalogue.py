@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
-
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.tx import Op
 from crm_domain.errors import DuplicateKey
@@ -17,7 +15,7 @@ class MongoProductRepository(MongoRepository):
     def get(self, sku: str) -> Product | None:
         return self._get(Product, sku)
 
-    def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
+    def get_many(self, skus: list[str]) -> dict[str, Product]:
         found = {p.sku: p for p in self._find(Product, {"_id": {"$in": sorted(set(skus))}})}
         return {sku: found[sku] for sku in skus if sku in found}
 
@@ -29,10 +27,10 @@ class MongoProductRepository(MongoRepository):
     def save(self, product: Product) -> None:
         self._stage(Op.PUT, self._doc(product.sku, product))
 
-    def upsert_many(self, products: builtins.list[Product]) -> int:
+    def upsert_many(self, products: list[Product]) -> int:
         for product in products:
             self.save(product)
         return len(products)
 
-    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         return self._page(Product, {"active": True} if active_only else {}, [("_id", 1)], (str,), page)

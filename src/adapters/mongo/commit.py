@@ -23,7 +23,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.codec import micros
-from adapters.mongo.tx import Increment, Op, Write
+from adapters.mongo.tx import Increment, Op, StagedWrite
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 
 Db = Database[dict[str, Any]]
@@ -63,7 +63,7 @@ KINDS = {
 }
 
 
-def ordered(writes: Iterable[Write]) -> list[Write]:
+def ordered(writes: Iterable[StagedWrite]) -> list[StagedWrite]:
     rank = {name: i for i, phase in enumerate(PHASES) for name in phase}
     return sorted(writes, key=lambda w: rank.get(w.collection, len(PHASES)))
 
@@ -79,7 +79,7 @@ class Applier:
 
     # --- the core: may fail with DuplicateKey or ConcurrentUpdate ---------------------------------------------
 
-    def apply(self, write: Write, *, pending: bool = False, replaying: bool = False) -> None:
+    def apply(self, write: StagedWrite, *, pending: bool = False, replaying: bool = False) -> None:
         """Apply one write. `pending` marks idempotency records as not yet complete (journaled commits);
         `replaying` skips what already landed (recovery)."""
         collection = self.db[write.collection]
@@ -100,7 +100,7 @@ class Applier:
                 doc["commits"] = [self.commit_id]
             self._guard(write, replaying, lambda: collection.insert_one({"_id": write.id, **doc}, **self._kw))
 
-    def _cas(self, write: Write, doc: dict[str, Any], *, replaying: bool) -> None:
+    def _cas(self, write: StagedWrite, doc: dict[str, Any], *, replaying: bool) -> None:
         collection = self.db[write.collection]
         if replaying and collection.find_one({"_id": write.id, "commits": self.commit_id}, {"_id": 1}, **self._kw):
             return
@@ -113,7 +113,7 @@ class Applier:
         if result.matched_count != 1:
             raise ConcurrentUpdate(KINDS.get(write.collection, write.collection), str(write.id))
 
-    def _put_idempotency(self, write: Write, doc: dict[str, Any], *, pending: bool, replaying: bool) -> None:
+    def _put_idempotency(self, write: StagedWrite, doc: dict[str, Any], *, pending: bool, replaying: bool) -> None:
         """Insert, or replace an expired record; a live one (another request's) is `DuplicateKey`."""
         collection = self.db["idempotency"]
         if pending:
@@ -127,7 +127,7 @@ class Applier:
                 return
             raise DuplicateKey("idempotency record", "key", str(doc.get("k", ""))) from None
 
-    def _guard(self, write: Write, replaying: bool, action: Any) -> None:
+    def _guard(self, write: StagedWrite, replaying: bool, action: Any) -> None:
         try:
             action()
         except DuplicateKeyError as exc:
@@ -160,7 +160,7 @@ class Applier:
             )
 
 
-def duplicate(db: Db, write: Write, exc: DuplicateKeyError) -> DuplicateKey:
+def duplicate(db: Db, write: StagedWrite, exc: DuplicateKeyError) -> DuplicateKey:
     """`DuplicateKey` naming the unique key that `write` ran into: the server names the index in `keyPattern`;
     where it does not (mongomock), look for the other document."""
     kind = KINDS.get(write.collection, write.collection)

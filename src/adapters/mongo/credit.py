@@ -9,7 +9,6 @@ some orders decodes only their reservations; saving it puts them over the stored
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +17,7 @@ import attrs
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode, escape_key, unescape_key
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Op, Write
+from adapters.mongo.tx import Op, StagedWrite
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.records import Page, PageRequest
@@ -71,9 +70,9 @@ class MongoCreditAccountRepository(MongoRepository):
             others = stored.get("reservations", {})
             kept = {key: value for key, value in others.items() if unescape_key(key) not in loaded}
             doc["reservations"] = {**kept, **doc["reservations"]}
-        self._tx.stage(Write(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
+        self._tx.stage(StagedWrite(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
 
-    def list_all(self) -> builtins.list[CreditAccount]:
+    def list_all(self) -> list[CreditAccount]:
         return self._find(CreditAccount, {}, [("_id", 1)])
 
 
@@ -91,7 +90,7 @@ class MongoCreditLimitRequestRepository(MongoRepository):
     def save(self, request: CreditLimitRequest) -> None:
         self._stage(Op.PUT, self._doc(request.id, request))
 
-    def list(
+    def page(
         self,
         page: PageRequest,
         *,
@@ -114,5 +113,5 @@ class MongoLimitHistoryRepository(MongoRepository):
             raise DuplicateKey("limit change", "id", change.id)
         self._stage(Op.INSERT, self._doc(change.id, change))
 
-    def list_for(self, customer_id: str) -> builtins.list[LimitChange]:
+    def list_for(self, customer_id: str) -> list[LimitChange]:
         return self._find(LimitChange, {"customer_id": customer_id}, [("at", 1), ("_id", 1)])

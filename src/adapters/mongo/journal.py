@@ -11,7 +11,7 @@ import attrs
 from adapters.mongo.codec import micros
 from adapters.mongo.commit import JOURNAL, PHASES, Applier, Db, ordered
 from adapters.mongo.reconcile import reconcile
-from adapters.mongo.tx import Increment, Write
+from adapters.mongo.tx import Increment, StagedWrite
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 
 _CORE = frozenset(name for phase in PHASES[:4] for name in phase)
@@ -25,7 +25,7 @@ class Recovered:
     rolled_back: int = 0
 
 
-def apply_all(applier: Applier, writes: list[Write], increments: list[Increment]) -> None:
+def apply_all(applier: Applier, writes: list[StagedWrite], increments: list[Increment]) -> None:
     """Every write in order (inside a transaction, or a single write that is atomic by itself)."""
     for write in ordered(writes):
         applier.apply(write)
@@ -33,7 +33,9 @@ def apply_all(applier: Applier, writes: list[Write], increments: list[Increment]
         applier.increment(increment, f"{applier.commit_id}:{i}")
 
 
-def commit_journaled(db: Db, commit_id: str, writes: list[Write], increments: list[Increment], now: datetime) -> None:
+def commit_journaled(
+    db: Db, commit_id: str, writes: list[StagedWrite], increments: list[Increment], now: datetime
+) -> None:
     """Record the writes, apply them, and remove the record; a conflict rolls the journal back and is raised."""
     journal = _journal(commit_id, writes, increments, now)
     db[JOURNAL].insert_one(journal)
@@ -59,7 +61,7 @@ def recover(db: Db, now: datetime, grace: timedelta) -> Recovered:
 
 def replay(db: Db, journal: dict[str, Any], now: datetime) -> bool:
     """Apply what of `journal` has not landed; True when it completed, False when it had to roll back."""
-    writes = [Write.of(doc) for doc in journal["writes"]]
+    writes = [StagedWrite.of(doc) for doc in journal["writes"]]
     increments = [Increment(collection=i["c"], id=i["id"], amounts=i["amounts"]) for i in journal["increments"]]
     applier = Applier(db, journal["_id"], now)
     try:
@@ -81,13 +83,13 @@ def roll_back(db: Db, journal: dict[str, Any], now: datetime) -> None:
     db[JOURNAL].delete_one({"_id": journal["_id"]})
 
 
-def _apply_core(applier: Applier, writes: list[Write], *, replaying: bool) -> None:
+def _apply_core(applier: Applier, writes: list[StagedWrite], *, replaying: bool) -> None:
     for write in ordered(writes):
         if write.collection in _CORE:
             applier.apply(write, pending=True, replaying=replaying)
 
 
-def _finish(applier: Applier, journal: dict[str, Any], writes: list[Write], increments: list[Increment]) -> None:
+def _finish(applier: Applier, journal: dict[str, Any], writes: list[StagedWrite], increments: list[Increment]) -> None:
     for write in ordered(writes):
         if write.collection not in _CORE:
             applier.apply(write, replaying=True)
@@ -97,7 +99,7 @@ def _finish(applier: Applier, journal: dict[str, Any], writes: list[Write], incr
     applier.db[JOURNAL].delete_one({"_id": journal["_id"]})
 
 
-def _journal(commit_id: str, writes: list[Write], increments: list[Increment], now: datetime) -> dict[str, Any]:
+def _journal(commit_id: str, writes: list[StagedWrite], increments: list[Increment], now: datetime) -> dict[str, Any]:
     touched = [
         {"customer": w.doc["customer_id"], "order": w.id}
         for w in writes

@@ -3,7 +3,6 @@ fields that lists and lookups filter on at the top level; order numbers from a p
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -38,14 +37,14 @@ class MongoOrderRepository(MongoRepository):
     def save(self, order: Order) -> None:
         self._save_versioned("order", order.id, order, **_extra(order))
 
-    def list(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
+    def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         return self._page(Order, _filter(query), [("created_at", -1), ("_id", -1)], (int, str), page)
 
-    def held_for_customer(self, customer_id: str) -> builtins.list[Order]:
+    def held_for_customer(self, customer_id: str) -> list[Order]:
         query = {"customer_id": customer_id, "status": OrderStatus.ON_CREDIT_HOLD.value}
         return self._find(Order, query, [("hold_key", 1), ("number", 1)])
 
-    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> builtins.list[Order]:
+    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> list[Order]:
         query = {"customer_id": customer_id, "status": {"$in": sorted(s.value for s in statuses)}}
         return self._find(Order, query, [("created_at", 1), ("number", 1)])
 

@@ -37,7 +37,7 @@ class MongoUserRepository(MongoRepository):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def list(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
+    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
         query: Filter = {} if ids is None else {"_id": {"$in": sorted(ids)}}
         return self._page(User, query, [("name", 1), ("_id", 1)], (str, str), page)
 
@@ -77,7 +77,7 @@ class MongoCustomerRepository(MongoRepository):
         if other is not None and other.id != customer.id:
             raise DuplicateKey("customer", "code", customer.code)
 
-    def list(self, page: PageRequest, scope: Scope) -> Page[Customer]:
+    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
         return self._page(Customer, _scope_filter(scope), [("code", 1)], (str,), page)
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ class MongoTargetRepository(MongoRepository):
     def put(self, target: Target) -> None:
         self._stage(Op.PUT, self._doc({"user_id": target.user_id, "period": target.period}, target))
 
-    def list(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Target]:
+    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
         return self._find(Target, {"period": period, **_users(user_ids)}, [("user_id", 1)])
 
 
@@ -44,11 +43,11 @@ class MongoPerformanceRepository(MongoRepository):
 
     collection = "performance"
 
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         key = {"user_id": user_id, "period": period, "currency": currency}
         self._tx.increment(Increment(collection=self.collection, id=key, amounts={"amount": amount, "orders": orders}))
 
-    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Achieved]:
+    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> list[Achieved]:
         totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         for doc in self._tx.db[self.collection].find({"period": period, **_users(user_ids)}):
             totals[doc["user_id"], doc["currency"]] = [doc["amount"], doc["orders"]]
@@ -74,20 +73,20 @@ class MongoOutboxRepository(MongoRepository):
     def add(self, message: OutboxMessage) -> None:
         self._stage(Op.INSERT, self._doc(message.id, message))
 
-    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+    def add_all(self, messages: list[OutboxMessage]) -> None:
         for message in messages:  # staged: written together at commit
             self.add(message)
 
     def get(self, message_id: str) -> OutboxMessage | None:
         return self._get(OutboxMessage, message_id)
 
-    def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         return self._find(OutboxMessage, _due(now), _DUE_ORDER, limit)
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         """Each message is leased by one atomic `find_one_and_update`, at once (not at commit), so two workers
         never take the same message; a lease that is never used simply runs out."""
-        claimed: builtins.list[OutboxMessage] = []
+        claimed: list[OutboxMessage] = []
         lease = micros(lease_until)
         for _ in range(limit):
             doc = self._tx.db[self.collection].find_one_and_update(
@@ -116,7 +115,7 @@ class MongoOutboxRepository(MongoRepository):
             oldest_pending_at=None if oldest is None else decode(OutboxMessage, oldest).occurred_at,
         )
 
-    def dead(self, limit: int) -> builtins.list[OutboxMessage]:
+    def dead(self, limit: int) -> list[OutboxMessage]:
         query = {"status": OutboxStatus.DEAD.value}
         return self._find(OutboxMessage, query, [("occurred_at", 1), ("_id", 1)], limit)
 
@@ -134,7 +133,7 @@ class MongoIdempotencyRepository(MongoRepository):
 
     collection = "idempotency"
 
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         doc = self._tx.get(self.collection, _key(actor_id, operation, key))
         if doc is None:
             return None
@@ -147,7 +146,7 @@ class MongoIdempotencyRepository(MongoRepository):
 
     def add(self, record: IdempotencyRecord) -> None:
         """`DuplicateKey` while a live record has the key; an expired one is replaced."""
-        if self.get(record.actor_id, record.operation, record.key) is not None:
+        if self.get(actor_id=record.actor_id, operation=record.operation, key=record.key) is not None:
             raise DuplicateKey("idempotency record", "key", record.key)
         doc = self._doc(
             _key(record.actor_id, record.operation, record.key),
@@ -182,5 +181,5 @@ class MongoAuditRepository(MongoRepository):
             raise DuplicateKey("audit entry", "id", entry.id)
         self._stage(Op.INSERT, self._doc(entry.id, entry))
 
-    def list_for(self, entity: str, entity_id: str) -> builtins.list[AuditEntry]:
+    def list_for(self, entity: str, entity_id: str) -> list[AuditEntry]:
         return self._find(AuditEntry, {"entity": entity, "entity_id": entity_id}, [("at", 1), ("_id", 1)])

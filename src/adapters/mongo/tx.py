@@ -24,7 +24,9 @@ class Op(StrEnum):
 
 
 @attrs.define
-class Write:
+class StagedWrite:
+    """One document write staged in a `MongoTx`, applied (and journaled) at commit."""
+
     collection: str
     id: Any
     op: Op
@@ -35,7 +37,7 @@ class Write:
         return {"c": self.collection, "id": self.id, "op": self.op.value, "doc": self.doc, "v": self.expected}
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Write:
+    def of(cls, doc: dict[str, Any]) -> StagedWrite:
         return cls(collection=doc["c"], id=doc["id"], op=Op(doc["op"]), doc=doc["doc"], expected=doc["v"])
 
 
@@ -59,7 +61,7 @@ class MongoTx:
     def __init__(self, db: Database[dict[str, Any]], clock: Clock | None) -> None:
         self.db = db
         self.clock = clock
-        self.writes: dict[str, dict[Hashable, Write]] = {}
+        self.writes: dict[str, dict[Hashable, StagedWrite]] = {}
         self.increments: list[Increment] = []
         self.numbers: list[tuple[str, int]] = []  # sequence values taken since the last commit
 
@@ -69,7 +71,7 @@ class MongoTx:
 
     # --- reading through the overlay ----------------------------------------------------------------------
 
-    def staged(self, collection: str, doc_id: Any) -> Write | None:
+    def staged(self, collection: str, doc_id: Any) -> StagedWrite | None:
         return self.writes.get(collection, {}).get(hashable(doc_id))
 
     def get(self, collection: str, doc_id: Any) -> dict[str, Any] | None:
@@ -99,7 +101,7 @@ class MongoTx:
 
     # --- staging ------------------------------------------------------------------------------------------
 
-    def stage(self, write: Write) -> None:
+    def stage(self, write: StagedWrite) -> None:
         """Keep `write` for the commit, merged with an earlier write of the same document."""
         table = self.writes.setdefault(write.collection, {})
         key = hashable(write.id)
@@ -115,11 +117,11 @@ class MongoTx:
         self.writes.clear()
         self.increments.clear()
 
-    def all_writes(self) -> list[Write]:
+    def all_writes(self) -> list[StagedWrite]:
         return [w for table in self.writes.values() for w in table.values()]
 
 
-def _merge(earlier: Write, later: Write) -> Write:
+def _merge(earlier: StagedWrite, later: StagedWrite) -> StagedWrite:
     if later.op is Op.DELETE:
         return later
     if earlier.op is Op.INSERT:

@@ -109,7 +109,7 @@ class RedisSessionStore:
             revoked_at=from_micros(fields["revoked_at"]) if fields["revoked_at"] else None,
         )
 
-    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+    def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         return int(self._redis.script(_ROTATE, [self._key(session_id)], [expected_jti, new_jti])) == 1
 
     def revoke(self, session_id: str, at: datetime) -> None:

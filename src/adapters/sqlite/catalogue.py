@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 
 from adapters.sqlite import codec
@@ -33,7 +32,7 @@ class SqliteProductRepository:
     def get(self, sku: str) -> Product | None:
         return self.get_many([sku]).get(sku)
 
-    def get_many(self, skus: builtins.list[str]) -> dict[str, Product]:
+    def get_many(self, skus: list[str]) -> dict[str, Product]:
         cache = self._cache
         cached = None if cache is None else cache.at(self._s.table_version("products"))
         if cache is None or cached is None:
@@ -46,7 +45,7 @@ class SqliteProductRepository:
                     cache.keep(cached, sku, product)
         return {sku: found[sku] for sku in skus if sku in found}
 
-    def _select(self, skus: builtins.list[str]) -> dict[str, Product]:
+    def _select(self, skus: list[str]) -> dict[str, Product]:
         if len(skus) == 1:
             rows = self._s.execute(f"SELECT {codec.PRODUCT_COLUMNS} FROM products WHERE sku = ?", (skus[0],))
         else:
@@ -65,11 +64,11 @@ class SqliteProductRepository:
     def save(self, product: Product) -> None:
         self._s.execute(_UPSERT, codec.product_row(product))
 
-    def upsert_many(self, products: builtins.list[Product]) -> int:
+    def upsert_many(self, products: list[Product]) -> int:
         self._s.executemany(_UPSERT, map(codec.product_row, products))
         return len(products)
 
-    def list(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         return keyset_page(
             self._s,
             select=f"SELECT {codec.PRODUCT_COLUMNS} FROM products",

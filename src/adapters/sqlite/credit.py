@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -134,7 +133,7 @@ class SqliteCreditAccountRepository:
         account.version = version + 1
         self._seen[customer_id] = _Seen(account.version, dict(current), loaded)
 
-    def list_all(self) -> builtins.list[CreditAccount]:
+    def list_all(self) -> list[CreditAccount]:
         reservations: dict[str, dict[str, Reservation]] = {}
         for row in self._s.execute(
             f"SELECT customer_id, {codec.RESERVATION_COLUMNS} FROM credit_reservations ORDER BY customer_id, order_id"
@@ -169,15 +168,15 @@ class SqliteCreditLimitRequestRepository:
             codec.limit_request_row(request),
         )
 
-    def list(
+    def page(
         self,
         page: PageRequest,
         *,
         status: LimitRequestStatus | None = None,
         customer_ids: frozenset[str] | None = None,
     ) -> Page[CreditLimitRequest]:
-        where: builtins.list[str] = []
-        params: builtins.list[object] = []
+        where: list[str] = []
+        params: list[object] = []
         if status is not None:
             where.append("status = ?")
             params.append(status.value)
@@ -210,7 +209,7 @@ class SqliteLimitHistoryRepository:
         except sqlite3.IntegrityError as exc:
             raise duplicate_key(exc, {"limit_history.id": ("limit change", "id", change.id)}) from exc
 
-    def list_for(self, customer_id: str) -> builtins.list[LimitChange]:
+    def list_for(self, customer_id: str) -> list[LimitChange]:
         rows = self._s.execute(
             f"SELECT {codec.LIMIT_CHANGE_COLUMNS} FROM limit_history WHERE customer_id = ? ORDER BY at, id",
             (customer_id,),

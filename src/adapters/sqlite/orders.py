@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 from typing import Any
 
@@ -61,9 +60,9 @@ class SqliteOrderRepository:
             raise ConcurrentUpdate("order", order.id)
         order.version = version + 1
 
-    def list(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
-        where: builtins.list[str] = []
-        params: builtins.list[Any] = []
+    def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
+        where: list[str] = []
+        params: list[Any] = []
         if query.customer_ids is not None:
             where.append("customer_id IN (SELECT value FROM json_each(?))")
             params.append(json_ids(query.customer_ids))
@@ -94,14 +93,14 @@ class SqliteOrderRepository:
             decode=order_from,
         )
 
-    def held_for_customer(self, customer_id: str) -> builtins.list[Order]:
+    def held_for_customer(self, customer_id: str) -> list[Order]:
         rows = self._s.execute(
             f"{_SELECT} WHERE customer_id = ? AND status = ? ORDER BY coalesce(held_at, created_at), number",
             (customer_id, OrderStatus.ON_CREDIT_HOLD.value),
         )
         return [order_from(row) for row in rows]
 
-    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> builtins.list[Order]:
+    def with_status(self, customer_id: str, statuses: frozenset[OrderStatus]) -> list[Order]:
         rows = self._s.execute(
             f"{_SELECT} WHERE customer_id = ? AND status IN (SELECT value FROM json_each(?)) "
             "ORDER BY created_at, number",

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 
 from adapters.sqlite import codec
@@ -58,7 +57,7 @@ class SqliteUserRepository:
                 exc, {"users.mobile": ("user", "mobile", user.mobile), "users.id": ("user", "id", user.id)}
             ) from exc
 
-    def list(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
+    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
         where, params = ([], []) if ids is None else (["id IN (SELECT value FROM json_each(?))"], [json_ids(ids)])
         return keyset_page(
             self._s,
@@ -125,7 +124,7 @@ class SqliteCustomerRepository:
                 },
             ) from exc
 
-    def list(self, page: PageRequest, scope: Scope) -> Page[Customer]:
+    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
         where, params = _scope_filter(scope)
         return keyset_page(
             self._s,
@@ -147,7 +146,7 @@ class SqliteCustomerRepository:
         return frozenset(row[0] for row in rows)
 
 
-def _scope_filter(scope: Scope) -> tuple[builtins.list[str], builtins.list[str]]:
+def _scope_filter(scope: Scope) -> tuple[list[str], list[str]]:
     if scope.all_customers:
         return [], []
     return (

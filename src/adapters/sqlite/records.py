@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import builtins
 import sqlite3
 from datetime import datetime
 
@@ -32,7 +31,7 @@ class SqliteTargetRepository:
             f"INSERT OR REPLACE INTO targets ({codec.TARGET_COLUMNS}) VALUES ({marks(6)})", codec.target_row(target)
         )
 
-    def list(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Target]:
+    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
         sql = f"SELECT {codec.TARGET_COLUMNS} FROM targets WHERE period = ?"
         params: tuple[str, ...] = (period,)
         if user_ids is not None:
@@ -45,7 +44,7 @@ class SqlitePerformanceRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
 
-    def add(self, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
+    def add(self, *, user_id: str, period: str, currency: str, amount: int, orders: int) -> None:
         self._s.execute(
             "INSERT INTO performance (user_id, period, currency, amount, orders) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id, period, currency) DO UPDATE SET amount = amount + excluded.amount, "
@@ -53,7 +52,7 @@ class SqlitePerformanceRepository:
             (user_id, period, currency, amount, orders),
         )
 
-    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> builtins.list[Achieved]:
+    def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> list[Achieved]:
         sql = "SELECT user_id, period, currency, amount, orders FROM performance WHERE period = ?"
         params: tuple[str, ...] = (period,)
         if user_ids is not None:
@@ -76,7 +75,7 @@ class SqliteOutboxRepository:
     def add(self, message: OutboxMessage) -> None:
         self.add_all([message])
 
-    def add_all(self, messages: builtins.list[OutboxMessage]) -> None:
+    def add_all(self, messages: list[OutboxMessage]) -> None:
         try:
             self._s.executemany(_OUTBOX_INSERT, [codec.outbox_row(message) for message in messages])
         except sqlite3.IntegrityError as exc:
@@ -87,7 +86,7 @@ class SqliteOutboxRepository:
         row = self._s.execute(f"SELECT {codec.OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (message_id,)).fetchone()
         return None if row is None else codec.outbox_from(row)
 
-    def due(self, now: datetime, limit: int) -> builtins.list[OutboxMessage]:
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         rows = self._s.execute(
             f"SELECT {codec.OUTBOX_COLUMNS} FROM outbox WHERE status = ? AND next_attempt_at <= ? "
             "ORDER BY next_attempt_at, id LIMIT ?",
@@ -95,7 +94,7 @@ class SqliteOutboxRepository:
         )
         return [codec.outbox_from(row) for row in rows]
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> builtins.list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         """Runs in a writer unit of work, so the select and the update hold the write lock together."""
         claimed = self.due(now, limit)
         lease = codec.micros(lease_until)
@@ -127,7 +126,7 @@ class SqliteOutboxRepository:
             oldest_pending_at=codec.instant_or_none(oldest_pending),
         )
 
-    def dead(self, limit: int) -> builtins.list[OutboxMessage]:
+    def dead(self, limit: int) -> list[OutboxMessage]:
         rows = self._s.execute(
             f"SELECT {codec.OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY occurred_at, id LIMIT ?",
             (OutboxStatus.DEAD.value, limit),
@@ -141,7 +140,7 @@ class SqliteIdempotencyRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
 
-    def get(self, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
+    def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:
         row = self._s.execute(
             f"SELECT {codec.IDEMPOTENCY_COLUMNS} FROM idempotency "
             "WHERE actor_id = ? AND operation = ? AND key = ? AND (?4 IS NULL OR expires_at > ?4)",
@@ -178,7 +177,7 @@ class SqliteAuditRepository:
         except sqlite3.IntegrityError as exc:
             raise duplicate_key(exc, {"audit.id": ("audit entry", "id", entry.id)}) from exc
 
-    def list_for(self, entity: str, entity_id: str) -> builtins.list[AuditEntry]:
+    def list_for(self, entity: str, entity_id: str) -> list[AuditEntry]:
         rows = self._s.execute(
             f"SELECT {codec.AUDIT_COLUMNS} FROM audit WHERE entity = ? AND entity_id = ? ORDER BY at, id",
             (entity, entity_id),

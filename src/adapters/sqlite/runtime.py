@@ -158,7 +158,7 @@ class SqliteSessionStore:
             revoked_at=None if row["revoked_at"] is None else _at(row["revoked_at"]),
         )
 
-    def rotate(self, session_id: str, expected_jti: str, new_jti: str) -> bool:
+    def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         def step(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
                 "UPDATE rt_sessions SET refresh_jti = ? WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL",

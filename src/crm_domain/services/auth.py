@@ -156,7 +156,7 @@ class AuthService:
         if session is None or not session.active(now):
             raise Unauthenticated("the session has ended; sign in again")
         new_jti = self._ctx.ids.new_id()
-        if not self._sessions.rotate(session_id, refresh_jti, new_jti):
+        if not self._sessions.rotate(session_id, expected_jti=refresh_jti, new_jti=new_jti):
             self._sessions.revoke(session_id, now)
             raise Unauthenticated("this refresh token was already used; the session has been ended")
         user = self._ctx.read(lambda uow: uow.users.get(session.user_id))

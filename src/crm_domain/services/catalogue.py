@@ -68,7 +68,7 @@ class CatalogueService:
             if uow.products.get(product.sku) is not None:
                 raise DuplicateKey("product", "sku", product.sku)
             uow.products.add(product)
-            self._ctx.audit(uow, actor.id, "product.created", "product", product.sku)
+            self._ctx.audit(uow, actor_id=actor.id, action="product.created", entity="product", entity_id=product.sku)
             return product
 
         return self._ctx.write(step)
@@ -83,7 +83,9 @@ class CatalogueService:
             fields = changes.given()
             updated = Product(**{**attrs.asdict(product, recurse=False), **fields, "updated_at": self._ctx.now()})
             uow.products.save(updated)
-            self._ctx.audit(uow, actor.id, "product.updated", "product", sku, fields=sorted(fields))
+            self._ctx.audit(
+                uow, actor_id=actor.id, action="product.updated", entity="product", entity_id=sku, fields=sorted(fields)
+            )
             return updated
 
         return self._ctx.write(step)
@@ -106,4 +108,4 @@ class CatalogueService:
 
     def list(self, actor: Actor, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
         actor.require(Permission.PRODUCT_READ)
-        return self._ctx.read(lambda uow: uow.products.list(page, active_only=active_only))
+        return self._ctx.read(lambda uow: uow.products.page(page, active_only=active_only))

@@ -128,8 +128,9 @@ class ServiceContext:
             uow.outbox.add_all([OutboxMessage.of(event, self.ids.new_id()) for event in events])
 
     def audit(
-        self, uow: UnitOfWork, actor_id: str, action: str, entity: str, entity_id: str, **details: object
+        self, uow: UnitOfWork, *, actor_id: str, action: str, entity: str, entity_id: str, **details: object
     ) -> None:
+        """Record who (`actor_id`) did what (`action`) to which `entity` (`entity_id`), in the same unit of work."""
         uow.audit.add(
             AuditEntry(
                 id=self.ids.new_id(),

@@ -91,16 +91,26 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
     return released
 
 
-#: A change of an account's credit terms: applies itself and says (kind, old, new) for the limit history.
-CreditChange = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+@attrs.frozen(kw_only=True)
+class TermChange:
+    """A change of one credit term as the limit history keeps it: which term (`kind`: "limit",
+    "temporary_limit", "tolerance", "overdue_block_days", "block", "unblock") and its old and new values as text."""
+
+    kind: str
+    old: str | None
+    new: str | None
+
+
+#: A change of an account's credit terms: applies itself and says what changed, for the limit history.
+CreditChange = Callable[[CreditAccount], TermChange]
 
 
 def limit_change(new_limit: Money) -> CreditChange:
     """Set the base credit limit."""
 
-    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+    def change(account: CreditAccount) -> TermChange:
         old = account.set_limit(new_limit)
-        return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
+        return TermChange(kind="limit", old=account.money(old).decimal_string(), new=new_limit.decimal_string())
 
     return change
 
@@ -108,10 +118,10 @@ def limit_change(new_limit: Money) -> CreditChange:
 def tolerance_change(pct: str) -> CreditChange:
     """Set the tolerance over the limit, in percent."""
 
-    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+    def change(account: CreditAccount) -> TermChange:
         old = str(account.tolerance_pct)
         account.set_tolerance(pct)
-        return "tolerance", old, str(account.tolerance_pct)
+        return TermChange(kind="tolerance", old=old, new=str(account.tolerance_pct))
 
     return change
 
@@ -119,12 +129,16 @@ def tolerance_change(pct: str) -> CreditChange:
 def overdue_block_change(days: int | None) -> CreditChange:
     """Set the overdue block (days; None: none)."""
 
-    def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+    def change(account: CreditAccount) -> TermChange:
         old = account.overdue_block_days
         if days is not None and days < 0:
             raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
         account.overdue_block_days = days
-        return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
+        return TermChange(
+            kind="overdue_block_days",
+            old=None if old is None else str(old),
+            new=None if days is None else str(days),
+        )
 
     return change
 
@@ -200,17 +214,8 @@ class CreditService:
             uow.limit_requests.save(request)
             if status is LimitRequestStatus.APPROVED:
                 account = account_of(uow, request.customer_id)
-                old = account.set_limit(request.new_limit)
-                self._record(
-                    uow,
-                    account,
-                    "limit",
-                    account.money(old).decimal_string(),
-                    request.new_limit.decimal_string(),
-                    actor.id,
-                    request.reason,
-                    request.id,
-                )
+                change = limit_change(request.new_limit)(account)
+                self._record(uow, account, change, actor_id=actor.id, reason=request.reason, request_id=request.id)
             self._ctx.publish(
                 uow,
                 [
@@ -235,7 +240,7 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> Page[CreditLimitRequest]:
             ids = uow.customers.ids_in_scope(scope_of(uow, actor))
-            return uow.limit_requests.list(page, status=status, customer_ids=ids)
+            return uow.limit_requests.page(page, status=status, customer_ids=ids)
 
         return self._ctx.read(step)
 
@@ -264,7 +269,7 @@ class CreditService:
     ) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = (
                 None
                 if account.temp_limit is None
@@ -272,7 +277,7 @@ class CreditService:
             )
             account.set_temporary_limit(amount, until)
             new = None if amount is None else f"{amount.decimal_string()} until {until}"
-            return "temporary_limit", old, new
+            return TermChange(kind="temporary_limit", old=old, new=new)
 
         return self._change(actor, customer_id, reason, change)
 
@@ -287,19 +292,19 @@ class CreditService:
     def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             account.block(reason)
-            return "block", None, reason
+            return TermChange(kind="block", old=None, new=reason)
 
         return self._change(actor, customer_id, reason, change)
 
     def unblock(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
+        def change(account: CreditAccount) -> TermChange:
             old = account.block_reason
             account.unblock()
-            return "unblock", old, None
+            return TermChange(kind="unblock", old=old, new=None)
 
         return self._change(actor, customer_id, reason, change)
 
@@ -365,17 +370,15 @@ class CreditService:
     ) -> CreditPosition:
         """Apply `change` in the caller's unit of work: kept in the limit history, published, holds that fit
         released, the account saved. The caller has checked the actor's permission and scope."""
-        kind, old, new = change(account)
-        self._record(uow, account, kind, old, new, actor.id, reason, None)
+        self._record(uow, account, change(account), actor_id=actor.id, reason=reason, request_id=None)
         return position_of(self._ctx, account)
 
     def _record(
         self,
         uow: UnitOfWork,
         account: CreditAccount,
-        kind: str,
-        old: str | None,
-        new: str | None,
+        change: TermChange,
+        *,
         actor_id: str,
         reason: str,
         request_id: str | None,
@@ -386,9 +389,9 @@ class CreditService:
             LimitChange(
                 id=self._ctx.ids.new_id(),
                 customer_id=account.customer_id,
-                kind=kind,
-                old=old,
-                new=new,
+                kind=change.kind,
+                old=change.old,
+                new=change.new,
                 changed_by=actor_id,
                 at=now,
                 reason=reason,
@@ -401,9 +404,9 @@ class CreditService:
                 CreditLimitChanged(
                     occurred_at=now,
                     customer_id=account.customer_id,
-                    kind=kind,
-                    old=old,
-                    new=new,
+                    kind=change.kind,
+                    old=change.old,
+                    new=change.new,
                     changed_by=actor_id,
                     reason=reason,
                 )

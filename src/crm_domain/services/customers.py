@@ -165,10 +165,10 @@ class CustomerService:
         uow.credit.add(account)
         self._ctx.audit(
             uow,
-            actor.id,
-            "customer.created",
-            "customer",
-            customer.id,
+            actor_id=actor.id,
+            action="customer.created",
+            entity="customer",
+            entity_id=customer.id,
             code=customer.code,
             credit_limit=new.credit_limit.decimal_string(),
             erp=customer.erp_system.value,
@@ -188,7 +188,14 @@ class CustomerService:
             self._check_rep(uow, fields["assigned_rep_id"])
         updated = Customer(**{**attrs.asdict(customer, recurse=False), **fields, "updated_at": self._ctx.now()})
         uow.customers.save(updated)
-        self._ctx.audit(uow, actor.id, "customer.updated", "customer", customer.id, fields=sorted(fields))
+        self._ctx.audit(
+            uow,
+            actor_id=actor.id,
+            action="customer.updated",
+            entity="customer",
+            entity_id=customer.id,
+            fields=sorted(fields),
+        )
         account = uow.credit.get(customer.id)
         assert account is not None
         return CustomerView(customer=updated, account=account)
@@ -233,7 +240,15 @@ class CustomerService:
             return UpsertResult(outcome=Upserted.UNCHANGED, customer=old)
         if changed:
             uow.customers.save(updated)
-            self._ctx.audit(uow, actor.id, "customer.updated", "customer", old.id, fields=changed, erp=erp)
+            self._ctx.audit(
+                uow,
+                actor_id=actor.id,
+                action="customer.updated",
+                entity="customer",
+                entity_id=old.id,
+                fields=changed,
+                erp=erp,
+            )
         credit = CreditService(self._ctx)
         for change in terms:
             credit.change_in(uow, actor, account, record.reason, change)
@@ -270,7 +285,7 @@ class CustomerService:
 
     def list(self, actor: Actor, page: PageRequest) -> Page[Customer]:
         actor.require(Permission.CUSTOMER_READ)
-        return self._ctx.read(lambda uow: uow.customers.list(page, scope_of(uow, actor)))
+        return self._ctx.read(lambda uow: uow.customers.page(page, scope_of(uow, actor)))
 
 
 # --- the credit terms of an upsert: the one place that decides what a source's terms do to an account -----------

@@ -140,7 +140,7 @@ class ErpBatchSync:
         """One page of the codes of the customers served by `erp` (ordered by code), and the next cursor."""
 
         def step(uow: UnitOfWork) -> tuple[list[str], str | None]:
-            page = uow.customers.list(PageRequest(limit=limit, cursor=cursor), Scope(all_customers=True))
+            page = uow.customers.page(PageRequest(limit=limit, cursor=cursor), Scope(all_customers=True))
             return [c.code for c in page.items if c.erp_system.value == erp], page.next_cursor
 
         return self._ctx.read(step)
@@ -152,7 +152,7 @@ class ErpBatchSync:
         next cursor (what `crm erp sync order-status` polls)."""
 
         def step(uow: UnitOfWork) -> tuple[list[tuple[str, str]], str | None]:
-            page = uow.orders.list(PageRequest(limit=limit, cursor=cursor), OrderQuery(status=status))
+            page = uow.orders.page(PageRequest(limit=limit, cursor=cursor), OrderQuery(status=status))
             systems: dict[str, str | None] = {}
             found = []
             for order in page.items:

@@ -69,7 +69,7 @@ ERP_CANCELLABLE: Final = frozenset({S.SUBMITTED, S.CONFIRMED})
 EVENT_OPERATION: Final = "erp.event"
 
 
-class Outcome(StrEnum):
+class EventOutcome(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"  # the CRM already knew (a repeated, late or no-change event)
     DUPLICATE = "duplicate"  # an event id seen before
@@ -146,7 +146,7 @@ class EventResult:
     """What applying one ERP event did. `steps` are the statuses an order went through; `released` the ids of
     held orders the change released."""
 
-    outcome: Outcome
+    outcome: EventOutcome
     order_id: str | None = None
     order_number: str | None = None
     customer_id: str | None = None
@@ -183,7 +183,7 @@ class ErpEventService:
         ref = report.external_ref
 
         def step(uow: UnitOfWork) -> EventResult:
-            seen = self._seen(uow, erp, event_id, report.fingerprint())
+            seen = self._seen(uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint())
             if seen is not None:
                 return seen
             order = uow.orders.get(ref) or uow.orders.get_by_number(ref)
@@ -211,7 +211,7 @@ class ErpEventService:
                     released = reevaluate_holds(self._ctx, uow, account, now)
                     uow.credit.save(account)
             result = EventResult(
-                outcome=Outcome.APPLIED if steps else Outcome.UNCHANGED,
+                outcome=EventOutcome.APPLIED if steps else EventOutcome.UNCHANGED,
                 order_id=order.id,
                 order_number=order.number,
                 customer_id=order.customer_id,
@@ -219,7 +219,9 @@ class ErpEventService:
                 steps=tuple(steps),
                 released=tuple(o.id for o in released),
             )
-            self._remember(uow, erp, event_id, report.fingerprint(), order.id, now)
+            self._remember(
+                uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=order.id, now=now
+            )
             return result
 
         return self._write_once(step)
@@ -292,7 +294,7 @@ class ErpEventService:
         """The ERP's receivables and overdue days of a customer replace ours; holds that fit now are released."""
 
         def step(uow: UnitOfWork) -> EventResult:
-            seen = self._seen(uow, erp, event_id, report.fingerprint())
+            seen = self._seen(uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint())
             if seen is not None:
                 return seen
             customer = self.customer_of(uow, erp, report.customer_code)
@@ -305,8 +307,10 @@ class ErpEventService:
                 )
             now = self._ctx.now()
             if (account.receivables, account.overdue_days) == (report.receivables.minor, report.overdue_days):
-                self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
-                return EventResult(outcome=Outcome.UNCHANGED, customer_id=customer.id)
+                self._remember(
+                    uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
+                )
+                return EventResult(outcome=EventOutcome.UNCHANGED, customer_id=customer.id)
             account.update_balance(report.receivables, report.overdue_days)
             account.updated_at = now
             self._ctx.publish(
@@ -322,8 +326,12 @@ class ErpEventService:
             )
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
-            self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
-            return EventResult(outcome=Outcome.APPLIED, customer_id=customer.id, released=tuple(o.id for o in released))
+            self._remember(
+                uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
+            )
+            return EventResult(
+                outcome=EventOutcome.APPLIED, customer_id=customer.id, released=tuple(o.id for o in released)
+            )
 
         return self._write_once(step)
 
@@ -342,18 +350,18 @@ class ErpEventService:
         duplicate then."""
         return self._ctx.finish(Write(step))
 
-    def _seen(self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str) -> EventResult | None:
+    def _seen(self, uow: UnitOfWork, *, erp: str, event_id: str | None, fingerprint: str) -> EventResult | None:
         if event_id is None:
             return None
-        record = uow.idempotency.get(f"erp:{erp}", EVENT_OPERATION, event_id)
+        record = uow.idempotency.get(actor_id=f"erp:{erp}", operation=EVENT_OPERATION, key=event_id)
         if record is None:
             return None
         if record.fingerprint != fingerprint:
             raise Conflict(f"event id {event_id!r} was already used for a different event")
-        return EventResult(outcome=Outcome.DUPLICATE)
+        return EventResult(outcome=EventOutcome.DUPLICATE)
 
     def _remember(
-        self, uow: UnitOfWork, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
+        self, uow: UnitOfWork, *, erp: str, event_id: str | None, fingerprint: str, result_id: str, now: datetime
     ) -> None:
         self._ctx.remember(
             uow,

@@ -139,7 +139,14 @@ class ErpSyncHandler:
             order.set_erp_sync(ErpSync.PENDING, self._ctx.now())
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-        self._ctx.audit(uow, "system", CREATE_SENT, "order", order.id, erp=customer.erp_system.value)
+        self._ctx.audit(
+            uow,
+            actor_id="system",
+            action=CREATE_SENT,
+            entity="order",
+            entity_id=order.id,
+            erp=customer.erp_system.value,
+        )
         request = erp_order_request(order, customer, uow.products.get_many([line.sku for line in order.lines]))
         return _Outbound(order=order, erp=customer.erp_system.value, gateway=gateway, request=request)
 

@@ -216,7 +216,7 @@ def _users(uow: UnitOfWork) -> list[User]:
     users: list[User] = []
     cursor: str | None = None
     while True:
-        page = uow.users.list(PageRequest(limit=PageRequest.MAX_LIMIT, cursor=cursor))
+        page = uow.users.page(PageRequest(limit=PageRequest.MAX_LIMIT, cursor=cursor))
         users.extend(page.items)
         if page.next_cursor is None:
             return users

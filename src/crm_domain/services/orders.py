@@ -256,10 +256,10 @@ class OrderService:
             self._ctx.publish(uow, order.pull_events())
             self._ctx.audit(
                 uow,
-                actor.id,
-                "order.released",
-                "order",
-                order.id,
+                actor_id=actor.id,
+                action="order.released",
+                entity="order",
+                entity_id=order.id,
                 note=note,
                 shortfall=check.shortfall.decimal_string(),
             )
@@ -275,7 +275,9 @@ class OrderService:
             order.reject(actor, reason, self._ctx.now())
             uow.orders.save(order)
             self._ctx.publish(uow, order.pull_events())
-            self._ctx.audit(uow, actor.id, "order.rejected", "order", order.id, reason=reason)
+            self._ctx.audit(
+                uow, actor_id=actor.id, action="order.rejected", entity="order", entity_id=order.id, reason=reason
+            )
             return order
 
         return self._ctx.write(step)
@@ -330,7 +332,7 @@ class OrderService:
 
         def step(uow: UnitOfWork) -> Page[Order]:
             ids = uow.customers.ids_in_scope(scope_of(uow, actor))
-            return uow.orders.list(page, attrs.evolve(query or OrderQuery(), customer_ids=ids))
+            return uow.orders.page(page, attrs.evolve(query or OrderQuery(), customer_ids=ids))
 
         return self._ctx.read(step)
 
@@ -360,7 +362,7 @@ class OrderService:
     def _replay(self, uow: UnitOfWork, actor: Actor, operation: str, key: str | None, fingerprint: str) -> Order | None:
         if key is None:
             return None
-        record = uow.idempotency.get(actor.id, operation, key)
+        record = uow.idempotency.get(actor_id=actor.id, operation=operation, key=key)
         if record is None:
             return None
         if record.fingerprint != fingerprint:

@@ -31,7 +31,15 @@ class PerformanceService:
                 raise ValidationFailed(f"targets are set in {self._ctx.config.default_currency}", field="amount")
             target = Target(user_id=user_id, period=period, amount=amount, set_by=actor.id, updated_at=self._ctx.now())
             uow.targets.put(target)
-            self._ctx.audit(uow, actor.id, "target.set", "user", user_id, period=period, amount=amount.decimal_string())
+            self._ctx.audit(
+                uow,
+                actor_id=actor.id,
+                action="target.set",
+                entity="user",
+                entity_id=user_id,
+                period=period,
+                amount=amount.decimal_string(),
+            )
             return target
 
         return self._ctx.write(step)
@@ -39,7 +47,7 @@ class PerformanceService:
     def targets(self, actor: Actor, period: str) -> list[Target]:
         actor.require(Permission.TARGET_READ)
         check_period(period)
-        return self._ctx.read(lambda uow: uow.targets.list(period, self._visible_ids_or_all(uow, actor)))
+        return self._ctx.read(lambda uow: uow.targets.for_period(period, self._visible_ids_or_all(uow, actor)))
 
     def figures(self, actor: Actor, period: str, user_id: str | None = None) -> list[PerformanceRow]:
         """One row per user in scope (or just `user_id`); a manager's row rolls up everyone under them."""
@@ -82,10 +90,10 @@ class PerformanceService:
             if figure.currency == currency:
                 achieved += Money(figure.amount, currency)
                 orders += figure.orders
-        targets = uow.targets.list(period, frozenset({user.id}))
+        targets = uow.targets.for_period(period, frozenset({user.id}))
         target = targets[0].amount if targets else None
         if target is None and team:
-            team_targets = uow.targets.list(period, members)
+            team_targets = uow.targets.for_period(period, members)
             if team_targets:
                 target = sum((t.amount for t in team_targets), Money.zero(currency))
         return PerformanceRow(
@@ -111,7 +119,7 @@ class PerformanceService:
         users: list[User] = []
         cursor: str | None = None
         while True:
-            page = uow.users.list(PageRequest(limit=200, cursor=cursor), ids=ids)
+            page = uow.users.page(PageRequest(limit=200, cursor=cursor), ids=ids)
             users.extend(page.items)
             if page.next_cursor is None:
                 return users

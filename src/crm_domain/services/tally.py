@@ -13,4 +13,6 @@ def count_order(ctx: ServiceContext, uow: UnitOfWork, order: Order, sign: int = 
     if order.rep_id is None or order.submitted_at is None:
         return
     period = period_of(order.submitted_at, ctx.config.tz)
-    uow.performance.add(order.rep_id, period, order.currency, sign * order.total.minor, sign)
+    uow.performance.add(
+        user_id=order.rep_id, period=period, currency=order.currency, amount=sign * order.total.minor, orders=sign
+    )

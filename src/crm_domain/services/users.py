@@ -76,7 +76,9 @@ class UserService:
         uow.users.add(user)
         by = actor.id if actor else "bootstrap"
         self._ctx.publish(uow, [UserChanged(occurred_at=now, user_id=user.id, active=True, changed_by=by)])
-        self._ctx.audit(uow, by, "user.created", "user", user.id, roles=sorted(user.roles))
+        self._ctx.audit(
+            uow, actor_id=by, action="user.created", entity="user", entity_id=user.id, roles=sorted(user.roles)
+        )
         return user
 
     def _check_links(self, uow: UnitOfWork, user: User) -> None:
@@ -111,7 +113,9 @@ class UserService:
             self._ctx.publish(
                 uow, [UserChanged(occurred_at=now, user_id=user.id, active=updated.active, changed_by=actor.id)]
             )
-            self._ctx.audit(uow, actor.id, "user.updated", "user", user.id, fields=sorted(fields))
+            self._ctx.audit(
+                uow, actor_id=actor.id, action="user.updated", entity="user", entity_id=user.id, fields=sorted(fields)
+            )
             return updated
 
         return self._ctx.write(step)
@@ -137,11 +141,11 @@ class UserService:
     def list(self, actor: Actor, page: PageRequest) -> Page[User]:
         def step(uow: UnitOfWork) -> Page[User]:
             if actor.can(Permission.USER_MANAGE):
-                return uow.users.list(page)
+                return uow.users.page(page)
             if actor.can(Permission.USER_READ):
                 team = uow.users.subordinate_ids(actor.id) | {actor.id}
-                return uow.users.list(page, ids=team)
-            return uow.users.list(page, ids=frozenset({actor.id}))
+                return uow.users.page(page, ids=team)
+            return uow.users.page(page, ids=frozenset({actor.id}))
 
         return self._ctx.read(step)
 

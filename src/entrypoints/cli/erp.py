@@ -28,7 +28,7 @@ from crm_domain.money import Money
 from crm_domain.orders import OrderStatus
 from crm_domain.ports import ErpGateway
 from crm_domain.services.erp_batch import SyncTally
-from crm_domain.services.erp_events import BalanceReport, EventResult, OrderStatusReport, Outcome
+from crm_domain.services.erp_events import BalanceReport, EventOutcome, EventResult, OrderStatusReport
 from entrypoints.cli.context import OPERATOR, container, err, out
 from entrypoints.ports import SandboxErpDriver
 
@@ -234,7 +234,7 @@ def _count(tally: SyncTally, key: str, apply: Callable[[], EventResult]) -> None
     except DomainError as exc:
         tally.failures.append((key, str(exc)))
         return
-    if result.outcome is Outcome.APPLIED:
+    if result.outcome is EventOutcome.APPLIED:
         tally.updated += 1
     else:
         tally.unchanged += 1

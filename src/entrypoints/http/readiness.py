@@ -19,7 +19,7 @@ class Readiness:
         checks: dict[str, str] = {}
         try:
             with self._store(read_only=True) as uow:
-                uow.products.list(PageRequest(limit=1))
+                uow.products.page(PageRequest(limit=1))
             checks["store"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["store"] = f"failed: {type(exc).__name__}"
