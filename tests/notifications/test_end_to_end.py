@@ -56,7 +56,7 @@ def run(handlers: list[OutboxHandler], messages: list[OutboxMessage]) -> None:
     """One pass of a worker: every message to every handler that takes it."""
     for message in messages:
         for handler in handlers:
-            if handler.handles(message.event):
+            if message.is_one_of(handler.events):
                 handler.handle(message)
 
 
