@@ -15,6 +15,7 @@ from enum import StrEnum
 import attrs
 
 from crm_domain.errors import ValidationFailed
+from crm_domain.events import Event
 from crm_domain.money import Money, check_currency
 
 MAX_TOLERANCE_PCT = Decimal(100)
@@ -128,6 +129,7 @@ class CreditAccount:
     loaded: frozenset[str] | None = None
     version: int = 0
     updated_at: datetime | None = None
+    events: list[Event] = attrs.field(factory=list, eq=False, repr=False)  # recorded, not yet pulled
 
     @open_total.default
     def _sum_open(self) -> int:
@@ -265,6 +267,11 @@ class CreditAccount:
         if self.loaded is not None:
             for order_id in sorted(self.reservations.keys() - self.loaded):
                 raise ReservationNotLoaded(self.customer_id, order_id)
+
+    def pull_events(self) -> list[Event]:
+        """The events recorded since the last pull (the unit of work that saves the account writes them)."""
+        events, self.events = self.events, []
+        return events
 
     def _require_loaded(self, order_id: str) -> None:
         if self.loaded is not None and order_id not in self.loaded:

@@ -108,6 +108,7 @@ class SqliteCreditAccountRepository:
             [codec.reservation_row(account.customer_id, r) for r in account.reservations.values()],
         )
         self._seen[account.customer_id] = _Seen(account.version, dict(account.reservations), account.loaded)
+        self._s.seen.note(account)
 
     def save(self, account: CreditAccount) -> None:
         customer_id, version, loaded = account.customer_id, account.version, account.loaded
@@ -133,6 +134,7 @@ class SqliteCreditAccountRepository:
             self._s.executemany(_RESERVATION_UPSERT, fresh)
         account.version = version + 1
         self._seen[customer_id] = _Seen(account.version, dict(current), loaded)
+        self._s.seen.note(account)
 
     def list_all(self) -> builtins.list[CreditAccount]:
         reservations: dict[str, dict[str, Reservation]] = {}

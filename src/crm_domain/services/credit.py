@@ -86,7 +86,6 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
         order.release(SYSTEM, AUTO_RELEASE_NOTE, Money.zero(order.currency), at, by_system=True)
         count_order(ctx, uow, order)
         uow.orders.save(order)
-        ctx.publish(uow, order.pull_events())
         released.append(order)
     return released
 

@@ -203,7 +203,6 @@ class ErpEventService:
             released: list[Order] = []
             if steps:
                 uow.orders.save(order)
-                self._ctx.publish(uow, order.pull_events())
                 if S.CANCELLED in steps or S.INVOICED in steps or S.DISPATCHED in steps:
                     account.updated_at = now
                     released = reevaluate_holds(self._ctx, uow, account, now)

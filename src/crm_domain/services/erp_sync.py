@@ -130,7 +130,6 @@ class ErpSyncHandler:
         if order.erp_sync in (ErpSync.NOT_SENT, ErpSync.DEAD):  # first time, or an operator's retry-dead
             order.set_erp_sync(ErpSync.PENDING, self._ctx.now())
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
         self._ctx.audit(uow, "system", CREATE_SENT, "order", order.id, erp=customer.erp_system.value)
         request = erp_order_request(order, customer, uow.products.get_many([line.sku for line in order.lines]))
         return _Outbound(order=order, gateway=gateway, request=request)

@@ -180,7 +180,6 @@ class OrderService:
             if new.submit:
                 self._submit(uow, actor, order, customer, now)
             uow.orders.add(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
@@ -207,7 +206,6 @@ class OrderService:
             now = self._ctx.now()
             self._submit(uow, actor, order, customer, now)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
@@ -253,7 +251,6 @@ class OrderService:
             uow.credit.save(account)
             count_order(self._ctx, uow, order)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.audit(
                 uow,
                 actor.id,
@@ -274,7 +271,6 @@ class OrderService:
             order, _ = self._order_in_scope(uow, actor, order_id)
             order.reject(actor, reason, self._ctx.now())
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.audit(uow, actor.id, "order.rejected", "order", order.id, reason=reason)
             return order
 
@@ -296,7 +292,6 @@ class OrderService:
             if was_counted:
                 count_order(self._ctx, uow, order, sign=-1)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             account = account_of(uow, customer.id)
             if account.release(order.id):
                 reevaluate_holds(self._ctx, uow, account, now)
@@ -316,7 +311,6 @@ class OrderService:
                 return order
             order.confirm(erp_order_id, SYSTEM, self._ctx.now())
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             return order
 
         return self._ctx.write(step)
@@ -326,7 +320,6 @@ class OrderService:
             order = _order(uow, order_id)
             order.set_erp_sync(state, self._ctx.now(), error)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             return order
 
         return self._ctx.write(step)
@@ -342,7 +335,6 @@ class OrderService:
             now = self._ctx.now()
             order.advance(target, SYSTEM, now, note)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             account = account_of(uow, order.customer_id)
             if target is OrderStatus.DISPATCHED:
                 account.mark_dispatched(order.id)
