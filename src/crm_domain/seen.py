@@ -3,8 +3,10 @@
 Repositories of aggregates that record events (orders, credit accounts) note each aggregate they add or save;
 at commit the unit of work pulls the events of everything it noted and writes them to the outbox in the same
 transaction, in one `add_all` (cosmicpython's `collect_new_events`, into the outbox instead of a message bus).
-Use cases never publish their aggregates' events by hand, so none is forgotten. Work that is rolled back (or a
-step of a batch that fails) forgets what it noted: no event of it is written.
+Use cases never publish their aggregates' events by hand, so none is forgotten. The few events that no aggregate
+records (a user changed, a credit-limit request made or decided) are handed to the unit of work
+(`UnitOfWork.publish`) and go out with the others, in the order they were handed over. Work that is rolled back
+(or a step of a batch that fails) forgets what it noted: no event of it is written.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ class RecordsEvents(Protocol):
     def pull_events(self) -> list[Event]: ...
 
 
+class _Published:
+    """Events handed over by a use case, held like an aggregate's until the commit."""
+
+    __slots__ = ("_events",)
+
+    def __init__(self, events: list[Event]) -> None:
+        self._events = events
+
+    def pull_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+
 class SeenAggregates:
     """The aggregates noted by one unit of work, each once, in the order first noted."""
 
@@ -33,6 +48,11 @@ class SeenAggregates:
     def note(self, aggregate: RecordsEvents) -> None:
         """Remember `aggregate` (added or saved): its events go to the outbox at commit."""
         self._seen.setdefault(id(aggregate), aggregate)
+
+    def publish(self, events: list[Event]) -> None:
+        """Events no aggregate records: written at commit after those of the aggregates noted so far."""
+        if events:
+            self.note(_Published(list(events)))
 
     def forget(self) -> None:
         """Drop what was noted (rollback): none of its events is written."""

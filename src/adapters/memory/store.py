@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from adapters.memory import repositories as r
 from adapters.system import UlidGenerator
+from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
 from crm_domain.seen import SeenAggregates
 
@@ -112,6 +113,9 @@ class MemoryUnitOfWork:
             self._tx.discard()
         finally:
             self._store.lock.release()
+
+    def publish(self, events: list[Event]) -> None:
+        self._tx.seen.publish(events)
 
     def commit(self) -> None:
         if self._read_only:

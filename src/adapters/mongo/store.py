@@ -38,6 +38,7 @@ from adapters.mongo.records import (
 from adapters.mongo.tx import MongoTx
 from adapters.system import UlidGenerator
 from crm_domain.errors import UpstreamUnavailable
+from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
 
 if TYPE_CHECKING:
@@ -224,6 +225,9 @@ class MongoUnitOfWork:
             # The server cannot be reached (selection timeout, network error): a dependency is down, which the
             # entry points report as 503 / a retry, not as a bug. Nothing was committed.
             raise UpstreamUnavailable("the database cannot be reached; try again shortly") from exc
+
+    def publish(self, events: list[Event]) -> None:
+        self._tx.seen.publish(events)
 
     def commit(self) -> None:
         if self._read_only:

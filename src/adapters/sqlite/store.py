@@ -37,6 +37,7 @@ from adapters.sqlite.records import (
 )
 from adapters.sqlite.session import SqliteSession
 from adapters.system import UlidGenerator, process_id
+from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
 
 if TYPE_CHECKING:
@@ -344,6 +345,9 @@ class SqliteUnitOfWork:
                 raise
             return
         self._store.release(conn)
+
+    def publish(self, events: list[Event]) -> None:
+        self._session.seen.publish(events)
 
     def write_events(self) -> None:
         """Write the events of the aggregates added or saved so far to the outbox, in this transaction: what

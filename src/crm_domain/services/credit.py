@@ -9,12 +9,11 @@ from datetime import date, datetime
 import attrs
 
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
-from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition, ValidationFailed
+from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition
 from crm_domain.events import (
     CreditLimitChanged,
     CreditLimitRequestDecided,
     CreditLimitRequested,
-    CustomerBalanceUpdated,
 )
 from crm_domain.money import Money
 from crm_domain.orders import Order
@@ -90,7 +89,8 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
     return released
 
 
-_Change = Callable[[CreditAccount], tuple[str, str | None, str | None]]
+#: A change of an account's terms at a moment, as the account records it.
+_Change = Callable[[CreditAccount, datetime], CreditLimitChanged]
 
 
 class CreditService:
@@ -164,17 +164,8 @@ class CreditService:
             uow.limit_requests.save(request)
             if status is LimitRequestStatus.APPROVED:
                 account = account_of(uow, request.customer_id)
-                old = account.set_limit(request.new_limit)
-                self._record(
-                    uow,
-                    account,
-                    "limit",
-                    account.money(old).decimal_string(),
-                    request.new_limit.decimal_string(),
-                    actor.id,
-                    request.reason,
-                    request.id,
-                )
+                change = account.set_limit(request.new_limit, by=actor.id, reason=request.reason, at=now)
+                self._record(uow, account, change, request.id)
             self._ctx.publish(
                 uow,
                 [
@@ -222,69 +213,46 @@ class CreditService:
         """Change a limit without a request: administrators only (imports, corrections)."""
         actor.require(Permission.CREDIT_LIMIT_SET)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = account.set_limit(new_limit)
-            return "limit", account.money(old).decimal_string(), new_limit.decimal_string()
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor, customer_id, lambda account, now: account.set_limit(new_limit, by=actor.id, reason=reason, at=now)
+        )
 
     def set_temporary_limit(
         self, actor: Actor, customer_id: str, amount: Money | None, until: date | None, reason: str
     ) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = (
-                None
-                if account.temp_limit is None
-                else f"{account.money(account.temp_limit).decimal_string()} until {account.temp_limit_until}"
-            )
-            account.set_temporary_limit(amount, until)
-            new = None if amount is None else f"{amount.decimal_string()} until {until}"
-            return "temporary_limit", old, new
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor,
+            customer_id,
+            lambda account, now: account.set_temporary_limit(amount, until, by=actor.id, reason=reason, at=now),
+        )
 
     def set_tolerance(self, actor: Actor, customer_id: str, pct: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = str(account.tolerance_pct)
-            account.set_tolerance(pct)
-            return "tolerance", old, str(account.tolerance_pct)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor, customer_id, lambda account, now: account.set_tolerance(pct, by=actor.id, reason=reason, at=now)
+        )
 
     def set_overdue_block(self, actor: Actor, customer_id: str, days: int | None, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = account.overdue_block_days
-            if days is not None and days < 0:
-                raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
-            account.overdue_block_days = days
-            return "overdue_block_days", None if old is None else str(old), None if days is None else str(days)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor, customer_id, lambda account, now: account.set_overdue_block(days, by=actor.id, reason=reason, at=now)
+        )
 
     def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            account.block(reason)
-            return "block", None, reason
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(actor, customer_id, lambda account, now: account.block(reason, by=actor.id, at=now))
 
     def unblock(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> tuple[str, str | None, str | None]:
-            old = account.block_reason
-            account.unblock()
-            return "unblock", old, None
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor, customer_id, lambda account, now: account.unblock(by=actor.id, reason=reason, at=now)
+        )
 
     def update_balance(
         self, customer_id: str, receivables: Money, overdue_days: int, actor: Actor = SYSTEM
@@ -294,19 +262,8 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> CreditPosition:
             account = account_of(uow, customer_id)
-            account.update_balance(receivables, overdue_days)
             now = self._ctx.now()
-            self._ctx.publish(
-                uow,
-                [
-                    CustomerBalanceUpdated(
-                        occurred_at=now,
-                        customer_id=customer_id,
-                        receivables=receivables,
-                        overdue_days=overdue_days,
-                    )
-                ],
-            )
+            account.update_balance(receivables, overdue_days, now)
             reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             return position_of(self._ctx, account)
@@ -336,56 +293,32 @@ class CreditService:
 
     # --- shared -----------------------------------------------------------------------------------------
 
-    def _change(self, actor: Actor, customer_id: str, reason: str, change: _Change) -> CreditPosition:
+    def _change(self, actor: Actor, customer_id: str, change: _Change) -> CreditPosition:
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
             account = account_of(uow, customer_id)
-            kind, old, new = change(account)
-            self._record(uow, account, kind, old, new, actor.id, reason, None)
+            self._record(uow, account, change(account, self._ctx.now()), None)
             return position_of(self._ctx, account)
 
         return self._ctx.write(step)
 
     def _record(
-        self,
-        uow: UnitOfWork,
-        account: CreditAccount,
-        kind: str,
-        old: str | None,
-        new: str | None,
-        actor_id: str,
-        reason: str,
-        request_id: str | None,
+        self, uow: UnitOfWork, account: CreditAccount, change: CreditLimitChanged, request_id: str | None
     ) -> None:
-        """Keep the change in the limit history, publish it, release holds that fit now, save the account."""
-        now = self._ctx.now()
+        """Keep the change the account recorded in the limit history, release holds that fit now, save the account
+        (its unit of work writes the recorded event to the outbox)."""
         uow.limit_history.add(
             LimitChange(
                 id=self._ctx.ids.new_id(),
                 customer_id=account.customer_id,
-                kind=kind,
-                old=old,
-                new=new,
-                changed_by=actor_id,
-                at=now,
-                reason=reason,
+                kind=change.kind,
+                old=change.old,
+                new=change.new,
+                changed_by=change.changed_by,
+                at=change.occurred_at,
+                reason=change.reason,
                 request_id=request_id,
             )
         )
-        self._ctx.publish(
-            uow,
-            [
-                CreditLimitChanged(
-                    occurred_at=now,
-                    customer_id=account.customer_id,
-                    kind=kind,
-                    old=old,
-                    new=new,
-                    changed_by=actor_id,
-                    reason=reason,
-                )
-            ],
-        )
-        account.updated_at = now
-        reevaluate_holds(self._ctx, uow, account, now)
+        reevaluate_holds(self._ctx, uow, account, change.occurred_at)
         uow.credit.save(account)

@@ -43,7 +43,6 @@ from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpBalance, ErpOrderState, ErpOrderStatus
 from crm_domain.errors import Conflict, EntityNotFound, InvalidTransition, ValidationFailed
-from crm_domain.events import CustomerBalanceUpdated
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import ErpGateway, UnitOfWork
@@ -304,19 +303,7 @@ class ErpEventService:
             if (account.receivables, account.overdue_days) == (report.receivables.minor, report.overdue_days):
                 self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
                 return EventResult(outcome=Outcome.UNCHANGED, customer_id=customer.id)
-            account.update_balance(report.receivables, report.overdue_days)
-            account.updated_at = now
-            self._ctx.publish(
-                uow,
-                [
-                    CustomerBalanceUpdated(
-                        occurred_at=now,
-                        customer_id=customer.id,
-                        receivables=report.receivables,
-                        overdue_days=report.overdue_days,
-                    )
-                ],
-            )
+            account.update_balance(report.receivables, report.overdue_days, now)
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             self._remember(uow, erp, event_id, report.fingerprint(), customer.id, now)
