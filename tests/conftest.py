@@ -27,7 +27,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def crm(clock: FixedClock) -> Crm:
-    return Crm(ServiceContext(uow=MemoryStore(), clock=clock, ids=SequentialIds(), mobiles=PhonenumbersNormaliser()))
+    ids = SequentialIds()  # one sequence for the services and the outbox messages the store writes
+    return Crm(ServiceContext(uow=MemoryStore(ids=ids), clock=clock, ids=ids, mobiles=PhonenumbersNormaliser()))
 
 
 def pytest_report_header() -> list[str]:

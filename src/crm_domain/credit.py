@@ -15,6 +15,7 @@ from enum import StrEnum
 import attrs
 
 from crm_domain.errors import ValidationFailed
+from crm_domain.events import CreditLimitChanged, CustomerBalanceUpdated, Event
 from crm_domain.money import Money, check_currency
 
 MAX_TOLERANCE_PCT = Decimal(100)
@@ -128,6 +129,7 @@ class CreditAccount:
     loaded: frozenset[str] | None = None
     version: int = 0
     updated_at: datetime | None = None
+    events: list[Event] = attrs.field(factory=list, eq=False, repr=False)  # recorded, not yet pulled
 
     @open_total.default
     def _sum_open(self) -> int:
@@ -266,46 +268,91 @@ class CreditAccount:
             for order_id in sorted(self.reservations.keys() - self.loaded):
                 raise ReservationNotLoaded(self.customer_id, order_id)
 
+    def pull_events(self) -> list[Event]:
+        """The events recorded since the last pull (the unit of work that saves the account writes them)."""
+        events, self.events = self.events, []
+        return events
+
     def _require_loaded(self, order_id: str) -> None:
         if self.loaded is not None and order_id not in self.loaded:
             raise ReservationNotLoaded(self.customer_id, order_id)
 
-    # --- terms --------------------------------------------------------------------------------------------
+    # --- terms (each change is recorded: `CreditLimitChanged`, `CustomerBalanceUpdated`) -----------------------
 
-    def set_limit(self, new_limit: Money) -> int:
+    def set_limit(self, new_limit: Money, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
         self.money(0) + new_limit
         old = self.limit
         self.limit = _non_negative_minor(new_limit.minor, "credit_limit")
-        return old
+        return self._changed("limit", self.money(old).decimal_string(), new_limit.decimal_string(), by, reason, at)
 
-    def set_temporary_limit(self, amount: Money | None, until: date | None) -> None:
+    def set_temporary_limit(
+        self, amount: Money | None, until: date | None, *, by: str, reason: str, at: datetime
+    ) -> CreditLimitChanged:
         if (amount is None) != (until is None):
             raise ValidationFailed("a temporary limit needs both an amount and a valid-until date", field="until")
         if amount is not None:
             self.money(0) + amount
             _non_negative_minor(amount.minor, "temporary_limit")
+        old = self._temporary_text()
         self.temp_limit = None if amount is None else amount.minor
         self.temp_limit_until = until
+        return self._changed("temporary_limit", old, self._temporary_text(), by, reason, at)
 
-    def set_tolerance(self, pct: Decimal | int | str) -> None:
+    def _temporary_text(self) -> str | None:
+        if self.temp_limit is None:
+            return None
+        return f"{self.money(self.temp_limit).decimal_string()} until {self.temp_limit_until}"
+
+    def set_tolerance(self, pct: Decimal | int | str, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+        old = str(self.tolerance_pct)
         self.tolerance_pct = _pct(pct, "tolerance_pct")
+        return self._changed("tolerance", old, str(self.tolerance_pct), by, reason, at)
 
-    def block(self, reason: str) -> None:
+    def set_overdue_block(self, days: int | None, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+        """Block submits while invoices are more than `days` overdue (None: never)."""
+        if days is not None and days < 0:
+            raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
+        old, self.overdue_block_days = self.overdue_block_days, days
+        return self._changed(
+            "overdue_block_days", None if old is None else str(old), None if days is None else str(days), by, reason, at
+        )
+
+    def block(self, reason: str, *, by: str, at: datetime) -> CreditLimitChanged:
         if not reason.strip():
             raise ValidationFailed("blocking a customer needs a reason", field="reason")
         self.blocked = True
         self.block_reason = reason
+        return self._changed("block", None, reason, by, reason, at)
 
-    def unblock(self) -> None:
+    def unblock(self, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+        old = self.block_reason
         self.blocked = False
         self.block_reason = None
+        return self._changed("unblock", old, None, by, reason, at)
 
-    def update_balance(self, receivables: Money, overdue_days: int) -> None:
+    def _changed(
+        self, kind: str, old: str | None, new: str | None, by: str, reason: str, at: datetime
+    ) -> CreditLimitChanged:
+        event = CreditLimitChanged(
+            occurred_at=at, customer_id=self.customer_id, kind=kind, old=old, new=new, changed_by=by, reason=reason
+        )
+        self.events.append(event)
+        self.updated_at = at
+        return event
+
+    def update_balance(self, receivables: Money, overdue_days: int, at: datetime) -> None:
+        """The ERP's receivables and overdue days replace ours (`CustomerBalanceUpdated`)."""
         self.money(0) + receivables
         if overdue_days < 0:
             raise ValidationFailed("overdue_days must not be negative", field="overdue_days")
         self.receivables = receivables.minor
         self.overdue_days = overdue_days
+        self.updated_at = at
+        self.events.append(
+            CustomerBalanceUpdated(
+                occurred_at=at, customer_id=self.customer_id, receivables=receivables, overdue_days=overdue_days
+            )
+        )
 
 
 class LimitRequestStatus(StrEnum):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -170,3 +172,28 @@ class UserChanged(Event):
     user_id: str
     active: bool
     changed_by: str
+
+
+# --- the registry: event name <-> class ------------------------------------------------------------------------
+
+
+def _registry(candidates: Iterable[object]) -> dict[str, type[Event]]:
+    """The event classes among `candidates` that name an event of their own (`OrderEvent` only shares fields),
+    by name; two classes with one name are a programming error."""
+    registry: dict[str, type[Event]] = {}
+    for cls in candidates:
+        if not (isinstance(cls, type) and issubclass(cls, Event) and cls is not Event and "name" in cls.__dict__):
+            continue
+        if cls.name in registry:
+            raise TypeError(f"{cls.__name__} and {registry[cls.name].__name__} both name the event {cls.name!r}")
+        registry[cls.name] = cls
+    return registry
+
+
+#: Every event class of this module by its name: the one place an outbox message's stored name is read back.
+EVENT_TYPES: Final[Mapping[str, type[Event]]] = MappingProxyType(_registry(list(globals().values())))
+
+
+def event_type(name: str) -> type[Event] | None:
+    """The event class stored under `name` in the outbox, or None for a name no event has (any more)."""
+    return EVENT_TYPES.get(name)

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from crm_domain.events import Event
+from crm_domain.events import Event, event_type
 
 
 class OutboxStatus(StrEnum):
@@ -31,6 +31,17 @@ class OutboxMessage:
     last_error: str | None = None
     delivered_at: datetime | None = None
     done: tuple[str, ...] = ()  # the handlers that have delivered it (a retry skips them)
+
+    @property
+    def event_type(self) -> type[Event] | None:
+        """The class of the stored event (None for a name that no event has any more)."""
+        return event_type(self.event)
+
+    def is_one_of(self, events: tuple[type[Event], ...]) -> bool:
+        """Whether the stored event is one of `events` (or a subclass of one): how a handler's subscription
+        (`OutboxHandler.events`) is matched."""
+        cls = event_type(self.event)
+        return cls is not None and issubclass(cls, events)
 
     @classmethod
     def of(cls, event: Event, message_id: str) -> OutboxMessage:

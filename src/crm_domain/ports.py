@@ -18,6 +18,7 @@ import attrs
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpBalance, ErpChanges, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
+from crm_domain.events import Event
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage, OutboxStats
 from crm_domain.performance import Achieved, Target
@@ -261,6 +262,12 @@ class UnitOfWork(Protocol):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
+    def publish(self, events: list[Event]) -> None:
+        """Write `events`, which no aggregate records, to the outbox at commit, in the same transaction. The
+        events of the aggregates added or saved through the order and credit-account repositories go there
+        without it (`crm_domain.seen`)."""
+        ...
+
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
 
@@ -401,6 +408,10 @@ class OutboxHandler(Protocol):
     @property
     def name(self) -> str: ...
 
-    def handles(self, event: str) -> bool: ...
+    @property
+    def events(self) -> tuple[type[Event], ...]:
+        """The event classes it subscribes to (their subclasses too); the worker routes a message by the class
+        its stored name stands for (`crm_domain.events.EVENT_TYPES`)."""
+        ...
 
     def handle(self, message: OutboxMessage) -> None: ...

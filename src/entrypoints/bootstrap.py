@@ -72,20 +72,21 @@ class Container:
     probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
 
-def build_store(settings: Settings, clock: Clock | None = None) -> UnitOfWorkFactory:
+def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator | None = None) -> UnitOfWorkFactory:
+    """The store of `CRM_DATABASE_URL`; `ids` names the outbox messages its commits write (the services' ids)."""
     url = settings.effective_database_url
     if url.startswith("sqlite:///"):
         from adapters.sqlite import SqliteStore
 
-        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock)
+        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids)
     if url.startswith("memory://"):
         from adapters.memory import MemoryStore
 
-        return MemoryStore()
+        return MemoryStore(ids=ids)
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from adapters.mongo import MongoStore
 
-        return MongoStore.from_url(url, clock=clock)  # bounded timeouts; connects on first use
+        return MongoStore.from_url(url, clock=clock, ids=ids)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
 
 
@@ -106,11 +107,12 @@ def bootstrap(
     """Build everything from `settings` (read from the environment when omitted); tests pass fakes."""
     settings = settings or Settings()
     clock = clock or SystemClock()
-    store = uow or build_store(settings, clock)
+    ids = ids or UlidGenerator()
+    store = uow or build_store(settings, clock, ids)
     ctx = ServiceContext(
         uow=store,
         clock=clock,
-        ids=ids or UlidGenerator(),
+        ids=ids,
         mobiles=PhonenumbersNormaliser(),
         config=settings.domain_config(),
     )

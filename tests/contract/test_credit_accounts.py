@@ -126,13 +126,13 @@ class TestOptimisticSave:
     def test_every_term_is_saved(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.credit.add(an_account()))
         account = _stored(store)
-        account.set_limit(inr(2_000_000_00))
-        account.set_temporary_limit(None, None)
-        account.set_tolerance("0")
-        account.unblock()
-        account.overdue_block_days = None
-        account.update_balance(inr(-500_00), 0)
-        account.updated_at = at(60)
+        by, why, when = "u-controller", "annual review", at(60)
+        account.set_limit(inr(2_000_000_00), by=by, reason=why, at=when)
+        account.set_temporary_limit(None, None, by=by, reason=why, at=when)
+        account.set_tolerance("0", by=by, reason=why, at=when)
+        account.unblock(by=by, reason=why, at=when)
+        account.set_overdue_block(None, by=by, reason=why, at=when)
+        account.update_balance(inr(-500_00), 0, when)
 
         write(store, lambda uow: uow.credit.save(account))
 
@@ -219,7 +219,7 @@ class TestReservationsAreSaved:
     def test_a_temporary_limit_date_round_trips(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.credit.add(an_account()))
         account = _stored(store)
-        account.set_temporary_limit(inr(9_00), date(2027, 1, 15))
+        account.set_temporary_limit(inr(9_00), date(2027, 1, 15), by="u-controller", reason="festival", at=at(1))
 
         write(store, lambda uow: uow.credit.save(account))
 

@@ -18,7 +18,7 @@ import attrs
 import pytest
 from litestar.testing import TestClient
 
-from adapters.erp.sandbox import SandboxErp
+from adapters.erp.sandbox import SandboxErpGateway
 from crm_domain.erp import ErpOrderState
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, Order, OrderStatus
@@ -53,9 +53,9 @@ class Scenario:
         return self.a.erp_order_id
 
 
-def sandbox() -> SandboxErp:
+def sandbox() -> SandboxErpGateway:
     gateway = container().erp.for_system("sandbox")
-    assert isinstance(gateway, SandboxErp)
+    assert isinstance(gateway, SandboxErpGateway)
     return gateway
 
 

@@ -17,11 +17,12 @@ from adapters.sqlite.loop_writer import LoopWriter
 from adapters.sqlite.store import SqliteStore
 from adapters.system import FixedClock
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, UpstreamUnavailable, ValidationFailed
+from crm_domain.orders import ErpSync
 from crm_domain.ports import UnitOfWork
 from crm_domain.services.context import ServiceContext, Write
 from entrypoints.http.writes import ThreadWrites
 from entrypoints.wiring.http import writes_for
-from tests.contract.builders import a_product, read
+from tests.contract.builders import a_product, an_order, at, read, write
 
 
 @pytest.fixture
@@ -91,6 +92,57 @@ class TestBatching:
         assert (first, last) == ("SKU-A", "SKU-B")
         assert isinstance(failed, ValidationFailed)
         assert stored_skus(store) == ["SKU-A", "SKU-B"]
+
+    def test_the_events_of_a_failing_step_are_undone_with_it(self, store: SqliteStore) -> None:
+        write(store, lambda uow: [uow.orders.add(an_order(f"o-{n}", number=f"SO-{n}")) for n in (1, 2, 3)])
+        writer = LoopWriter(store)
+
+        def sync(order_id: str, *, fail: bool = False) -> Write[str]:
+            def step(uow: UnitOfWork) -> str:
+                order = uow.orders.get(order_id)
+                assert order is not None
+                order.set_erp_sync(ErpSync.PENDING, order.updated_at)
+                uow.orders.save(order)
+                if fail:
+                    raise ValidationFailed("no", field="order")
+                return order_id
+
+            return Write(step)
+
+        async def main() -> list[Any]:
+            return await asyncio.gather(
+                writer.run(sync("o-1")),
+                writer.run(sync("o-2", fail=True)),
+                writer.run(sync("o-3")),
+                return_exceptions=True,
+            )
+
+        first, failed, last = asyncio.run(main())
+        assert (first, last) == ("o-1", "o-3")
+        assert isinstance(failed, ValidationFailed)
+        messages = read(store, lambda uow: uow.outbox.due(at(100_000), 100))
+        assert sorted((m.event, m.aggregate_id) for m in messages) == [
+            ("order.erp_sync_changed", "o-1"),
+            ("order.erp_sync_changed", "o-3"),
+        ]
+
+    def test_a_step_retried_after_a_lost_race_writes_the_events_of_its_last_attempt(self, store: SqliteStore) -> None:
+        write(store, lambda uow: uow.orders.add(an_order("o-1")))
+        writer = LoopWriter(store)
+        states = [ErpSync.PENDING, ErpSync.SYNCED]
+
+        def flaky(uow: UnitOfWork) -> str:
+            order = uow.orders.get("o-1")
+            assert order is not None
+            order.set_erp_sync(states.pop(0), order.updated_at)
+            uow.orders.save(order)
+            if states:
+                raise ConcurrentUpdate("order", "o-1")
+            return "ok"
+
+        assert asyncio.run(writer.run(Write(flaky, attempts=3))) == "ok"
+        messages = read(store, lambda uow: uow.outbox.due(at(100_000), 100))
+        assert [m.payload["erp_sync"] for m in messages] == ["synced"]
 
     def test_a_step_that_loses_a_race_runs_again_with_its_first_attempt_undone(self, store: SqliteStore) -> None:
         writer = LoopWriter(store)

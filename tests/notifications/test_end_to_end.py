@@ -31,9 +31,9 @@ EMAILS = {"manager": "meera@example.com", "controller": "chitra@example.com", "c
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    clock = FixedClock()
-    store = SqliteStore(tmp_path / "crm.db", clock=clock)
-    crm = Crm(ServiceContext(uow=store, clock=clock, ids=SequentialIds(), mobiles=PhonenumbersNormaliser()))
+    clock, ids = FixedClock(), SequentialIds()
+    store = SqliteStore(tmp_path / "crm.db", clock=clock, ids=ids)
+    crm = Crm(ServiceContext(uow=store, clock=clock, ids=ids, mobiles=PhonenumbersNormaliser()))
     world = build_world(crm, clock)
     for role, address in EMAILS.items():
         crm.users.update(world.admin, getattr(world, role).id, UserChanges(email=address))
@@ -56,7 +56,7 @@ def run(handlers: list[OutboxHandler], messages: list[OutboxMessage]) -> None:
     """One pass of a worker: every message to every handler that takes it."""
     for message in messages:
         for handler in handlers:
-            if handler.handles(message.event):
+            if message.is_one_of(handler.events):
                 handler.handle(message)
 
 

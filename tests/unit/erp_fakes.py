@@ -20,6 +20,7 @@ from crm_domain.erp import (
     ErpRejected,
 )
 from crm_domain.errors import UpstreamUnavailable, ValidationFailed
+from crm_domain.events import Event, OrderSubmitted
 from crm_domain.money import Money
 from crm_domain.outbox import OutboxMessage
 
@@ -109,15 +110,12 @@ class ScriptedHandler:
     delivery, and the `done` list it was handed, so tests can check nothing is delivered twice."""
 
     name: str
-    events: frozenset[str] = frozenset({"order.submitted"})
+    events: tuple[type[Event], ...] = (OrderSubmitted,)
     script: list[str] = attrs.field(factory=list)
     destination: Callable[[OutboxMessage], str] | None = None
     received: list[str] = attrs.field(factory=list)  # message ids, every call
     delivered: list[str] = attrs.field(factory=list)  # message ids, successful calls
     done_seen: list[tuple[str, ...]] = attrs.field(factory=list)
-
-    def handles(self, event: str) -> bool:
-        return event in self.events
 
     def handle(self, message: OutboxMessage) -> None:
         self.received.append(message.id)

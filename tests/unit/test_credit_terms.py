@@ -12,6 +12,7 @@ from adapters.system import FixedClock
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason
 from crm_domain.errors import ValidationFailed
+from crm_domain.events import CreditLimitChanged, CustomerBalanceUpdated
 from crm_domain.orders import OrderStatus
 from tests.unit.world import World, build_world, inr, new_crm
 
@@ -248,3 +249,68 @@ class TestExposurePolicy:
         world.erp_reports(order, OrderStatus.DISPATCHED)
         assert world.exposure() == inr("9000.00")
         assert world.order_of("1000.01").status is OrderStatus.ON_CREDIT_HOLD
+
+
+class TestTheAccountRecordsItsChanges:
+    """The account records what changes its terms or balance (`pull_events`); its unit of work writes them."""
+
+    AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+    def account(self) -> CreditAccount:
+        return CreditAccount(customer_id="c-1", currency="INR", limit=10_000_00)
+
+    def test_each_terms_change_records_what_it_was_and_became(self) -> None:
+        account = self.account()
+        by, why, at = "u-controller", "review", self.AT
+        account.set_limit(inr("20000.00"), by=by, reason=why, at=at)
+        account.set_temporary_limit(inr("30000.00"), date(2026, 12, 1), by=by, reason=why, at=at)
+        account.set_tolerance("2.5", by=by, reason=why, at=at)
+        account.set_overdue_block(30, by=by, reason=why, at=at)
+        account.block("cheque bounced", by=by, at=at)
+        account.unblock(by=by, reason=why, at=at)
+
+        events = account.pull_events()
+
+        assert [(e.kind, e.old, e.new) for e in events if isinstance(e, CreditLimitChanged)] == [
+            ("limit", "10000.00", "20000.00"),
+            ("temporary_limit", None, "30000.00 until 2026-12-01"),
+            ("tolerance", "0", "2.5"),
+            ("overdue_block_days", None, "30"),
+            ("block", None, "cheque bounced"),
+            ("unblock", "cheque bounced", None),
+        ]
+        assert {(e.customer_id, e.changed_by, e.occurred_at) for e in events if isinstance(e, CreditLimitChanged)} == {
+            ("c-1", by, at)
+        }
+        assert [e.reason for e in events if isinstance(e, CreditLimitChanged)] == [why] * 4 + ["cheque bounced", why]
+        assert account.updated_at == at
+        assert account.pull_events() == []  # pulled once
+
+    def test_a_balance_update_records_the_new_figures(self) -> None:
+        account = self.account()
+        account.update_balance(inr("2500.00"), 12, self.AT)
+
+        assert account.pull_events() == [
+            CustomerBalanceUpdated(occurred_at=self.AT, customer_id="c-1", receivables=inr("2500.00"), overdue_days=12)
+        ]
+        assert (account.receivables, account.overdue_days, account.updated_at) == (2500_00, 12, self.AT)
+
+    def test_a_refused_change_records_nothing(self) -> None:
+        account = self.account()
+        with pytest.raises(ValidationFailed):
+            account.set_overdue_block(-1, by="u", reason="r", at=self.AT)
+        with pytest.raises(ValidationFailed):
+            account.block(" ", by="u", at=self.AT)
+        with pytest.raises(ValidationFailed):
+            account.update_balance(inr("1.00"), -2, self.AT)
+        assert account.pull_events() == []
+        assert account.overdue_block_days is None
+
+    def test_the_service_builds_no_event_of_its_own(self, world: World) -> None:
+        before = len(world.outbox())
+        world.crm.credit.set_overdue_block(world.controller, world.customer.id, 45, "policy")
+
+        fresh = sorted(world.outbox(), key=lambda m: m.id)[before:]
+        assert [(m.event, m.payload["kind"], m.payload["new"]) for m in fresh] == [
+            ("credit_limit.changed", "overdue_block_days", "45")
+        ]

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from crm_domain.errors import RecipientRejected, UpstreamUnavailable
+from crm_domain.events import EVENT_TYPES
 from crm_domain.money import Money
 from crm_domain.orders import OrderStatus
 from crm_domain.outbox import OutboxMessage
@@ -71,8 +72,13 @@ def fresh(world: World, action: Callable[[], object]) -> list[OutboxMessage]:
 def deliver(handler: OutboxHandler, messages: list[OutboxMessage]) -> None:
     """What the worker does: every message its handler takes."""
     for message in messages:
-        if handler.handles(message.event):
+        if message.is_one_of(handler.events):
             handler.handle(message)
+
+
+def takes(handler: OutboxHandler, event: str) -> bool:
+    """Whether the worker routes a message stored under the event name `event` to `handler`."""
+    return issubclass(EVENT_TYPES[event], handler.events)
 
 
 @pytest.fixture
@@ -281,7 +287,7 @@ class TestSmsToDealer:
         ],
     )
     def test_takes_only_the_events_it_texts(self, texts: SmsNotifications, event: str, taken: bool) -> None:
-        assert texts.handles(event) is taken
+        assert takes(texts, event) is taken
 
 
 class TestHoldEmails:
@@ -359,9 +365,9 @@ class TestHoldEmails:
         assert email.sent == []
 
     def test_takes_only_holds(self, mails: EmailNotifications) -> None:
-        assert mails.handles("order.on_credit_hold")
-        assert not mails.handles("order.submitted")
-        assert not mails.handles("order.released")
+        assert takes(mails, "order.on_credit_hold")
+        assert not takes(mails, "order.submitted")
+        assert not takes(mails, "order.released")
 
 
 class TestHandlerFactory:

@@ -265,12 +265,13 @@ def failures() -> list[int]:
 
 @pytest.fixture
 def flaky_world(failures: list[int]) -> World:
-    store, clock = MemoryStore(), FixedClock()
+    clock, ids = FixedClock(), SequentialIds()
+    store = MemoryStore(ids=ids)
 
     def unit_of_work(*, read_only: bool = False) -> Any:
         return _FlakyUnitOfWork(store(read_only=read_only), failures)
 
-    ctx = ServiceContext(uow=unit_of_work, clock=clock, ids=SequentialIds(), mobiles=PhonenumbersNormaliser())
+    ctx = ServiceContext(uow=unit_of_work, clock=clock, ids=ids, mobiles=PhonenumbersNormaliser())
     return build_world(Crm(ctx), clock)
 
 

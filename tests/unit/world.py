@@ -55,11 +55,12 @@ def new_crm(clock: FixedClock | None = None, config: DomainConfig | None = None)
     """A `Crm` on a fresh in-memory store (what the `crm` fixture builds, with an optional config); the store
     shares the clock, so idempotency records expire."""
     clock = clock or FixedClock()
+    ids = SequentialIds()
     return Crm(
         ServiceContext(
-            uow=MemoryStore(clock=clock),
+            uow=MemoryStore(clock=clock, ids=ids),
             clock=clock,
-            ids=SequentialIds(),
+            ids=ids,
             mobiles=PhonenumbersNormaliser(),
             config=config or DomainConfig(),
         )

@@ -144,6 +144,7 @@ class MemoryCreditAccountRepository(_Versioned):
         if self._tx.has("credit", account.customer_id):
             raise DuplicateKey("credit account", "customer_id", account.customer_id)
         self._tx.put("credit", account.customer_id, _whole(account, None))
+        self._tx.seen.note(account)
 
     def save(self, account: CreditAccount) -> None:
         stored: CreditAccount | None = self._tx.get("credit", account.customer_id)
@@ -151,19 +152,21 @@ class MemoryCreditAccountRepository(_Versioned):
             raise ConcurrentUpdate(self.table, account.customer_id)
         account.version += 1
         self._tx.put("credit", account.customer_id, _whole(account, stored))
+        self._tx.seen.note(account)
 
     def list_all(self) -> list[CreditAccount]:
         return sorted(self._tx.values("credit"), key=lambda a: a.customer_id)
 
 
 def _whole(account: CreditAccount, stored: CreditAccount | None) -> CreditAccount:
-    """What to store for `account`: itself when read in full, else its reservations over the stored others."""
+    """What to store for `account` (without its events): its reservations, over the stored others when it was
+    read in part."""
     if account.loaded is None:
-        return account
+        return attrs.evolve(account, events=[])
     account.check_within_loaded()
     others = {} if stored is None else stored.reservations
     kept = {o: r for o, r in others.items() if o not in account.loaded}
-    return attrs.evolve(account, reservations={**kept, **account.reservations}, loaded=None)
+    return attrs.evolve(account, reservations={**kept, **account.reservations}, loaded=None, events=[])
 
 
 class MemoryProductRepository(_Repo):
@@ -206,6 +209,7 @@ class MemoryOrderRepository(_Versioned):
         if self.get_by_number(order.number) is not None:
             raise DuplicateKey("order", "number", order.number)
         self._tx.put("orders", order.id, attrs.evolve(order, events=[]))
+        self._tx.seen.note(order)
 
     def save(self, order: Order) -> None:
         stored = self._tx.get("orders", order.id)
@@ -213,6 +217,7 @@ class MemoryOrderRepository(_Versioned):
             raise ConcurrentUpdate("order", order.id)
         order.version += 1
         self._tx.put("orders", order.id, attrs.evolve(order, events=[]))
+        self._tx.seen.note(order)
 
     def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         def wanted(o: Order) -> bool:

@@ -11,18 +11,23 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory import repositories as r
-from crm_domain.ports import Clock
+from adapters.system import UlidGenerator
+from crm_domain.events import Event
+from crm_domain.ports import Clock, IdGenerator
+from crm_domain.seen import SeenAggregates
 
 _DELETED = object()
 
 
 class MemoryStore:
-    """`clock` judges when idempotency records expire; without one, they stay valid until purged."""
+    """`clock` judges when idempotency records expire; without one, they stay valid until purged. `ids` names
+    the outbox messages of the events a commit writes (default: ULIDs)."""
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
         self.tables: dict[str, dict[Any, Any]] = {}
         self.lock = threading.RLock()
         self.clock = clock
+        self.ids: IdGenerator = ids or UlidGenerator()
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self, read_only=read_only)
@@ -34,6 +39,7 @@ class Tx:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._writes: dict[str, dict[Any, Any]] = {}
+        self.seen = SeenAggregates()  # the aggregates added or saved: their events go to the outbox at commit
 
     def get(self, table: str, key: Any) -> Any:
         overlay = self._writes.get(table, {})
@@ -75,6 +81,7 @@ class Tx:
 
     def discard(self) -> None:
         self._writes.clear()
+        self.seen.forget()
 
 
 class MemoryUnitOfWork:
@@ -107,9 +114,13 @@ class MemoryUnitOfWork:
         finally:
             self._store.lock.release()
 
+    def publish(self, events: list[Event]) -> None:
+        self._tx.seen.publish(events)
+
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        self._tx.seen.write_to(self.outbox, self._store.ids)
         self._tx.apply()
 
     def rollback(self) -> None:

@@ -50,6 +50,7 @@ class MongoCreditAccountRepository(MongoRepository):
         if self._tx.get(self.collection, account.customer_id) is not None:
             raise DuplicateKey("credit account", "customer_id", account.customer_id)
         self._stage(Op.INSERT, self._doc(account.customer_id, account, **_totals(account)))
+        self._tx.seen.note(account)
 
     def save(self, account: CreditAccount) -> None:
         """One conditional replace on the version read; a partly read account's reservations go over the
@@ -71,6 +72,7 @@ class MongoCreditAccountRepository(MongoRepository):
             kept = {key: value for key, value in others.items() if unescape_key(key) not in loaded}
             doc["reservations"] = {**kept, **doc["reservations"]}
         self._tx.stage(StagedWrite(collection=self.collection, id=customer_id, op=Op.CAS, doc=doc, expected=expected))
+        self._tx.seen.note(account)
 
     def list_all(self) -> list[CreditAccount]:
         return self._find(CreditAccount, {}, [("_id", 1)])

@@ -33,9 +33,11 @@ class MongoOrderRepository(MongoRepository):
         if self._tx.find(self.collection, {"number": order.number}, limit=1):
             raise DuplicateKey("order", "number", order.number)
         self._stage(Op.INSERT, self._doc(order.id, order, **_extra(order)))
+        self._tx.seen.note(order)
 
     def save(self, order: Order) -> None:
         self._save_versioned("order", order.id, order, **_extra(order))
+        self._tx.seen.note(order)
 
     def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         return self._page(Order, _filter(query), [("created_at", -1), ("_id", -1)], (int, str), page)

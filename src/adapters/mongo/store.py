@@ -36,8 +36,10 @@ from adapters.mongo.records import (
     MongoTargetRepository,
 )
 from adapters.mongo.tx import MongoTx
+from adapters.system import UlidGenerator
 from crm_domain.errors import UpstreamUnavailable
-from crm_domain.ports import Clock
+from crm_domain.events import Event
+from crm_domain.ports import Clock, IdGenerator
 
 if TYPE_CHECKING:
     from crm_domain.ports import UnitOfWorkFactory
@@ -92,7 +94,8 @@ class MongoStore:
     `clock` judges when idempotency records expire and dates journals; give it the services' clock. Without
     one, records stay valid until purged and journals are dated by the system clock. `transactions` forces
     the commit path (None: ask the server whether it is a replica set or a sharded cluster). With
-    `ensure_indexes`, the first unit of work creates the indexes (what `crm db init` does).
+    `ensure_indexes`, the first unit of work creates the indexes (what `crm db init` does). `ids` names the
+    outbox messages of the events a commit writes (default: ULIDs).
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class MongoStore:
         database: str = DEFAULT_DATABASE,
         *,
         clock: Clock | None = None,
+        ids: IdGenerator | None = None,
         transactions: bool | None = None,
         recovery_grace: timedelta = RECOVERY_GRACE,
         ensure_indexes: bool = False,
@@ -108,13 +112,14 @@ class MongoStore:
         self.client = client
         self.db: Db = client[database]
         self.clock = clock
+        self.ids: IdGenerator = ids or UlidGenerator()
         self.recovery_grace = recovery_grace
         self._transactions = transactions
         self._indexed = not ensure_indexes
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock | None = None) -> MongoStore:
+    def from_url(cls, url: str, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> MongoStore:
         """A store for a `mongodb://` or `mongodb+srv://` URL (the database is the URL's path, default `crm`).
         Connecting is lazy: nothing is contacted until the first unit of work."""
         client: MongoClient[dict[str, Any]] = MongoClient(
@@ -125,7 +130,7 @@ class MongoStore:
             socketTimeoutMS=SOCKET_TIMEOUT_MS,
         )
         database = client.get_default_database(default=DEFAULT_DATABASE).name
-        return cls(client, database, clock=clock, ensure_indexes=True)
+        return cls(client, database, clock=clock, ids=ids, ensure_indexes=True)
 
     def __call__(self, *, read_only: bool = False) -> MongoUnitOfWork:
         if not self._indexed:
@@ -221,9 +226,13 @@ class MongoUnitOfWork:
             # entry points report as 503 / a retry, not as a bug. Nothing was committed.
             raise UpstreamUnavailable("the database cannot be reached; try again shortly") from exc
 
+    def publish(self, events: list[Event]) -> None:
+        self._tx.seen.publish(events)
+
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        self._tx.seen.write_to(self.outbox, self._store.ids)  # staged with the rest: one commit
         # From here the numbers belong to the writes, landed or not: never given back.
         self._tx.numbers.clear()
         try:

@@ -14,6 +14,7 @@ from pymongo.database import Database
 
 from adapters.mongo.query import Filter, Sort, matches, sort_key
 from crm_domain.ports import Clock
+from crm_domain.seen import SeenAggregates
 
 
 class Op(StrEnum):
@@ -64,6 +65,7 @@ class MongoTx:
         self.writes: dict[str, dict[Hashable, StagedWrite]] = {}
         self.increments: list[Increment] = []
         self.numbers: list[tuple[str, int]] = []  # sequence values taken since the last commit
+        self.seen = SeenAggregates()  # the aggregates added or saved: their events go to the outbox at commit
 
     def now(self) -> datetime | None:
         """The store clock's time (for expiry), or None when the store has no clock."""
@@ -116,6 +118,7 @@ class MongoTx:
     def clear(self) -> None:
         self.writes.clear()
         self.increments.clear()
+        self.seen.forget()
 
     def all_writes(self) -> list[StagedWrite]:
         return [w for table in self.writes.values() for w in table.values()]

@@ -107,6 +107,7 @@ class SqliteCreditAccountRepository:
             [codec.reservation_row(account.customer_id, r) for r in account.reservations.values()],
         )
         self._seen[account.customer_id] = _Seen(account.version, dict(account.reservations), account.loaded)
+        self._s.seen.note(account)
 
     def save(self, account: CreditAccount) -> None:
         customer_id, version, loaded = account.customer_id, account.version, account.loaded
@@ -132,6 +133,7 @@ class SqliteCreditAccountRepository:
             self._s.executemany(_RESERVATION_UPSERT, fresh)
         account.version = version + 1
         self._seen[customer_id] = _Seen(account.version, dict(current), loaded)
+        self._s.seen.note(account)
 
     def list_all(self) -> list[CreditAccount]:
         reservations: dict[str, dict[str, Reservation]] = {}

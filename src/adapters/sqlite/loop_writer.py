@@ -138,7 +138,9 @@ class LoopWriter:
             _ensure_open(conn)
             conn.execute("SAVEPOINT step")
             try:
-                result = item.write.step(SqliteUnitOfWork.joining(self._store, conn))
+                uow = SqliteUnitOfWork.joining(self._store, conn)
+                result = item.write.step(uow)
+                uow.write_events()  # in the step's savepoint: a step that fails writes none
             except Exception as exc:  # noqa: BLE001 - whatever a step raises goes to its caller
                 _ensure_open(conn)
                 conn.execute("ROLLBACK TO step")

@@ -47,6 +47,7 @@ class SqliteOrderRepository:
             raise duplicate_key(
                 exc, {"orders.id": ("order", "id", order.id), "orders.number": ("order", "number", order.number)}
             ) from exc
+        self._s.seen.note(order)
 
     def save(self, order: Order) -> None:
         id_, number, customer_id, status, rep_id, created_at, held_at, version, doc = order_row(order)
@@ -59,6 +60,7 @@ class SqliteOrderRepository:
         if changed != 1:
             raise ConcurrentUpdate("order", order.id)
         order.version = version + 1
+        self._s.seen.note(order)
 
     def page(self, page: PageRequest, query: OrderQuery) -> Page[Order]:
         where: list[str] = []

@@ -14,6 +14,7 @@ from adapters.pagination import decode_cursor, encode_cursor
 from crm_domain.errors import DuplicateKey, UpstreamUnavailable, ValidationFailed
 from crm_domain.ports import Clock
 from crm_domain.records import Page, PageRequest
+from crm_domain.seen import SeenAggregates
 
 T = TypeVar("T")
 
@@ -31,6 +32,7 @@ class SqliteSession:
         self._joined = joined  # inside a transaction someone else began and ends (a batch of writes)
         self._conn: sqlite3.Connection | None = None
         self._versions: dict[str, int] | None = None  # of this transaction's snapshot
+        self.seen = SeenAggregates()  # the aggregates added or saved: their events go to the outbox at commit
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -36,8 +36,9 @@ from adapters.sqlite.records import (
     SqliteTargetRepository,
 )
 from adapters.sqlite.session import SqliteSession
-from adapters.system import process_id
-from crm_domain.ports import Clock
+from adapters.system import UlidGenerator, process_id
+from crm_domain.events import Event
+from crm_domain.ports import Clock, IdGenerator
 
 if TYPE_CHECKING:
     from crm_domain.ports import UnitOfWorkFactory
@@ -49,12 +50,21 @@ class SqliteStore:
     """A `UnitOfWorkFactory` over the SQLite file at `path` (created, with its directory, on first use).
 
     `clock` judges when idempotency records expire; give it the services' clock. Without one, records stay
-    valid until `purge_expired` removes them.
+    valid until `purge_expired` removes them. `ids` names the outbox messages of the events a commit writes
+    (default: ULIDs).
     """
 
-    def __init__(self, path: Path, *, clock: Clock | None = None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
+        self.ids: IdGenerator = ids or UlidGenerator()
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -324,6 +334,7 @@ class SqliteUnitOfWork:
 
     def _exit(self, exc: BaseException | None) -> None:
         self._forget_credit()
+        self._session.seen.forget()
         conn = self._session.detach()
         try:
             if conn.in_transaction:
@@ -335,13 +346,23 @@ class SqliteUnitOfWork:
             return
         self._store.release(conn)
 
+    def publish(self, events: list[Event]) -> None:
+        self._session.seen.publish(events)
+
+    def write_events(self) -> None:
+        """Write the events of the aggregates added or saved so far to the outbox, in this transaction: what
+        `commit` does first, and what a step of a batch of writes (which the batch commits) does at its end."""
+        self._session.seen.write_to(self.outbox, self._store.ids)
+
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        self.write_events()
         self._session.commit()
 
     def rollback(self) -> None:
         self._forget_credit()
+        self._session.seen.forget()
         self._session.rollback()
 
 

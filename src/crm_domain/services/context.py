@@ -14,7 +14,6 @@ from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.events import Event
-from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import Clock, IdGenerator, MobileNormaliser, UnitOfWork, UnitOfWorkFactory
 from crm_domain.records import AuditEntry, IdempotencyRecord
 from crm_domain.scope import Scope, scope_for
@@ -123,9 +122,9 @@ class ServiceContext:
         )
 
     def publish(self, uow: UnitOfWork, events: list[Event]) -> None:
-        """Write events to the outbox, in the same unit of work as the change."""
-        if events:
-            uow.outbox.add_all([OutboxMessage.of(event, self.ids.new_id()) for event in events])
+        """Write events that no aggregate records to the outbox, when `uow` commits. (An aggregate's own events
+        need no call: the unit of work that stores it writes them.)"""
+        uow.publish(events)
 
     def audit(
         self, uow: UnitOfWork, *, actor_id: str, action: str, entity: str, entity_id: str, **details: object

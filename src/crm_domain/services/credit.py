@@ -9,12 +9,11 @@ from datetime import date, datetime
 import attrs
 
 from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
-from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition, ValidationFailed
+from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition
 from crm_domain.events import (
     CreditLimitChanged,
     CreditLimitRequestDecided,
     CreditLimitRequested,
-    CustomerBalanceUpdated,
 )
 from crm_domain.money import Money
 from crm_domain.orders import Order
@@ -86,61 +85,28 @@ def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccoun
         order.release(SYSTEM, AUTO_RELEASE_NOTE, Money.zero(order.currency), at, by_system=True)
         count_order(ctx, uow, order)
         uow.orders.save(order)
-        ctx.publish(uow, order.pull_events())
         released.append(order)
     return released
 
 
-@attrs.frozen(kw_only=True)
-class TermChange:
-    """A change of one credit term as the limit history keeps it: which term (`kind`: "limit",
-    "temporary_limit", "tolerance", "overdue_block_days", "block", "unblock") and its old and new values as text."""
-
-    kind: str
-    old: str | None
-    new: str | None
+#: A change of an account's terms at a moment: applied by the account, which records (and returns) the event
+#: saying what changed — the limit history is kept from it.
+CreditChange = Callable[[CreditAccount, datetime], CreditLimitChanged]
 
 
-#: A change of an account's credit terms: applies itself and says what changed, for the limit history.
-CreditChange = Callable[[CreditAccount], TermChange]
-
-
-def limit_change(new_limit: Money) -> CreditChange:
+def limit_change(new_limit: Money, *, by: str, reason: str) -> CreditChange:
     """Set the base credit limit."""
-
-    def change(account: CreditAccount) -> TermChange:
-        old = account.set_limit(new_limit)
-        return TermChange(kind="limit", old=account.money(old).decimal_string(), new=new_limit.decimal_string())
-
-    return change
+    return lambda account, at: account.set_limit(new_limit, by=by, reason=reason, at=at)
 
 
-def tolerance_change(pct: str) -> CreditChange:
+def tolerance_change(pct: str, *, by: str, reason: str) -> CreditChange:
     """Set the tolerance over the limit, in percent."""
-
-    def change(account: CreditAccount) -> TermChange:
-        old = str(account.tolerance_pct)
-        account.set_tolerance(pct)
-        return TermChange(kind="tolerance", old=old, new=str(account.tolerance_pct))
-
-    return change
+    return lambda account, at: account.set_tolerance(pct, by=by, reason=reason, at=at)
 
 
-def overdue_block_change(days: int | None) -> CreditChange:
+def overdue_block_change(days: int | None, *, by: str, reason: str) -> CreditChange:
     """Set the overdue block (days; None: none)."""
-
-    def change(account: CreditAccount) -> TermChange:
-        old = account.overdue_block_days
-        if days is not None and days < 0:
-            raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
-        account.overdue_block_days = days
-        return TermChange(
-            kind="overdue_block_days",
-            old=None if old is None else str(old),
-            new=None if days is None else str(days),
-        )
-
-    return change
+    return lambda account, at: account.set_overdue_block(days, by=by, reason=reason, at=at)
 
 
 class CreditService:
@@ -214,8 +180,8 @@ class CreditService:
             uow.limit_requests.save(request)
             if status is LimitRequestStatus.APPROVED:
                 account = account_of(uow, request.customer_id)
-                change = limit_change(request.new_limit)(account)
-                self._record(uow, account, change, actor_id=actor.id, reason=request.reason, request_id=request.id)
+                change = account.set_limit(request.new_limit, by=actor.id, reason=request.reason, at=now)
+                self._record(uow, account, change, request_id=request.id)
             self._ctx.publish(
                 uow,
                 [
@@ -262,51 +228,41 @@ class CreditService:
     def set_limit(self, actor: Actor, customer_id: str, new_limit: Money, reason: str) -> CreditPosition:
         """Change a limit without a request: administrators only (imports, corrections)."""
         actor.require(Permission.CREDIT_LIMIT_SET)
-        return self._change(actor, customer_id, reason, limit_change(new_limit))
+
+        return self._change(actor, customer_id, limit_change(new_limit, by=actor.id, reason=reason))
 
     def set_temporary_limit(
         self, actor: Actor, customer_id: str, amount: Money | None, until: date | None, reason: str
     ) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> TermChange:
-            old = (
-                None
-                if account.temp_limit is None
-                else f"{account.money(account.temp_limit).decimal_string()} until {account.temp_limit_until}"
-            )
-            account.set_temporary_limit(amount, until)
-            new = None if amount is None else f"{amount.decimal_string()} until {until}"
-            return TermChange(kind="temporary_limit", old=old, new=new)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor,
+            customer_id,
+            lambda account, now: account.set_temporary_limit(amount, until, by=actor.id, reason=reason, at=now),
+        )
 
     def set_tolerance(self, actor: Actor, customer_id: str, pct: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-        return self._change(actor, customer_id, reason, tolerance_change(pct))
+
+        return self._change(actor, customer_id, tolerance_change(pct, by=actor.id, reason=reason))
 
     def set_overdue_block(self, actor: Actor, customer_id: str, days: int | None, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-        return self._change(actor, customer_id, reason, overdue_block_change(days))
+
+        return self._change(actor, customer_id, overdue_block_change(days, by=actor.id, reason=reason))
 
     def block(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> TermChange:
-            account.block(reason)
-            return TermChange(kind="block", old=None, new=reason)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(actor, customer_id, lambda account, now: account.block(reason, by=actor.id, at=now))
 
     def unblock(self, actor: Actor, customer_id: str, reason: str) -> CreditPosition:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
 
-        def change(account: CreditAccount) -> TermChange:
-            old = account.block_reason
-            account.unblock()
-            return TermChange(kind="unblock", old=old, new=None)
-
-        return self._change(actor, customer_id, reason, change)
+        return self._change(
+            actor, customer_id, lambda account, now: account.unblock(by=actor.id, reason=reason, at=now)
+        )
 
     def update_balance(
         self, customer_id: str, receivables: Money, overdue_days: int, actor: Actor = SYSTEM
@@ -316,19 +272,8 @@ class CreditService:
 
         def step(uow: UnitOfWork) -> CreditPosition:
             account = account_of(uow, customer_id)
-            account.update_balance(receivables, overdue_days)
             now = self._ctx.now()
-            self._ctx.publish(
-                uow,
-                [
-                    CustomerBalanceUpdated(
-                        occurred_at=now,
-                        customer_id=customer_id,
-                        receivables=receivables,
-                        overdue_days=overdue_days,
-                    )
-                ],
-            )
+            account.update_balance(receivables, overdue_days, now)
             reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             return position_of(self._ctx, account)
@@ -358,33 +303,24 @@ class CreditService:
 
     # --- shared -----------------------------------------------------------------------------------------
 
-    def _change(self, actor: Actor, customer_id: str, reason: str, change: CreditChange) -> CreditPosition:
+    def _change(self, actor: Actor, customer_id: str, change: CreditChange) -> CreditPosition:
         def step(uow: UnitOfWork) -> CreditPosition:
             customer_in_scope(uow, actor, customer_id)
-            return self.change_in(uow, actor, account_of(uow, customer_id), reason, change)
+            return self.change_in(uow, account_of(uow, customer_id), change)
 
         return self._ctx.write(step)
 
-    def change_in(
-        self, uow: UnitOfWork, actor: Actor, account: CreditAccount, reason: str, change: CreditChange
-    ) -> CreditPosition:
-        """Apply `change` in the caller's unit of work: kept in the limit history, published, holds that fit
-        released, the account saved. The caller has checked the actor's permission and scope."""
-        self._record(uow, account, change(account), actor_id=actor.id, reason=reason, request_id=None)
+    def change_in(self, uow: UnitOfWork, account: CreditAccount, change: CreditChange) -> CreditPosition:
+        """Apply `change` in the caller's unit of work: kept in the limit history, holds that fit released, the
+        account saved (and its event written with it). The caller has checked the actor's permission and scope."""
+        self._record(uow, account, change(account, self._ctx.now()), request_id=None)
         return position_of(self._ctx, account)
 
     def _record(
-        self,
-        uow: UnitOfWork,
-        account: CreditAccount,
-        change: TermChange,
-        *,
-        actor_id: str,
-        reason: str,
-        request_id: str | None,
+        self, uow: UnitOfWork, account: CreditAccount, change: CreditLimitChanged, *, request_id: str | None
     ) -> None:
-        """Keep the change in the limit history, publish it, release holds that fit now, save the account."""
-        now = self._ctx.now()
+        """Keep the change the account recorded in the limit history, release holds that fit now, save the account
+        (its unit of work writes the recorded event to the outbox)."""
         uow.limit_history.add(
             LimitChange(
                 id=self._ctx.ids.new_id(),
@@ -392,26 +328,11 @@ class CreditService:
                 kind=change.kind,
                 old=change.old,
                 new=change.new,
-                changed_by=actor_id,
-                at=now,
-                reason=reason,
+                changed_by=change.changed_by,
+                at=change.occurred_at,
+                reason=change.reason,
                 request_id=request_id,
             )
         )
-        self._ctx.publish(
-            uow,
-            [
-                CreditLimitChanged(
-                    occurred_at=now,
-                    customer_id=account.customer_id,
-                    kind=change.kind,
-                    old=change.old,
-                    new=change.new,
-                    changed_by=actor_id,
-                    reason=reason,
-                )
-            ],
-        )
-        account.updated_at = now
-        reevaluate_holds(self._ctx, uow, account, now)
+        reevaluate_holds(self._ctx, uow, account, change.occurred_at)
         uow.credit.save(account)

@@ -235,7 +235,7 @@ class CustomerService:
         updated = Customer(**{**attrs.asdict(old, recurse=False), **fields, "updated_at": self._ctx.now()})
         changed = sorted(f for f in fields if getattr(old, f) != getattr(updated, f))
         account = account_of(uow, old.id)
-        terms = _terms_changes(actor, account, record.terms)
+        terms = _terms_changes(actor, account, record.terms, record.reason)
         if not changed and not terms:
             return UpsertResult(outcome=Upserted.UNCHANGED, customer=old)
         if changed:
@@ -251,7 +251,7 @@ class CustomerService:
             )
         credit = CreditService(self._ctx)
         for change in terms:
-            credit.change_in(uow, actor, account, record.reason, change)
+            credit.change_in(uow, account, change)
         return UpsertResult(outcome=Upserted.UPDATED, customer=updated if changed else old)
 
     def _check_rep(self, uow: UnitOfWork, rep_id: str | None) -> None:
@@ -297,21 +297,21 @@ def _opening_terms(record: CustomerRecord) -> CreditTerms:
     return record.terms or CreditTerms(limit=Money.zero(record.currency))
 
 
-def _terms_changes(actor: Actor, account: CreditAccount, terms: CreditTerms | None) -> list[CreditChange]:
+def _terms_changes(actor: Actor, account: CreditAccount, terms: CreditTerms | None, reason: str) -> list[CreditChange]:
     """The changes a known customer's account takes from the record's terms (none without terms), each needing
-    the permission its direct change in `CreditService` needs."""
+    the permission its direct change in `CreditService` needs, made by `actor` for `reason`."""
     if terms is None:
         return []
     changes: list[CreditChange] = []
     if terms.limit.minor != account.limit:
         actor.require(Permission.CREDIT_LIMIT_SET)
-        changes.append(limit_change(terms.limit))
+        changes.append(limit_change(terms.limit, by=actor.id, reason=reason))
     if terms.tolerance_pct != account.tolerance_pct:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-        changes.append(tolerance_change(str(terms.tolerance_pct)))
+        changes.append(tolerance_change(str(terms.tolerance_pct), by=actor.id, reason=reason))
     if terms.overdue_block_days != account.overdue_block_days:
         actor.require(Permission.CREDIT_LIMIT_APPROVE)
-        changes.append(overdue_block_change(terms.overdue_block_days))
+        changes.append(overdue_block_change(terms.overdue_block_days, by=actor.id, reason=reason))
     return changes
 
 

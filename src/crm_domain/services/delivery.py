@@ -4,7 +4,8 @@ exponential backoff with jitter, dead letters, and a circuit breaker per destina
 One pass (`OutboxDispatcher.run_once`):
 1. claim up to `limit` due messages with a lease (`OutboxRepository.claim`): no other worker takes them until the
    lease ends, and a crashed worker's messages come due again when it does;
-2. give each message to every handler that `handles` its event and is not yet in `message.done`; a handler that
+2. give each message to every handler subscribed to its event's class (`OutboxHandler.events`, matched through the
+   one registry of event names, `crm_domain.events.EVENT_TYPES`) and not yet in `message.done`; a handler that
    succeeds is added to `done`, so a retry never delivers to it again;
 3. all done → `delivered`. A failure → `attempts + 1` and the next attempt after `policy.delay(attempts)`, the
    error kept in `last_error`; after `policy.gives_up(attempts)`, or at once on a permanent refusal
@@ -140,6 +141,7 @@ class OutboxDispatcher:
         self._lease = lease
         self._rng = rng or random.Random()
         self.breakers: dict[str, CircuitBreaker] = {}
+        self._routes: dict[str, tuple[OutboxHandler, ...]] = {}
 
     # --- delivering ---------------------------------------------------------------------------------------
 
@@ -164,7 +166,14 @@ class OutboxDispatcher:
         return DeliveryReport(claimed=len(claimed), deliveries=tuple(deliveries))
 
     def _pending(self, message: OutboxMessage) -> list[OutboxHandler]:
-        return [h for h in self._handlers if h.handles(message.event) and h.name not in message.done]
+        return [h for h in self.subscribers(message) if h.name not in message.done]
+
+    def subscribers(self, message: OutboxMessage) -> tuple[OutboxHandler, ...]:
+        """The handlers subscribed to the class of `message`'s event (none for a name no event has)."""
+        routed = self._routes.get(message.event)
+        if routed is None:
+            routed = self._routes[message.event] = tuple(h for h in self._handlers if message.is_one_of(h.events))
+        return routed
 
     def _deliver_idle(self, messages: list[OutboxMessage]) -> list[Delivery]:
         """Messages no handler (still) wants: delivered, in one write."""

@@ -43,7 +43,6 @@ from crm_domain.credit import CreditAccount
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpBalance, ErpOrderState, ErpOrderStatus
 from crm_domain.errors import Conflict, EntityNotFound, InvalidTransition, ValidationFailed
-from crm_domain.events import CustomerBalanceUpdated
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import ErpGateway, UnitOfWork
@@ -205,7 +204,6 @@ class ErpEventService:
             released: list[Order] = []
             if steps:
                 uow.orders.save(order)
-                self._ctx.publish(uow, order.pull_events())
                 if S.CANCELLED in steps or S.INVOICED in steps or S.DISPATCHED in steps:
                     account.updated_at = now
                     released = reevaluate_holds(self._ctx, uow, account, now)
@@ -311,19 +309,7 @@ class ErpEventService:
                     uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
                 )
                 return EventResult(outcome=EventOutcome.UNCHANGED, customer_id=customer.id)
-            account.update_balance(report.receivables, report.overdue_days)
-            account.updated_at = now
-            self._ctx.publish(
-                uow,
-                [
-                    CustomerBalanceUpdated(
-                        occurred_at=now,
-                        customer_id=customer.id,
-                        receivables=report.receivables,
-                        overdue_days=report.overdue_days,
-                    )
-                ],
-            )
+            account.update_balance(report.receivables, report.overdue_days, now)
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             self._remember(

@@ -16,13 +16,14 @@ cancelled before any create was sent is never created in the ERP.
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import ClassVar, Final
 
 import attrs
 
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpOrderLine, ErpOrderRequest, ErpOrderState, ErpRejected
 from crm_domain.errors import InvalidTransition, ValidationFailed
+from crm_domain.events import Event, OrderCancelled, OrderReleased, OrderSubmitted
 from crm_domain.orders import ErpSync, Order, OrderStatus
 from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import ErpGateway, ErpGateways, UnitOfWork
@@ -33,11 +34,9 @@ from crm_domain.services.orders import OrderService
 
 log = logging.getLogger("crm.erp_sync")
 
-SUBMITTED: Final = "order.submitted"
-RELEASED: Final = "order.released"  # a credit hold released (by a person or the system): now `submitted`
-CANCELLED: Final = "order.cancelled"
-CREATE_SENT: Final = "order.erp_create_sent"
-_EVENTS: Final = frozenset({SUBMITTED, RELEASED, CANCELLED})
+#: The events that make an order `submitted` (a released credit hold, by a person or the system, does too).
+_CREATES: Final[tuple[type[Event], ...]] = (OrderSubmitted, OrderReleased)
+CREATE_SENT: Final = "order.erp_create_sent"  # the audit action written before each create
 _MAX_ERROR: Final = 500
 
 
@@ -59,6 +58,8 @@ class ErpSyncHandler:
     dead-letters the message at once. When the worker gives up after its last attempt it calls `gave_up`.
     """
 
+    events: ClassVar[tuple[type[Event], ...]] = (*_CREATES, OrderCancelled)
+
     def __init__(self, ctx: ServiceContext, gateways: ErpGateways) -> None:
         self._ctx = ctx
         self._gateways = gateways
@@ -69,9 +70,6 @@ class ErpSyncHandler:
     @property
     def name(self) -> str:
         return "erp"
-
-    def handles(self, event: str) -> bool:
-        return event in _EVENTS
 
     def circuit(self, message: OutboxMessage) -> str:
         """The ERP the message goes to (the worker keeps one circuit breaker per ERP). Cached per customer: a stale
@@ -87,14 +85,14 @@ class ErpSyncHandler:
         return system
 
     def handle(self, message: OutboxMessage) -> None:
-        if message.event in (SUBMITTED, RELEASED):
+        if message.is_one_of(_CREATES):
             self._create(message)
-        elif message.event == CANCELLED:
+        elif message.is_one_of((OrderCancelled,)):
             self._cancel(message)
 
     def gave_up(self, message: OutboxMessage, error: str) -> None:
         """The worker stopped retrying: the order's `erp_sync` becomes `dead` (shown, alerted, `retry-dead`)."""
-        if message.event in _EVENTS:
+        if message.is_one_of(self.events):
             self._record(_order_id(message), ErpSync.DEAD, error)
 
     # --- create and confirm -------------------------------------------------------------------------------
@@ -138,7 +136,6 @@ class ErpSyncHandler:
         if order.erp_sync in (ErpSync.NOT_SENT, ErpSync.DEAD):  # first time, or an operator's retry-dead
             order.set_erp_sync(ErpSync.PENDING, self._ctx.now())
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
         self._ctx.audit(
             uow,
             actor_id="system",

@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
 from crm_domain.credit import HoldReason
 from crm_domain.customers import Customer
 from crm_domain.errors import RecipientRejected
+from crm_domain.events import (
+    Event,
+    OrderConfirmed,
+    OrderPutOnCreditHold,
+    OrderRejected,
+    OrderReleased,
+    OrderStatusChanged,
+    OrderSubmitted,
+)
 from crm_domain.money import MINOR_UNITS_PER_MAJOR, Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage
@@ -34,13 +43,6 @@ from crm_domain.services.context import ServiceContext
 from crm_domain.users import Role, User
 
 log = logging.getLogger("crm.notifications")
-
-SUBMITTED: Final = "order.submitted"
-ON_CREDIT_HOLD: Final = "order.on_credit_hold"
-RELEASED: Final = "order.released"
-REJECTED: Final = "order.rejected"
-CONFIRMED: Final = "order.confirmed"
-STATUS_CHANGED: Final = "order.status_changed"
 
 _REJECT_REASON_CHARS: Final = 60
 
@@ -141,19 +143,21 @@ def _sms_status_changed(message: OutboxMessage, order: Order) -> str | None:
     return f"Order {order.number} for {format_money(order.total)} has been dispatched."
 
 
-_SMS_TEXTS: Final[dict[str, Callable[[OutboxMessage, Order], str | None]]] = {
-    SUBMITTED: _sms_submitted,
-    ON_CREDIT_HOLD: _sms_on_hold,
-    RELEASED: _sms_released,
-    REJECTED: _sms_rejected,
-    CONFIRMED: _sms_confirmed,
-    STATUS_CHANGED: _sms_status_changed,
+_SMS_TEXTS: Final[dict[type[Event], Callable[[OutboxMessage, Order], str | None]]] = {
+    OrderSubmitted: _sms_submitted,
+    OrderPutOnCreditHold: _sms_on_hold,
+    OrderReleased: _sms_released,
+    OrderRejected: _sms_rejected,
+    OrderConfirmed: _sms_confirmed,
+    OrderStatusChanged: _sms_status_changed,
 }
 
 
 class SmsNotifications:
     """SMS to the dealer (the customer's mobile) when its order is submitted, put on credit hold, released from
     or rejected at the hold, confirmed by the ERP, and dispatched. Texts are plain ASCII, to fit one SMS."""
+
+    events: ClassVar[tuple[type[Event], ...]] = tuple(_SMS_TEXTS)
 
     def __init__(self, ctx: ServiceContext, sms: SmsSender) -> None:
         self._ctx = ctx
@@ -163,9 +167,6 @@ class SmsNotifications:
     def name(self) -> str:
         return "sms"
 
-    def handles(self, event: str) -> bool:
-        return event in _SMS_TEXTS
-
     def compose(self, message: OutboxMessage) -> tuple[str, str] | None:
         """The (mobile, text) this message calls for, or None when nothing is to be sent."""
         return self._ctx.read(lambda uow: self._compose(uow, message))
@@ -174,11 +175,12 @@ class SmsNotifications:
         loaded = _load(uow, message, self.name)
         if loaded is None or not loaded.customer.active:
             return None
-        text = _SMS_TEXTS[message.event](message, loaded.order)
+        event = message.event_type
+        text = _SMS_TEXTS[event](message, loaded.order) if event in _SMS_TEXTS else None
         return (loaded.customer.mobile, text) if text else None
 
     def handle(self, message: OutboxMessage) -> None:
-        if not self.handles(message.event):
+        if not message.is_one_of(self.events):
             return
         composed = self.compose(message)
         if composed is None:
@@ -245,6 +247,8 @@ class EmailNotifications:
     """E-mail to the rep's manager and every active credit controller when an order goes on credit hold (and
     only while it is still on hold when the message is handled)."""
 
+    events: ClassVar[tuple[type[Event], ...]] = (OrderPutOnCreditHold,)
+
     def __init__(self, ctx: ServiceContext, email: EmailSender) -> None:
         self._ctx = ctx
         self._email = email
@@ -252,9 +256,6 @@ class EmailNotifications:
     @property
     def name(self) -> str:
         return "email"
-
-    def handles(self, event: str) -> bool:
-        return event == ON_CREDIT_HOLD
 
     def compose(self, message: OutboxMessage) -> list[Email]:
         """The e-mails this message calls for (none when the order is gone or no longer on hold)."""
@@ -304,7 +305,7 @@ class EmailNotifications:
         return subject, "\n".join(lines) + "\n"
 
     def handle(self, message: OutboxMessage) -> None:
-        if not self.handles(message.event):
+        if not message.is_one_of(self.events):
             return
         for mail in self.compose(message):
             try:

@@ -180,7 +180,6 @@ class OrderService:
             if new.submit:
                 self._submit(uow, actor, order, customer, now)
             uow.orders.add(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
@@ -207,7 +206,6 @@ class OrderService:
             now = self._ctx.now()
             self._submit(uow, actor, order, customer, now)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
@@ -253,7 +251,6 @@ class OrderService:
             uow.credit.save(account)
             count_order(self._ctx, uow, order)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.audit(
                 uow,
                 actor_id=actor.id,
@@ -274,7 +271,6 @@ class OrderService:
             order, _ = self._order_in_scope(uow, actor, order_id)
             order.reject(actor, reason, self._ctx.now())
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             self._ctx.audit(
                 uow, actor_id=actor.id, action="order.rejected", entity="order", entity_id=order.id, reason=reason
             )
@@ -298,7 +294,6 @@ class OrderService:
             if was_counted:
                 count_order(self._ctx, uow, order, sign=-1)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             account = account_of(uow, customer.id)
             if account.release(order.id):
                 reevaluate_holds(self._ctx, uow, account, now)
@@ -316,7 +311,6 @@ class OrderService:
             order = _order(uow, order_id)
             order.set_erp_sync(state, self._ctx.now(), error)
             uow.orders.save(order)
-            self._ctx.publish(uow, order.pull_events())
             return order
 
         return self._ctx.write(step)
