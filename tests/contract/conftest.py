@@ -21,6 +21,10 @@ from tests import mongo
 ADAPTERS = ["memory", "sqlite", pytest.param("mongo", id=mongo.ID)]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(*capabilities): run an ERP contract test only on gateways that have them")
+
+
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[UnitOfWorkFactory]:
     """A fresh, empty store whose clock (for idempotency expiry) is the `clock` fixture."""
