@@ -1,6 +1,7 @@
-"""Instants as exact integer microseconds since the Unix epoch (UTC), the form the SQLite files keep them in:
-the CRM's store (`adapters.sqlite`) and the sandbox ERP's own file (`adapters.erp.sandbox`). Shared here so
-neither adapter package imports the other."""
+"""Instants as exact integer microseconds since the Unix epoch (UTC): the form every store keeps them in — the
+SQLite files (`adapters.sqlite`, the sandbox ERP's own file in `adapters.erp.sandbox`), MongoDB documents
+(`adapters.mongo`: BSON dates keep milliseconds only) and Redis (`adapters.redis`: below 2**53, so Lua's doubles
+and sorted-set scores hold it exactly). Shared here so no adapter package imports another."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def micros(at: datetime) -> int:
     return (at - EPOCH) // _MICROSECOND
 
 
-def instant(value: int) -> datetime:
+def instant(value: int | str) -> datetime:
     """The aware UTC datetime `value` microseconds after the epoch (the inverse of `micros`)."""
-    return EPOCH + timedelta(microseconds=value)
+    return EPOCH + timedelta(microseconds=int(value))

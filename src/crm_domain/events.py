@@ -25,7 +25,7 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """A JSON-ready dict of the event's fields (Money as {amount, currency}, times as ISO strings)."""
-        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
+        return {name: plain(getattr(self, name)) for name in _field_names(type(self))}
 
 
 _FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
@@ -41,7 +41,9 @@ def _field_names(cls: type[Event]) -> tuple[str, ...]:
 _JSON_SCALARS = frozenset({str, int, float, bool})
 
 
-def _plain(value: object) -> Any:
+def plain(value: object) -> Any:
+    """`value` as JSON-ready data, the one way domain values are written out: Money as {amount, currency}, dates
+    and times as ISO strings, Decimals as strings, enums by value, collections as lists; anything else as it is."""
     if value is None or type(value) in _JSON_SCALARS:
         return value
     if isinstance(value, Money):
@@ -53,7 +55,7 @@ def _plain(value: object) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list | tuple | frozenset | set):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

@@ -3,12 +3,10 @@ line with `to`, `subject`, `body`, `at`) that a developer or a test reads the me
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import threading
 from pathlib import Path
 
+from adapters.jsonlines import JsonLinesFile
 from crm_domain.ports import Clock, EmailSender
 
 log = logging.getLogger("crm.email")
@@ -26,23 +24,14 @@ class LogEmailSender:
 
 
 class FileEmailSender:
-    """Appends each message to a JSON-lines file; safe with several processes (one O_APPEND write a line)."""
+    """Appends each message to a JSON-lines file; safe with several processes (see `JsonLinesFile`)."""
 
     def __init__(self, path: Path, clock: Clock) -> None:
-        self._path = path
+        self._file = JsonLinesFile(path)
         self._clock = clock
-        self._lock = threading.Lock()
 
     def send(self, to: str, subject: str, body: str) -> None:
-        record = {"to": to, "subject": subject, "body": body, "at": self._clock.now().isoformat()}
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode())
-            finally:
-                os.close(fd)
+        self._file.append({"to": to, "subject": subject, "body": body, "at": self._clock.now().isoformat()})
 
 
 class TeeEmailSender:

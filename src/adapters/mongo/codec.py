@@ -15,33 +15,21 @@ import functools
 import types
 import typing
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
 import attrs
 
+from adapters.epoch_micros import instant, micros
 from crm_domain.money import Money
 
 T = TypeVar("T")
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 #: Fields that are not state: events an aggregate collected and the caller pulls before saving, and which part
 #: of an aggregate was read (a credit account's `loaded`).
 _TRANSIENT = frozenset({"events", "loaded"})
-
-
-def micros(at: datetime) -> int:
-    """Exact integer microseconds since the epoch; a naive datetime is refused (its instant is unknown)."""
-    if at.utcoffset() is None:
-        raise ValueError(f"datetime {at!r} has no time zone; the store keeps instants only")
-    return (at - EPOCH) // _MICROSECOND
-
-
-def instant(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
 
 
 def escape_key(key: str) -> str:

@@ -22,7 +22,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from adapters.mongo.codec import micros
+from adapters.epoch_micros import micros
 from adapters.mongo.tx import Increment, Op, StagedWrite
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 

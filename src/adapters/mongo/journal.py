@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from adapters.mongo.codec import micros
+from adapters.epoch_micros import micros
 from adapters.mongo.commit import JOURNAL, PHASES, Applier, Db, ordered
 from adapters.mongo.reconcile import reconcile
 from adapters.mongo.tx import Increment, StagedWrite

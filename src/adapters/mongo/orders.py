@@ -7,8 +7,8 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
-from adapters.mongo.codec import micros
 from adapters.mongo.query import Filter
 from adapters.mongo.tx import Op
 from crm_domain.errors import DuplicateKey

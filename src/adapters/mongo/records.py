@@ -9,8 +9,9 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
-from adapters.mongo.codec import decode, micros
+from adapters.mongo.codec import decode
 from adapters.mongo.query import Filter
 from adapters.mongo.tx import Increment, Op
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -101,18 +100,6 @@ def hash_tag(value: str) -> str:
     if not value or "{" in value or "}" in value:
         value = hashlib.sha256(value.encode()).hexdigest()[:32]
     return "{" + value + "}"
-
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_micros(at: datetime) -> int:
-    """Microseconds since the epoch: exact, and below 2**53 so Lua (doubles) and sorted-set scores hold it."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
-
-def from_micros(value: int | str) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(value))
 
 
 def unavailable(exc: BaseException) -> UpstreamUnavailable:

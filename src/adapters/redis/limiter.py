@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from adapters.redis.client import RedisConnection, hash_tag, to_micros
+from adapters.epoch_micros import micros
+from adapters.redis.client import RedisConnection, hash_tag
 from crm_domain.ports import Clock
 
 # KEYS[1] hits (sorted set), KEYS[2] sequence; ARGV now_us, window_us, limit, ttl_ms
@@ -46,6 +47,6 @@ class RedisRateLimiter:
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
         tag = hash_tag(key)
         keys = [f"{self._prefix}rate:{tag}:hits", f"{self._prefix}rate:{tag}:seq"]
-        now = to_micros(self._clock.now())
+        now = micros(self._clock.now())
         ttl_ms = window_seconds * 1000 + 1000
         return int(self._redis.script(_HIT, keys, [now, window_seconds * 1_000_000, limit, ttl_ms]))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from adapters.redis.client import RedisConnection, from_micros, hash_tag, to_micros
+from adapters.epoch_micros import instant, micros
+from adapters.redis.client import RedisConnection, hash_tag
 from crm_domain.ports import Clock
 from crm_domain.sessions import OtpChallenge
 
@@ -77,11 +78,11 @@ class RedisOtpStore:
             _ISSUE,
             [self._key(challenge.mobile)],
             [
-                to_micros(now),
+                micros(now),
                 challenge.request_id,
                 challenge.code_hash,
-                to_micros(challenge.issued_at),
-                to_micros(challenge.expires_at),
+                micros(challenge.issued_at),
+                micros(challenge.expires_at),
                 resend_after,
                 int(ttl_ms),
             ],
@@ -90,23 +91,23 @@ class RedisOtpStore:
 
     def get(self, mobile: str) -> OtpChallenge | None:
         fields = self._redis.hash(self._key(mobile))
-        if not fields or int(fields["expires_at"]) <= to_micros(self._clock.now()):
+        if not fields or int(fields["expires_at"]) <= micros(self._clock.now()):
             return None
         return OtpChallenge(
             mobile=mobile,
             request_id=fields["request_id"],
             code_hash=fields["code_hash"],
-            issued_at=from_micros(fields["issued_at"]),
-            expires_at=from_micros(fields["expires_at"]),
+            issued_at=instant(fields["issued_at"]),
+            expires_at=instant(fields["expires_at"]),
             attempts=int(fields["attempts"]),
         )
 
     def add_attempt(self, mobile: str, request_id: str) -> int:
-        now = to_micros(self._clock.now())
+        now = micros(self._clock.now())
         return int(self._redis.script(_ADD_ATTEMPT, [self._key(mobile)], [now, request_id, NO_CHALLENGE]))
 
     def consume(self, mobile: str, request_id: str) -> bool:
-        now = to_micros(self._clock.now())
+        now = micros(self._clock.now())
         return int(self._redis.script(_CONSUME, [self._key(mobile)], [now, request_id])) == 1
 
     def burn(self, mobile: str, request_id: str) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from adapters.redis.client import RedisConnection, from_micros, hash_tag, to_micros
+from adapters.epoch_micros import instant, micros
+from adapters.redis.client import RedisConnection, hash_tag
 from crm_domain.ports import Clock
 from crm_domain.sessions import Session
 
@@ -82,15 +83,15 @@ class RedisSessionStore:
     def create(self, session: Session) -> None:
         ttl_ms = max(int((session.expires_at - self._clock.now()).total_seconds() * 1000), _MIN_TTL_MS)
         self._redis.script(_ADD_TO_USER, [self._user_key(session.user_id)], [session.id, ttl_ms])
-        revoked = "" if session.revoked_at is None else str(to_micros(session.revoked_at))
+        revoked = "" if session.revoked_at is None else str(micros(session.revoked_at))
         self._redis.script(
             _CREATE,
             [self._key(session.id)],
             [
                 session.user_id,
                 session.refresh_jti,
-                to_micros(session.created_at),
-                to_micros(session.expires_at),
+                micros(session.created_at),
+                micros(session.expires_at),
                 revoked,
                 ttl_ms,
             ],
@@ -104,16 +105,16 @@ class RedisSessionStore:
             id=session_id,
             user_id=fields["user_id"],
             refresh_jti=fields["refresh_jti"],
-            created_at=from_micros(fields["created_at"]),
-            expires_at=from_micros(fields["expires_at"]),
-            revoked_at=from_micros(fields["revoked_at"]) if fields["revoked_at"] else None,
+            created_at=instant(fields["created_at"]),
+            expires_at=instant(fields["expires_at"]),
+            revoked_at=instant(fields["revoked_at"]) if fields["revoked_at"] else None,
         )
 
     def rotate(self, session_id: str, *, expected_jti: str, new_jti: str) -> bool:
         return int(self._redis.script(_ROTATE, [self._key(session_id)], [expected_jti, new_jti])) == 1
 
     def revoke(self, session_id: str, at: datetime) -> None:
-        self._redis.script(_REVOKE, [self._key(session_id)], [to_micros(at)])
+        self._redis.script(_REVOKE, [self._key(session_id)], [micros(at)])
 
     def revoke_user(self, user_id: str, at: datetime) -> int:
         """Revokes each session of the user's set with its own atomic step (the session keys live in different
@@ -124,7 +125,7 @@ class RedisSessionStore:
         revoked = 0
         gone = []
         for session_id in sorted(session_ids):
-            outcome = int(self._redis.script(_REVOKE, [self._key(session_id)], [to_micros(at)]))
+            outcome = int(self._redis.script(_REVOKE, [self._key(session_id)], [micros(at)]))
             if outcome == 1:
                 revoked += 1
             elif outcome == -1:

@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import msgspec
@@ -28,6 +27,7 @@ from crm_domain.credit import (
     ReservationStage,
 )
 from crm_domain.customers import Customer
+from crm_domain.events import plain
 from crm_domain.money import Money
 from crm_domain.outbox import OutboxMessage, OutboxStatus
 from crm_domain.performance import Target
@@ -70,18 +70,11 @@ def money_or_none(pair: Sequence[Any] | None) -> Money | None:
 
 
 def _plain(value: object) -> Any:
-    """JSON fallback for free-form dicts (audit details, outbox payloads)."""
-    if isinstance(value, Money):
-        return {"amount": value.decimal_string(), "currency": value.currency}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+    """JSON fallback for free-form dicts (audit details): domain values as the domain writes them (`plain`)."""
+    converted = plain(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+    return converted
 
 
 def dumps(value: object) -> str:

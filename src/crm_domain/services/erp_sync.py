@@ -16,6 +16,8 @@ cancelled before any create was sent is never created in the ERP.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar, Final
 
 import attrs
@@ -95,6 +97,19 @@ class ErpSyncHandler:
         if message.is_one_of(self.events):
             self._record(_order_id(message), ErpSync.DEAD, error)
 
+    @contextmanager
+    def _erp_call(self, order_id: str) -> Iterator[None]:
+        """Calls to the ERP for an order: a refusal marks the order's sync `dead` (retrying cannot help), any other
+        failure `failed` (the outbox retries); the error goes on to the dispatcher either way."""
+        try:
+            yield
+        except ErpRejected as exc:
+            self._record(order_id, ErpSync.DEAD, str(exc))
+            raise
+        except Exception as exc:
+            self._record(order_id, ErpSync.FAILED, str(exc))
+            raise
+
     # --- create and confirm -------------------------------------------------------------------------------
 
     def _create(self, message: OutboxMessage) -> None:
@@ -107,14 +122,8 @@ class ErpSyncHandler:
         if outbound is None:
             return
         gateway = outbound.gateway
-        try:
+        with self._erp_call(order_id):
             ack = gateway.create_order(outbound.request)
-        except ErpRejected as exc:
-            self._record(order_id, ErpSync.DEAD, str(exc))
-            raise
-        except Exception as exc:
-            self._record(order_id, ErpSync.FAILED, str(exc))
-            raise
         report = OrderStatusReport(erp_order_id=ack.erp_order_id, external_ref=order_id, state=ErpOrderState.OPEN)
         try:
             self._events.apply_order_status(outbound.erp, report)
@@ -174,18 +183,12 @@ class ErpSyncHandler:
                 self._record(order_id, ErpSync.NOT_SENT, None)  # never reached the ERP, and never will
             return
         reason = str(message.payload.get("reason") or "cancelled in the CRM")
-        try:
+        with self._erp_call(order_id):
             gateway = self._gateways.for_system(customer.erp_system.value)
             if not erp_order_id:
                 # A create was sent but its answer never recorded: the idempotent create returns the ERP's order.
                 erp_order_id = gateway.create_order(erp_order_request(order, customer, products)).erp_order_id
             gateway.cancel_order(str(erp_order_id), reason)
-        except ErpRejected as exc:
-            self._record(order_id, ErpSync.DEAD, str(exc))
-            raise
-        except Exception as exc:
-            self._record(order_id, ErpSync.FAILED, str(exc))
-            raise
         if order.erp_sync is not ErpSync.SYNCED:
             self._record(order_id, ErpSync.SYNCED, None)
         log.info("erp: order %s cancelled in %s as %s", order_id, gateway.name, erp_order_id)

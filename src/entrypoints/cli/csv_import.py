@@ -62,6 +62,18 @@ def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, 
     return total, rows()
 
 
+def import_progress(what: str) -> Progress:
+    """The progress bar of an import on stderr (rows or orders done of all, time taken); gone when it ends."""
+    return Progress(
+        TextColumn(f"importing {what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
 def run_import(
     path: Path,
     required: set[str],
@@ -72,14 +84,7 @@ def run_import(
     """Feed every row to `handle_row`; a row that raises a DomainError or ValueError is reported, not kept."""
     total, rows = read_rows(path, required)
     report = ImportReport()
-    with Progress(
-        TextColumn(f"importing {what}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with import_progress(what) as progress:
         task = progress.add_task(what, total=total)
         for line, row in rows:
             try:

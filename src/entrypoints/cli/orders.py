@@ -16,13 +16,12 @@ from typing import Annotated
 
 import attrs
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crm_domain.errors import DomainError, IdempotencyKeyReused, InactiveSku, UnknownSku, ValidationFailed
 from crm_domain.orders import Channel, LineRequest, OrderStatus
 from crm_domain.services.orders import NewOrder
-from entrypoints.cli.context import OPERATOR, container, err, out
-from entrypoints.cli.csv_import import ImportReport, read_rows
+from entrypoints.cli.context import OPERATOR, container, out
+from entrypoints.cli.csv_import import ImportReport, import_progress, read_rows
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
 
@@ -103,14 +102,7 @@ def import_orders(
     groups = _group_rows(file, report)
     started = crm.ctx.now()
     outcomes = {"submitted": 0, "on credit hold": 0, "draft": 0, "already imported": 0}
-    with Progress(
-        TextColumn("importing orders"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with import_progress("orders") as progress:
         task = progress.add_task("orders", total=len(groups))
         for group in groups:
             progress.advance(task)
