@@ -1,0 +1,136 @@
+"""SPEC §2.3 on the credit account itself: the guards of its terms (currency, sign), the overdue block before
+any ERP report, and the figures. Written to kill the survivors of `scripts/mutation.py credit`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason, Verdict
+from crm_domain.errors import CurrencyMismatch, ValidationFailed
+from crm_domain.money import Money
+
+AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+TODAY = date(2025, 3, 1)
+ALL = CreditPolicy()
+
+
+def inr(minor: int) -> Money:
+    return Money(minor, "INR")
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+def account(limit: int = 1_000_000, **kw: object) -> CreditAccount:
+    return CreditAccount(customer_id="c1", currency="INR", limit=limit, **kw)  # type: ignore[arg-type]
+
+
+class TestSetLimit:
+    def test_returns_the_old_limit_and_keeps_the_new(self) -> None:
+        credit = account(1_000)
+        assert credit.set_limit(inr(2_500)) == 1_000
+        assert credit.limit == 2_500
+
+    def test_another_currency_is_refused_and_changes_nothing(self) -> None:
+        credit = account(1_000)
+        with pytest.raises(CurrencyMismatch):
+            credit.set_limit(usd(2_500))
+        assert credit.limit == 1_000
+
+    def test_a_negative_limit_is_refused(self) -> None:
+        credit = account(1_000)
+        with pytest.raises(ValidationFailed) as raised:
+            credit.set_limit(inr(-1))
+        assert (raised.value.field, credit.limit) == ("credit_limit", 1_000)
+
+
+class TestSetTemporaryLimit:
+    def test_an_amount_and_a_date_start_it_and_none_ends_it(self) -> None:
+        credit = account(1_000)
+        credit.set_temporary_limit(inr(5_000), TODAY)
+        assert (credit.temp_limit, credit.temp_limit_until, credit.effective_limit(TODAY)) == (5_000, TODAY, 5_000)
+        credit.set_temporary_limit(None, None)
+        assert (credit.temp_limit, credit.temp_limit_until, credit.effective_limit(TODAY)) == (None, None, 1_000)
+
+    def test_another_currency_is_refused_and_changes_nothing(self) -> None:
+        credit = account(1_000)
+        with pytest.raises(CurrencyMismatch):
+            credit.set_temporary_limit(usd(5_000), TODAY)
+        assert (credit.temp_limit, credit.temp_limit_until) == (None, None)
+
+    def test_a_negative_temporary_limit_is_refused(self) -> None:
+        credit = account(1_000)
+        with pytest.raises(ValidationFailed) as raised:
+            credit.set_temporary_limit(inr(-1), TODAY)
+        assert (raised.value.field, credit.temp_limit) == ("temporary_limit", None)
+
+    @pytest.mark.parametrize(("amount", "until"), [(inr(5_000), None), (None, TODAY)])
+    def test_it_needs_both_an_amount_and_a_date(self, amount: Money | None, until: date | None) -> None:
+        credit = account(1_000)
+        with pytest.raises(ValidationFailed) as raised:
+            credit.set_temporary_limit(amount, until)
+        assert (raised.value.field, credit.temp_limit, credit.temp_limit_until) == ("until", None, None)
+
+
+class TestUpdateBalance:
+    def test_keeps_the_receivables_and_overdue_days(self) -> None:
+        credit = account()
+        credit.update_balance(inr(12_345), 7)
+        assert (credit.receivables, credit.overdue_days) == (12_345, 7)
+
+    def test_another_currency_is_refused_and_changes_nothing(self) -> None:
+        credit = account()
+        with pytest.raises(CurrencyMismatch):
+            credit.update_balance(usd(12_345), 7)
+        assert (credit.receivables, credit.overdue_days) == (0, 0)
+
+    def test_negative_overdue_days_are_refused(self) -> None:
+        credit = account()
+        with pytest.raises(ValidationFailed) as raised:
+            credit.update_balance(inr(12_345), -1)
+        assert (raised.value.field, credit.receivables) == ("overdue_days", 0)
+
+
+class TestOverdueBlock:
+    def test_a_zero_day_block_does_not_hold_before_the_erp_reports_anything(self) -> None:
+        credit = account(overdue_block_days=0)
+        assert credit.overdue_days == 0
+        assert not credit.is_overdue_blocked()
+        assert credit.check(inr(100), ALL, TODAY).verdict is Verdict.APPROVED
+
+    def test_a_zero_day_block_holds_once_anything_is_overdue(self) -> None:
+        credit = account(overdue_block_days=0)
+        credit.update_balance(inr(0), 1)
+        check = credit.check(inr(100), ALL, TODAY)
+        assert (check.verdict, check.reason) == (Verdict.HOLD, HoldReason.OVERDUE)
+
+    def test_holds_only_past_the_number_of_days(self) -> None:
+        credit = account(overdue_block_days=30)
+        credit.update_balance(inr(0), 30)
+        assert credit.check(inr(100), ALL, TODAY).approved
+        credit.update_balance(inr(0), 31)
+        assert credit.check(inr(100), ALL, TODAY).reason is HoldReason.OVERDUE
+
+    def test_a_negative_number_of_days_is_refused(self) -> None:
+        with pytest.raises(ValidationFailed) as raised:
+            account(overdue_block_days=-1)
+        assert raised.value.field == "overdue_block_days"
+
+
+class TestNewAccountDefaults:
+    def test_a_new_account_is_clear_with_no_tolerance_and_everything_counted(self) -> None:
+        credit = account(1_000)
+        assert (credit.blocked, credit.block_reason, credit.receivables, credit.overdue_days) == (False, None, 0, 0)
+        assert (credit.tolerance_pct, credit.ceiling(TODAY), credit.reserved) == (Decimal(0), 1_000, 0)
+        assert CreditPolicy(count_receivables=True, count_open_orders=True, count_dispatched=True) == ALL
+        check = credit.check(inr(1_000), ALL, TODAY)
+        assert (check.verdict, check.reason, check.shortfall, check.available) == (
+            Verdict.APPROVED,
+            None,
+            inr(0),
+            inr(1_000),
+        )
