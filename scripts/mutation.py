@@ -156,9 +156,8 @@ class _Mutator(ast.NodeTransformer):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         # Default arguments are mutated (e.g. `by_release: bool = False`); decorators are kept as they are.
-        for default in [*node.args.defaults, *node.args.kw_defaults]:
-            if default is not None:
-                self.visit(default)
+        node.args.defaults = [self.visit(default) for default in node.args.defaults]
+        node.args.kw_defaults = [None if d is None else self.visit(d) for d in node.args.kw_defaults]
         self._function_depth += 1
         node.body = self._visit_body(node.body)
         self._function_depth -= 1
@@ -558,7 +557,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--max-examples", type=int, default=10, help="hypothesis examples per test (default 10)")
     parser.add_argument("--timeout", type=float, default=0, help="seconds per mutant (default: 3 × the clean run + 20)")
-    parser.add_argument("--only", action="append", default=[], help="only mutants whose line or mutation has TEXT")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="only mutants whose line or mutation has TEXT (repeatable: any of them)",
+    )
     parser.add_argument("--list", action="store_true", help="print the mutants and run nothing")
     parser.add_argument("--show-equivalent", action="store_true", help="also print the allow-listed survivors")
     args = parser.parse_args(argv)
@@ -574,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     equivalent = read_equivalent()
     mutants = {
-        module: [n for n in enumerate_mutants(module) if all(text in n.key for text in args.only)]
+        module: [n for n in enumerate_mutants(module) if not args.only or any(text in n.key for text in args.only)]
         for module in args.modules
     }
     if args.list:

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason, Verdict
+from crm_domain.credit import (
+    CreditAccount,
+    CreditLimitRequest,
+    CreditPolicy,
+    HoldReason,
+    ReservationNotLoaded,
+    Verdict,
+)
 from crm_domain.errors import CurrencyMismatch, ValidationFailed
 from crm_domain.money import Money
 
@@ -134,3 +141,87 @@ class TestNewAccountDefaults:
             inr(0),
             inr(1_000),
         )
+
+
+class TestAccountValidation:
+    def test_a_negative_base_limit_is_refused(self) -> None:
+        with pytest.raises(ValidationFailed) as raised:
+            account(-1)
+        assert raised.value.field == "credit_limit"
+
+    def test_the_tolerance_is_read_as_a_decimal_of_zero_to_a_hundred_with_two_places(self) -> None:
+        assert account(tolerance_pct="2.55").tolerance_pct == Decimal("2.55")
+        assert account(tolerance_pct=100).ceiling(TODAY) == 2_000_000
+        for bad in ("100.01", "2.555", "-0.01", "NaN"):
+            with pytest.raises(ValidationFailed):
+                account(tolerance_pct=bad)
+
+    def test_set_tolerance_follows_the_same_rule(self) -> None:
+        credit = account()
+        credit.set_tolerance("99.99")
+        assert credit.tolerance_pct == Decimal("99.99")
+        with pytest.raises(ValidationFailed):
+            credit.set_tolerance("100.5")
+        assert credit.tolerance_pct == Decimal("99.99")
+
+    def test_a_new_account_starts_at_version_zero(self) -> None:
+        assert account().version == 0
+
+
+class TestReserve:
+    def test_a_reservation_by_the_check_is_not_marked_as_a_release(self) -> None:
+        credit = account()
+        assert credit.reserve("o1", inr(500), AT) is True
+        assert credit.reserve("o1", inr(500), AT) is False  # the second time is a no-op
+        credit.reserve("o2", inr(700), AT, by_release=True)
+        assert (credit.reservations["o1"].by_release, credit.reservations["o2"].by_release) == (False, True)
+
+    def test_another_currency_is_refused_and_reserves_nothing(self) -> None:
+        credit = account()
+        with pytest.raises(CurrencyMismatch):
+            credit.reserve("o1", usd(500), AT)
+        assert (credit.reservations, credit.reserved) == ({}, 0)
+
+    def test_the_check_refuses_another_currency(self) -> None:
+        with pytest.raises(CurrencyMismatch):
+            account().check(usd(500), ALL, TODAY)
+
+
+class TestPartlyReadAccount:
+    def test_a_reservation_slipped_in_for_an_unread_order_is_caught_before_writing(self) -> None:
+        full = account()
+        full.reserve("o1", inr(500), AT)
+        partly = account(reservations={}, loaded=frozenset({"o2"}), open_total=500, dispatched_total=0)
+        partly.check_within_loaded()  # nothing outside what was read
+        partly.reservations["o1"] = full.reservations["o1"]  # behind the methods' back
+        with pytest.raises(ReservationNotLoaded) as raised:
+            partly.check_within_loaded()
+        assert (raised.value.customer_id, raised.value.order_id) == ("c1", "o1")
+
+    def test_a_full_account_never_raises(self) -> None:
+        credit = account()
+        credit.reserve("o1", inr(500), AT)
+        credit.check_within_loaded()
+
+
+class TestBlock:
+    def test_unblocking_clears_the_reason(self) -> None:
+        credit = account()
+        credit.block("cheque bounced")
+        assert (credit.blocked, credit.block_reason) == (True, "cheque bounced")
+        credit.unblock()
+        assert (credit.blocked, credit.block_reason) == (False, None)
+
+
+class TestCreditLimitRequest:
+    def test_a_new_limit_in_another_currency_is_refused(self) -> None:
+        with pytest.raises(CurrencyMismatch):
+            CreditLimitRequest(
+                id="r1",
+                customer_id="c1",
+                current_limit=inr(1_000),
+                new_limit=usd(2_000),
+                reason="bigger orders",
+                requested_by="rep",
+                requested_at=AT,
+            )

@@ -67,6 +67,10 @@ def check(approved: bool) -> CreditCheck:
     )
 
 
+def event_names(order: Order) -> list[str]:
+    return [type(event).__name__ for event in order.pull_events()]
+
+
 def submitted() -> Order:
     order = draft()
     order.submit(check(True), "rep", REP, at(1))
@@ -251,3 +255,47 @@ class TestUpdatedAt:
         order = held()
         order.reject(CONTROLLER, "over limit for months", at(7))
         assert (order.status, order.updated_at) == (S.REJECTED, at(7))
+
+
+class TestDraft:
+    def test_a_new_draft_has_totals_version_zero_and_a_created_event(self) -> None:
+        order = draft()
+        assert (order.subtotal, order.tax_total, order.total) == (inr(20_000), inr(3_600), inr(23_600))
+        assert (order.status, order.version, order.erp_sync) == (S.DRAFT, 0, ErpSync.NOT_SENT)
+        assert event_names(order) == ["OrderCreated"]
+
+    def test_a_line_priced_in_another_currency_is_refused(self) -> None:
+        product = Product(sku="PUMP", name="Pump", unit_price=Money(10_000, "USD"), updated_at=T0)
+        line = OrderLine.priced(LineRequest(sku="PUMP", quantity="1"), product)
+        with pytest.raises(ValidationFailed) as raised:
+            Order.draft(
+                id="o1",
+                number="SO-1",
+                customer_id="c1",
+                currency="INR",
+                lines=[line],
+                actor=REP,
+                channel=Channel.FIELD_APP,
+                notes="",
+                at=T0,
+            )
+        assert raised.value.field == "lines"
+
+
+class TestEvents:
+    """Each change of state records its event for the outbox."""
+
+    def test_hold_then_reject(self) -> None:
+        order = draft()
+        order.pull_events()
+        order.submit(check(False), "rep", REP, at(1))
+        order.reject(CONTROLLER, "no", at(2))
+        assert event_names(order) == ["OrderPutOnCreditHold", "OrderRejected"]
+
+    def test_submit_then_confirm_then_sync_change_then_cancel(self) -> None:
+        order = submitted()
+        order.pull_events()
+        order.confirm("4500001", SYSTEM, at(2))
+        order.set_erp_sync(ErpSync.FAILED, at(3), error="cancel not acknowledged")
+        assert order.cancel(CONTROLLER, "dealer withdrew", at(4)) is S.CONFIRMED
+        assert event_names(order) == ["OrderConfirmed", "OrderErpSyncChanged", "OrderCancelled"]
