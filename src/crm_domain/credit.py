@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import attrs
 
-from crm_domain.errors import ValidationFailed
+from crm_domain.errors import CurrencyMismatch, ValidationFailed
 from crm_domain.events import CreditLimitChanged, CustomerBalanceUpdated, Event
 from crm_domain.money import Money, check_currency
 
@@ -155,6 +155,10 @@ class CreditAccount:
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
 
+    def _require_currency(self, amount: Money) -> None:
+        if amount.currency != self.currency:
+            raise CurrencyMismatch(self.currency, amount.currency)
+
     def effective_limit(self, today: date) -> int:
         """The temporary limit while it is valid (through its valid-until date), else the base limit."""
         if self.temp_limit is not None and self.temp_limit_until is not None and today <= self.temp_limit_until:
@@ -202,8 +206,7 @@ class CreditAccount:
 
     def check(self, amount: Money, policy: CreditPolicy, today: date) -> CreditCheck:
         """The verdict a submit of `amount` would get now. Pure: reserves nothing."""
-        if amount.currency != self.currency:
-            amount = self.money(0) + amount  # raises CurrencyMismatch
+        self._require_currency(amount)
         exposure = self.exposure(policy)
         limit = self.effective_limit(today)
         available = limit - exposure
@@ -230,8 +233,7 @@ class CreditAccount:
         """Reserve `amount` for `order_id`. Reserving twice for one order is a no-op; returns whether it
         reserved."""
         self._require_loaded(order_id)
-        if amount.currency != self.currency:
-            amount = self.money(0) + amount
+        self._require_currency(amount)
         if amount.minor < 0:
             raise ValidationFailed("a reservation cannot be negative", field="amount")
         if order_id in self.reservations:
@@ -280,7 +282,7 @@ class CreditAccount:
     # --- terms (each change is recorded: `CreditLimitChanged`, `CustomerBalanceUpdated`) -----------------------
 
     def set_limit(self, new_limit: Money, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
-        self.money(0) + new_limit
+        self._require_currency(new_limit)
         old = self.limit
         self.limit = _non_negative_minor(new_limit.minor, "credit_limit")
         return self._changed("limit", self.money(old).decimal_string(), new_limit.decimal_string(), by, reason, at)
@@ -291,7 +293,7 @@ class CreditAccount:
         if (amount is None) != (until is None):
             raise ValidationFailed("a temporary limit needs both an amount and a valid-until date", field="until")
         if amount is not None:
-            self.money(0) + amount
+            self._require_currency(amount)
             _non_negative_minor(amount.minor, "temporary_limit")
         old = self._temporary_text()
         self.temp_limit = None if amount is None else amount.minor
@@ -342,7 +344,7 @@ class CreditAccount:
 
     def update_balance(self, receivables: Money, overdue_days: int, at: datetime) -> None:
         """The ERP's receivables and overdue days replace ours (`CustomerBalanceUpdated`)."""
-        self.money(0) + receivables
+        self._require_currency(receivables)
         if overdue_days < 0:
             raise ValidationFailed("overdue_days must not be negative", field="overdue_days")
         self.receivables = receivables.minor
@@ -382,7 +384,8 @@ class CreditLimitRequest:
             raise ValidationFailed("a credit-limit request needs a reason", field="reason")
         if self.new_limit.is_negative():
             raise ValidationFailed("a credit limit cannot be negative", field="new_limit")
-        self.current_limit + self.new_limit  # same currency, or CurrencyMismatch
+        if self.new_limit.currency != self.current_limit.currency:
+            raise CurrencyMismatch(self.current_limit.currency, self.new_limit.currency)
 
 
 @attrs.frozen(kw_only=True)
