@@ -63,14 +63,21 @@ def owner_only_database(path: Path) -> Path:
 def close_data_dir(path: Path) -> bool:
     """Narrow a data directory that is open to others (an older version made it 0755, its files 0644) to 0700,
     and everything in it to 0700 / 0600; logged once (a closed directory is not narrowed again). True when it
-    was open. A data directory that does not exist yet is left for the first writer to create."""
+    was open. A data directory that does not exist yet is left for the first writer to create; one owned by
+    another user (a mounted volume) is left as it is, with a warning."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return False
     if not mode & _OTHERS:
         return False
-    os.chmod(path, DIR_MODE)
+    try:
+        os.chmod(path, DIR_MODE)
+    except PermissionError:  # e.g. a Kubernetes emptyDir owned by root with fsGroup: a pod's own volume anyway
+        log.warning(
+            "data directory %s is open to other users (mode %o) and not ours to narrow; make it 0700", path, mode
+        )
+        return False
     narrowed = 0
     for root, dirs, files in os.walk(path):
         narrowed += sum(_narrow(Path(root, name), DIR_MODE) for name in dirs)
@@ -86,7 +93,7 @@ def close_data_dir(path: Path) -> bool:
 
 def _narrow(path: Path, mode: int) -> bool:
     """Take group and world access off `path` (not following links); True when it had some."""
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, PermissionError):  # gone meanwhile, or another user's
         current = path.lstat()
         if not stat.S_ISLNK(current.st_mode) and stat.S_IMODE(current.st_mode) & _OTHERS:
             os.chmod(path, mode)

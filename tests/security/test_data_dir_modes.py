@@ -81,3 +81,28 @@ def test_a_data_dir_left_open_is_closed_on_start_and_said_once(
     assert too_open(data) == []
     said = [r for r in caplog.records if str(data) in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in caplog.records]
+
+
+def test_a_data_dir_that_is_not_ours_to_narrow_is_said_and_the_app_still_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mounted volume owned by root (a Kubernetes emptyDir with fsGroup) cannot be chmod-ed by the app's user:
+    that is a warning, not a start-up failure."""
+    data = tmp_path / "crm-data"
+    data.mkdir()
+    os.chmod(data, 0o2775)
+    real_chmod = os.chmod
+
+    def chmod(path: object, mode: int, **kwargs: object) -> None:
+        if Path(str(path)) == data:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        real_chmod(path, mode, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    settings = Settings(data_dir=data, database_url="memory://", jwt_secret=None)
+
+    with caplog.at_level(logging.WARNING):
+        container = bootstrap(settings)
+
+    assert container.jwt_secret
+    assert any("not ours to narrow" in r.getMessage() for r in caplog.records)
