@@ -10,17 +10,22 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from adapters.owner_only import FILE_MODE, owner_only_file
+
 
 class JsonLinesFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._checked = False
 
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            if not self._checked:  # once: the folder made 0700, a file an older version left wider narrowed
+                owner_only_file(self.path)
+                self._checked = True
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             try:
                 os.write(fd, line.encode())
             finally:

@@ -123,6 +123,8 @@ class CreditAccount:
     block_reason: str | None = None
     receivables: int = 0
     overdue_days: int = 0
+    #: The ERP's own time of the balance last applied: an older one is ignored (SPEC §5, `is_older_balance`).
+    balance_as_of: datetime | None = None
     reservations: dict[str, Reservation] = attrs.field(factory=dict)
     open_total: int = attrs.field()
     dispatched_total: int = attrs.field()
@@ -342,13 +344,32 @@ class CreditAccount:
         self.updated_at = at
         return event
 
-    def update_balance(self, receivables: Money, overdue_days: int, at: datetime) -> None:
-        """The ERP's receivables and overdue days replace ours (`CustomerBalanceUpdated`)."""
+    def is_older_balance(self, as_of: datetime | None) -> bool:
+        """Whether an ERP balance as of `as_of` is older than the one already applied (a late or replayed
+        event): it must not replace the newer figures (SPEC §5). A balance without a time cannot be told older."""
+        return as_of is not None and self.balance_as_of is not None and as_of < self.balance_as_of
+
+    def note_balance_as_of(self, as_of: datetime | None) -> bool:
+        """Remember `as_of` as the time of the ERP's figures when it is later than the one known (a balance equal
+        to ours still dates them); True when it moved."""
+        if as_of is None or (self.balance_as_of is not None and as_of <= self.balance_as_of):
+            return False
+        self.balance_as_of = as_of
+        return True
+
+    def update_balance(
+        self, receivables: Money, overdue_days: int, at: datetime, as_of: datetime | None = None
+    ) -> None:
+        """The ERP's receivables and overdue days (as of the ERP's `as_of`, when it says) replace ours
+        (`CustomerBalanceUpdated`). The caller checks `is_older_balance` first."""
         self._require_currency(receivables)
         if overdue_days < 0:
             raise ValidationFailed("overdue_days must not be negative", field="overdue_days")
+        if self.is_older_balance(as_of):
+            raise ValidationFailed("the balance is older than the one applied", field="as_of")
         self.receivables = receivables.minor
         self.overdue_days = overdue_days
+        self.note_balance_as_of(as_of)
         self.updated_at = at
         self.events.append(
             CustomerBalanceUpdated(

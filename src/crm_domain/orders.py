@@ -198,6 +198,8 @@ class Order:
     erp_sync: ErpSync = ErpSync.NOT_SENT
     erp_order_id: str | None = None
     erp_error: str | None = None
+    #: The ERP's own time of the status change last applied: an older report is ignored (SPEC §5).
+    erp_changed_at: datetime | None = None
     history: list[StatusChange] = attrs.field(factory=list)
     attachments: list[Attachment] = attrs.field(factory=list)
     created_at: datetime
@@ -343,6 +345,19 @@ class Order:
             raise ValidationFailed("rejecting an order needs a reason", field="reason")
         self._move(OrderStatus.REJECTED, actor.id, at, note=reason)
         self.events.append(OrderRejected(**self._event_base(actor.id, at), reason=reason))
+
+    def is_older_erp_change(self, changed_at: datetime | None) -> bool:
+        """Whether an ERP status report of `changed_at` is older than the one already applied (a late or
+        replayed event), so it must change nothing. A report without a time cannot be told older."""
+        return changed_at is not None and self.erp_changed_at is not None and changed_at < self.erp_changed_at
+
+    def note_erp_change(self, changed_at: datetime | None) -> bool:
+        """Remember `changed_at` as the ERP's time of this order's state when it is later than the one known;
+        True when it moved."""
+        if changed_at is None or (self.erp_changed_at is not None and changed_at <= self.erp_changed_at):
+            return False
+        self.erp_changed_at = changed_at
+        return True
 
     def cancel(self, actor: Actor, reason: str, at: datetime) -> OrderStatus:
         previous = self._move(OrderStatus.CANCELLED, actor.id, at, note=reason)

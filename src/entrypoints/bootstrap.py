@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from adapters.owner_only import FILE_MODE, close_data_dir, owner_only_dir
 from adapters.phones import PhonenumbersNormaliser
 from adapters.system import SystemClock, UlidGenerator
 from crm_domain.app import Crm
@@ -106,6 +107,7 @@ def bootstrap(
 ) -> Container:
     """Build everything from `settings` (read from the environment when omitted); tests pass fakes."""
     settings = settings or Settings()
+    close_data_dir(settings.data_dir)
     clock = clock or SystemClock()
     ids = ids or UlidGenerator()
     store = uow or build_store(settings, clock, ids)
@@ -313,10 +315,9 @@ def jwt_secret(settings: Settings) -> str:
         if len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(f"CRM_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         return value
-    path = settings.data_dir / "jwt-secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = owner_only_dir(settings.data_dir) / "jwt-secret"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
         for _ in range(50):  # another process is writing it right now
             value = path.read_text().strip()

@@ -3,6 +3,7 @@ authenticated by an HMAC signature over the timestamp and the raw body, never by
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -79,8 +80,23 @@ def credit(api: Api) -> dict[str, Any]:
     return dict(response.json())
 
 
+_EVENT_IDS = itertools.count(1)
+
+
+def event_id() -> str:
+    """A new ERP event id (the webhook requires one on every event)."""
+    return f"evt-{next(_EVENT_IDS)}"
+
+
 def status_event(order: dict[str, Any], state: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "order.status", "external_ref": order["id"], "erp_order_id": "SBX-1", "state": state, **extra}
+    return {
+        "type": "order.status",
+        "id": event_id(),
+        "external_ref": order["id"],
+        "erp_order_id": "SBX-1",
+        "state": state,
+        **extra,
+    }
 
 
 class TestSignature:
@@ -171,8 +187,8 @@ class TestBadBodies:
         assert credit(api)["receivables"] == "0.00"
 
     def test_an_event_without_any_order_reference_is_rejected_alone(self, api: Api, clock: FixedClock) -> None:
-        balance = {"type": "customer.balance", "customer_code": "D0001", "receivables": "100.00"}
-        response = send(api, clock, {"events": [{"type": "order.status", "state": "open"}, balance]})
+        balance = {"type": "customer.balance", "id": event_id(), "customer_code": "D0001", "receivables": "100.00"}
+        response = send(api, clock, {"events": [{"type": "order.status", "id": event_id(), "state": "open"}, balance]})
         assert response.status_code == 200, response.text
         first, second = response.json()["results"]
         assert (first["outcome"], first["code"]) == ("rejected", "validation_failed")
@@ -185,8 +201,20 @@ class TestEvents:
         body = {
             "events": [
                 status_event(order, "invoiced", invoice_number="INV-1", invoiced_amount="991.20"),
-                {"type": "customer.balance", "customer_code": "D0001", "receivables": "2500.00", "overdue_days": 4},
-                {"type": "order.status", "external_ref": "01NOSUCHORDER", "erp_order_id": "SBX-9", "state": "open"},
+                {
+                    "type": "customer.balance",
+                    "id": event_id(),
+                    "customer_code": "D0001",
+                    "receivables": "2500.00",
+                    "overdue_days": 4,
+                },
+                {
+                    "type": "order.status",
+                    "id": event_id(),
+                    "external_ref": "01NOSUCHORDER",
+                    "erp_order_id": "SBX-9",
+                    "state": "open",
+                },
             ]
         }
         response = send(api, clock, body)
@@ -212,11 +240,11 @@ class TestEvents:
         assert after["exposure"] == before["exposure"] == "495.60"
 
     def test_a_payment_releases_a_held_order(self, api: Api, clock: FixedClock) -> None:
-        balance = {"type": "customer.balance", "customer_code": "D0001", "receivables": "9000.00"}
+        balance = {"type": "customer.balance", "id": event_id(), "customer_code": "D0001", "receivables": "9000.00"}
         assert send(api, clock, balance).json()["applied"] == 1
         held = api.order(api.rep, quantity="3")  # 1486.80 does not fit 1000.00
         assert held["status"] == "on_credit_hold"
-        paid = send(api, clock, {**balance, "receivables": "1000.00"}).json()
+        paid = send(api, clock, {**balance, "id": event_id(), "receivables": "1000.00"}).json()
         assert paid["results"][0]["released"] == [held["id"]]
         assert order_state(api, held["id"])["status"] == "submitted"
 
@@ -227,11 +255,17 @@ class TestEvents:
         crm = api.container.crm
         stored = crm.orders.get(api.admin.actor(), order["id"])
         ack = sandbox.create_order(erp_order_request(stored, api.customer, {}))
-        response = send(api, clock, {"type": "order.status", "erp_order_id": ack.erp_order_id, "state": "dispatched"})
+        response = send(
+            api,
+            clock,
+            {"type": "order.status", "id": event_id(), "erp_order_id": ack.erp_order_id, "state": "dispatched"},
+        )
         assert response.json()["results"][0]["outcome"] == "applied", response.text
         state = order_state(api, order["id"])
         assert (state["status"], state["erp_order_id"]) == ("dispatched", ack.erp_order_id)
-        unknown = send(api, clock, {"type": "order.status", "erp_order_id": "SBX-404", "state": "dispatched"})
+        unknown = send(
+            api, clock, {"type": "order.status", "id": event_id(), "erp_order_id": "SBX-404", "state": "dispatched"}
+        )
         assert unknown.json()["results"][0]["outcome"] == "rejected"
 
     def test_cancelled_in_the_erp_cancels_a_confirmed_order(self, api: Api, clock: FixedClock) -> None:
@@ -252,7 +286,9 @@ class TestReplays:
         before = (order_state(api, order["id"]), credit(api))
         clock.advance(timedelta(seconds=30))
         again = send(api, clock, event).json()
-        assert (again["applied"], again["unchanged"]) == (0, 1)
+        assert (again["applied"], again["duplicate"]) == (0, 1)
+        resent = send(api, clock, {**event, "id": event_id()}).json()  # the same state under another id
+        assert (resent["applied"], resent["unchanged"]) == (0, 1)
         assert (order_state(api, order["id"]), credit(api)) == before
 
     def test_an_event_id_is_applied_once(self, api: Api, clock: FixedClock) -> None:

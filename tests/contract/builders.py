@@ -183,6 +183,7 @@ def an_account(customer_id: str = "c-1", *, reservations: list[Reservation] | No
         block_reason="cheque bounced",
         receivables=250_000_00,
         overdue_days=12,
+        balance_as_of=at(6),
         reservations={r.order_id: r for r in reservations},
         version=3,
         updated_at=at(7),
@@ -294,6 +295,7 @@ def an_order(
         erp_sync=ErpSync.FAILED,
         erp_order_id="4500012345",
         erp_error="timeout",
+        erp_changed_at=created + timedelta(minutes=2, microseconds=7),
         history=[
             StatusChange(from_status=None, to_status=OrderStatus.DRAFT, actor_id="u-agent", at=created),
             StatusChange(

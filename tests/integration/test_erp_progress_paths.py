@@ -107,7 +107,13 @@ def library(s: Scenario) -> None:
 
 
 def webhook(s: Scenario) -> None:
-    event = {"type": "order.status", "external_ref": s.a.id, "erp_order_id": s.erp_order_id, "state": "invoiced"}
+    event = {
+        "type": "order.status",
+        "id": "evt-1",
+        "external_ref": s.a.id,
+        "erp_order_id": s.erp_order_id,
+        "state": "invoiced",
+    }
     raw = json.dumps(event).encode()
     timestamp = str(int(container().crm.ctx.now().timestamp()))
     headers = {

@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from adapters.system import FixedClock
 from crm_domain.erp import ErpOrderState, ErpOrderStatus
 from crm_domain.errors import Conflict, EntityNotFound, InvalidTransition, ValidationFailed
 from crm_domain.money import Money
@@ -15,11 +18,12 @@ from crm_domain.orders import Order, OrderStatus
 from crm_domain.services.credit import AUTO_RELEASE_NOTE
 from crm_domain.services.customers import CustomerChanges
 from crm_domain.services.erp_events import BalanceReport, ErpEventService, EventOutcome, OrderStatusReport
-from tests.unit.world import World, inr
+from tests.unit.world import World, build_world, inr, new_crm
 
 S = OrderStatus
 E = ErpOrderState
 SBX = "sandbox"
+HOUR = timedelta(hours=1)
 
 
 def report(order: Order, state: ErpOrderState, **kw: object) -> OrderStatusReport:
@@ -300,3 +304,67 @@ class TestCompleteReference:
     def test_a_report_with_nothing_to_resolve_is_invalid_for_apply(self, world: World) -> None:
         with pytest.raises(ValidationFailed, match="external_ref"):
             world.crm.erp_events.apply_order_status(SBX, OrderStatusReport(erp_order_id="SBX-1", state=E.OPEN))
+
+
+class TestOlderThanApplied:
+    """SPEC §5: a balance or status older than the one applied (by the ERP's own time) changes nothing, through
+    every door; the library and the polling sync send no event id."""
+
+    def test_an_older_balance_is_unchanged_without_an_event_id(self, world: World) -> None:
+        now = world.clock.now()
+        newer = BalanceReport(customer_code="D-RAVI", receivables=inr("100.00"), as_of=now)
+        older = BalanceReport(customer_code="D-RAVI", receivables=inr("9000.00"), overdue_days=90, as_of=now - HOUR)
+        assert world.crm.erp_events.apply_balance(SBX, newer).outcome is EventOutcome.APPLIED
+        snapshot = world.snapshot()
+
+        assert world.crm.erp_events.apply_balance(SBX, older).outcome is EventOutcome.UNCHANGED
+        assert world.snapshot() == snapshot
+        account = world.account()
+        assert (account.receivables, account.overdue_days, account.balance_as_of) == (10000, 0, now)
+
+    def test_a_balance_without_as_of_cannot_be_told_older_and_applies(self, world: World) -> None:
+        now = world.clock.now()
+        world.crm.erp_events.apply_balance(
+            SBX, BalanceReport(customer_code="D-RAVI", receivables=inr("100.00"), as_of=now)
+        )
+        result = world.crm.erp_events.apply_balance(
+            SBX, BalanceReport(customer_code="D-RAVI", receivables=inr("50.00"))
+        )
+        assert result.outcome is EventOutcome.APPLIED
+        assert (world.account().receivables, world.account().balance_as_of) == (5000, now)
+
+    def test_an_older_status_report_changes_nothing(self, world: World) -> None:
+        order = world.order_of("100.00")
+        now = world.clock.now()
+        applied = world.crm.erp_events.apply_order_status(SBX, report(order, E.DISPATCHED, changed_at=now))
+        assert applied.outcome is EventOutcome.APPLIED
+        snapshot = world.snapshot()
+
+        stale = world.crm.erp_events.apply_order_status(SBX, report(order, E.CANCELLED, changed_at=now - HOUR))
+        assert stale.outcome is EventOutcome.UNCHANGED  # not even refused: it is history, not a transition
+        assert world.snapshot() == snapshot
+        assert status(world, order).erp_changed_at == now
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=5_000_000)),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda balance: balance[0],
+    )
+)
+def test_whatever_the_arrival_order_the_latest_balance_wins(balances: list[tuple[int, int]]) -> None:
+    """Balances with distinct ERP times, sent in any order (late, replayed without an id): the receivables end
+    as the latest one's."""
+    clock = FixedClock()
+    world = build_world(new_crm(clock), clock)
+    start = clock.now()
+    for minutes, minor in balances:
+        as_of = start + timedelta(minutes=minutes)
+        balance = BalanceReport(customer_code="D-RAVI", receivables=Money(minor, "INR"), as_of=as_of)
+        world.crm.erp_events.apply_balance(SBX, balance)
+    latest_minutes, latest = max(balances)
+    account = world.account()
+    assert (account.receivables, account.balance_as_of) == (latest, start + timedelta(minutes=latest_minutes))

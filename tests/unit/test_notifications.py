@@ -5,7 +5,7 @@ gateway and the mail server are recording fakes of their ports."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
@@ -14,9 +14,10 @@ from crm_domain.errors import RecipientRejected, UpstreamUnavailable
 from crm_domain.events import EVENT_TYPES
 from crm_domain.money import Money
 from crm_domain.orders import OrderStatus
-from crm_domain.outbox import OutboxMessage
+from crm_domain.outbox import OutboxMessage, RetryPolicy
 from crm_domain.ports import EmailSender, OutboxHandler, SmsSender
 from crm_domain.services.customers import CustomerChanges
+from crm_domain.services.delivery import OutboxDispatcher, Outcome
 from crm_domain.services.notifications import (
     EmailNotifications,
     SmsNotifications,
@@ -49,9 +50,10 @@ class RecordingEmail:
     sent: list[tuple[str, str, str]] = attrs.field(factory=list)
     refused: set[str] = attrs.field(factory=set)
     down: bool = False
+    fail_after: int | None = None  # the server goes down once it has taken this many
 
     def send(self, to: str, subject: str, body: str) -> None:
-        if self.down:
+        if self.down or (self.fail_after is not None and len(self.sent) >= self.fail_after):
             raise UpstreamUnavailable("SMTP server unavailable")
         if to in self.refused:
             raise RecipientRejected("email", "***", 550)
@@ -363,6 +365,23 @@ class TestHoldEmails:
         with pytest.raises(UpstreamUnavailable):
             deliver(mails, messages)
         assert email.sent == []
+
+    def test_an_outage_part_way_mails_again_only_those_not_yet_mailed(
+        self, world: World, mails: EmailNotifications, email: RecordingEmail
+    ) -> None:
+        """SPEC §5: the worker saves each e-mail sent before the next; a retry (or a restart) goes on from there."""
+        hold(world)
+        email.fail_after = 1
+        dispatcher = OutboxDispatcher(world.crm.ctx, [mails], policy=RetryPolicy(base_seconds=0, cap_seconds=0))
+
+        first = dispatcher.run_once()
+        email.fail_after = None
+        world.clock.advance(timedelta(seconds=1))
+        dispatcher.run_once()
+
+        assert first.count(Outcome.RETRY) == 1
+        assert sorted(email.recipients) == ["chetan@example.com", "chitra@example.com", "meera@example.com"]
+        assert all(m.done in ((), ("email",)) for m in world.outbox())  # the per-address marks are gone at the end
 
     def test_takes_only_holds(self, mails: EmailNotifications) -> None:
         assert takes(mails, "order.on_credit_hold")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.epoch_micros import instant, micros
+from adapters.owner_only import owner_only_database
 from crm_domain.erp import (
     ErpBalance,
     ErpChanges,
@@ -107,7 +108,7 @@ class SandboxErpGateway:
         self._outage_file = outage_file
         self._lock = threading.RLock()  # one connection shared by threads: reads and writes take turns
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            owner_only_database(path)  # orders, customers and balances: 0600, like the CRM's own store
         self._conn = sqlite3.connect(
             ":memory:" if path is None else str(path), timeout=30.0, isolation_level=None, check_same_thread=False
         )

@@ -14,6 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from adapters.owner_only import owner_only_dir
 from crm_domain.errors import ValidationFailed
 
 _KEY = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
@@ -28,7 +29,7 @@ class LocalFileStore:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         # The content type is not kept: attachments carry their (detected) type in the order record.
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_dir(target.parent)
         # A leading dot and the ".tmp" suffix can never be a key's file name, so a crash never leaves
         # something that `get` would return.
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")

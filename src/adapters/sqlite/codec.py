@@ -197,6 +197,7 @@ ACCOUNT_FIELDS = (
     "updated_at",
     "open_total",
     "dispatched_total",
+    "balance_as_of",
 )
 ACCOUNT_COLUMNS = ", ".join(ACCOUNT_FIELDS)
 
@@ -219,6 +220,7 @@ def account_row(account: CreditAccount) -> dict[str, Any]:
         "updated_at": micros_or_none(account.updated_at),
         "open_total": account.open_total,
         "dispatched_total": account.dispatched_total,
+        "balance_as_of": micros_or_none(account.balance_as_of),
     }
 
 
@@ -243,6 +245,7 @@ def account_from(row: Row, reservations: dict[str, Reservation], loaded: frozens
         loaded=loaded,
         version=row["version"],
         updated_at=instant_or_none(row["updated_at"]),
+        balance_as_of=instant_or_none(row["balance_as_of"]),
     )
 
 

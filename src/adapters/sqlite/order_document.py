@@ -63,6 +63,7 @@ def _order_doc(order: Order) -> dict[str, Any]:
         "erp_sync": order.erp_sync.value,
         "erp_order_id": order.erp_order_id,
         "erp_error": order.erp_error,
+        "erp_changed_at": micros_or_none(order.erp_changed_at),
         "history": [_change_doc(change) for change in order.history],
         "attachments": [_attachment_doc(a) for a in order.attachments],
         "created_at": micros(order.created_at),
@@ -89,6 +90,7 @@ def order_from(row: Row) -> Order:
         erp_sync=ErpSync(doc["erp_sync"]),
         erp_order_id=doc["erp_order_id"],
         erp_error=doc["erp_error"],
+        erp_changed_at=instant_or_none(doc.get("erp_changed_at")),  # absent from documents written before
         history=[_change_from(change) for change in doc["history"]],
         attachments=[_attachment_from(a) for a in doc["attachments"]],
         created_at=instant(doc["created_at"]),

@@ -225,6 +225,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE TRIGGER customers_update_version AFTER UPDATE ON customers BEGIN {_BUMP.format('customers')} END",
         f"CREATE TRIGGER customers_delete_version AFTER DELETE ON customers BEGIN {_BUMP.format('customers')} END",
     ),
+    # 6: the ERP's own time of the balance last applied, so an older (late or replayed) balance is ignored
+    ("ALTER TABLE credit_accounts ADD COLUMN balance_as_of INTEGER",),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from adapters.owner_only import FILE_MODE, owner_only_database, owner_only_dir
 from adapters.sqlite import schema
 from adapters.sqlite.catalogue import SqliteProductRepository
 from adapters.sqlite.credit import (
@@ -116,7 +117,7 @@ class SqliteStore:
         return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_database(self.path)  # 0600 before SQLite opens it: its -wal and -shm files take that mode
         # check_same_thread=False only so that close() may close it from another thread: in use, a connection
         # stays with the thread that opened it (the idle list is thread-local).
         conn = sqlite3.connect(
@@ -221,8 +222,8 @@ class _WriterQueue:
 
     def _open(self) -> None:
         if self._pid != process_id():  # first use, or a forked child: open our own descriptor
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            owner_only_dir(self._path.parent)
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, FILE_MODE)
             self._pid = process_id()
 
     def release(self, held: bool) -> None:

@@ -6,7 +6,9 @@ One pass (`OutboxDispatcher.run_once`):
    lease ends, and a crashed worker's messages come due again when it does;
 2. give each message to every handler subscribed to its event's class (`OutboxHandler.events`, matched through the
    one registry of event names, `crm_domain.events.EVENT_TYPES`) and not yet in `message.done`; a handler that
-   succeeds is added to `done`, so a retry never delivers to it again;
+   succeeds is added to `done`, so a retry never delivers to it again. A handler that sends several things for
+   one message (`Stepwise`: the hold e-mail to each person) has each step recorded in `done` and saved before the
+   next, so a crash repeats at most the one send in flight per handler, never the whole fan-out (SPEC §5);
 3. all done → `delivered`. A failure → `attempts + 1` and the next attempt after `policy.delay(attempts)`, the
    error kept in `last_error`; after `policy.gives_up(attempts)`, or at once on a permanent refusal
    (`ErpRejected`, `RecipientRejected`), the message is `dead` until an operator runs `retry_dead`.
@@ -53,6 +55,23 @@ class GiveUpAware(Protocol):
     """A handler told when the worker stops retrying a message it failed (e.g. to mark the order `dead`)."""
 
     def gave_up(self, message: OutboxMessage, error: str) -> None: ...
+
+
+@attrs.frozen
+class Step:
+    """One send of a `Stepwise` handler for one message (the e-mail to one person). `key` tells it from the
+    message's other steps and stays the same when the message is handled again."""
+
+    key: str
+    run: Callable[[], None]
+
+
+@runtime_checkable
+class Stepwise(Protocol):
+    """A handler that may send several things for one message: the dispatcher runs its steps (instead of
+    `handle`) and saves each step done before the next."""
+
+    def steps(self, message: OutboxMessage) -> Sequence[Step]: ...
 
 
 @attrs.frozen
@@ -203,7 +222,7 @@ class OutboxDispatcher:
                 deferred_until = reopens if deferred_until is None else max(deferred_until, reopens)
                 continue
             try:
-                handler.handle(message)
+                self._handle(handler, message)
             except UpstreamUnavailable as exc:
                 breaker.failed(self._ctx.now())
                 failures.append((handler, exc))
@@ -214,7 +233,8 @@ class OutboxDispatcher:
                 failures.append((handler, exc))
             else:
                 breaker.succeeded()
-                message.done = (*message.done, handler.name)
+                steps_done = f"{handler.name}:"
+                message.done = (*(d for d in message.done if not d.startswith(steps_done)), handler.name)
                 took.append(handler.name)
                 if position < len(pending) - 1:  # keep the progress should the worker die before the rest
                     self._ctx.write(lambda uow: uow.outbox.save(message))
@@ -225,6 +245,20 @@ class OutboxDispatcher:
         delivery = _delivery(message, outcome, tuple(took))
         _log(delivery)
         return delivery
+
+    def _handle(self, handler: OutboxHandler, message: OutboxMessage) -> None:
+        """Give `message` to `handler`; a `Stepwise` one step by step, each step done saved before the next (as
+        `name:key` in `message.done`), so a crash or a failure repeats only the step in flight."""
+        if not isinstance(handler, Stepwise):
+            handler.handle(message)
+            return
+        for step in handler.steps(message):
+            mark = f"{handler.name}:{step.key}"
+            if mark in message.done:
+                continue
+            step.run()
+            message.done = (*message.done, mark)
+            self._ctx.write(lambda uow: uow.outbox.save(message))
 
     def _settle(
         self,

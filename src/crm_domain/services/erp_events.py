@@ -19,13 +19,19 @@ Order status (`apply_order_status`):
   cannot be cancelled (SPEC §2.5): the event is refused with `InvalidTransition` and nothing changes, so a
   person sees it; the same for progress reported on an order that is cancelled, rejected, on hold or a draft.
 - An order of a customer served by another ERP is reported as not found.
+- A report older than the last one applied (by the ERP's own `changed_at`, kept on the order) changes nothing
+  (`unchanged`): a late or replayed cancel cannot undo what the ERP said since.
 
-Customer balance (`apply_balance`): the ERP's receivables and overdue days replace ours (last writer wins);
-figures equal to the stored ones change nothing. Holds that fit afterwards are released; an overdue block that
-now applies stops nothing already submitted but keeps new submits and held orders on hold.
+Customer balance (`apply_balance`): the ERP's receivables and overdue days replace ours; figures equal to the
+stored ones change nothing. A balance older than the one applied (by the ERP's own `as_of`, kept on the credit
+account) changes nothing (`unchanged`), so a replayed or late balance never rolls the receivables back (SPEC
+§5); a balance without `as_of` cannot be told older and is applied. Holds that fit afterwards are released; an
+overdue block that now applies stops nothing already submitted but keeps new submits and held orders on hold.
 
-An event may carry an id: it is remembered (in the idempotency records, with the change, for the idempotency
-TTL) so a replay is answered `duplicate` and changes nothing; the same id with another body is refused.
+An event may carry an id (the webhook requires one; the polling sync and the drivers have none): it is
+remembered (in the idempotency records, with the change, for the idempotency TTL) so a replay is answered
+`duplicate` and changes nothing; the same id with another body is refused. The older-than-applied rule holds
+for every door, with or without an id.
 """
 
 from __future__ import annotations
@@ -154,6 +160,16 @@ class EventResult:
     released: tuple[str, ...] = ()
 
 
+def _unchanged(order: Order) -> EventResult:
+    return EventResult(
+        outcome=EventOutcome.UNCHANGED,
+        order_id=order.id,
+        order_number=order.number,
+        customer_id=order.customer_id,
+        status=order.status,
+    )
+
+
 def _digest(*parts: str | None) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -195,6 +211,11 @@ class ErpEventService:
                     field="erp_order_id",
                 )
             now = self._ctx.now()
+            if order.is_older_erp_change(report.changed_at):
+                self._remember(
+                    uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=order.id, now=now
+                )
+                return _unchanged(order)
             target = STATE_TO_STATUS[report.state]
             account = account_of(uow, order.customer_id)
             if target is S.CANCELLED:
@@ -202,12 +223,12 @@ class ErpEventService:
             else:
                 steps = self._progress(order, account, target, report, now)
             released: list[Order] = []
-            if steps:
+            if order.note_erp_change(report.changed_at) or steps:
                 uow.orders.save(order)
-                if S.CANCELLED in steps or S.INVOICED in steps or S.DISPATCHED in steps:
-                    account.updated_at = now
-                    released = reevaluate_holds(self._ctx, uow, account, now)
-                    uow.credit.save(account)
+            if S.CANCELLED in steps or S.INVOICED in steps or S.DISPATCHED in steps:
+                account.updated_at = now
+                released = reevaluate_holds(self._ctx, uow, account, now)
+                uow.credit.save(account)
             result = EventResult(
                 outcome=EventOutcome.APPLIED if steps else EventOutcome.UNCHANGED,
                 order_id=order.id,
@@ -304,12 +325,15 @@ class ErpEventService:
                     field="currency",
                 )
             now = self._ctx.now()
-            if (account.receivables, account.overdue_days) == (report.receivables.minor, report.overdue_days):
+            same = (account.receivables, account.overdue_days) == (report.receivables.minor, report.overdue_days)
+            if same or account.is_older_balance(report.as_of):
+                if same and account.note_balance_as_of(report.as_of):
+                    uow.credit.save(account)  # the same figures, now known as of a later time
                 self._remember(
                     uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
                 )
                 return EventResult(outcome=EventOutcome.UNCHANGED, customer_id=customer.id)
-            account.update_balance(report.receivables, report.overdue_days, now)
+            account.update_balance(report.receivables, report.overdue_days, now, report.as_of)
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             self._remember(

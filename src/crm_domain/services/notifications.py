@@ -5,17 +5,19 @@ Both are `OutboxHandler`s run by `crm worker` after the change is committed; the
 read-only unit of work and send after it has ended (never inside a store transaction).
 
 Delivery is at least once. A message whose SMS or e-mail went out just before the worker crashed is handled
-again, so that person gets the text twice (and an e-mail to several people that failed part-way goes again to
-those who already had it); this is accepted (an SMS gateway or an SMTP server cannot take part
-in the store's transaction, and remembering every send would cost a store write per message). Repeats and noise
-are kept down where it is cheap: nothing is sent for orders or customers that no longer exist, to inactive
-customers, to people without a mobile or e-mail or who are inactive, about a hold that has already ended, or to
-the same address twice for one event. A recipient the gateway refuses for good (`RecipientRejected`) is logged
-(masked) and skipped, not retried; `UpstreamUnavailable` propagates so the worker retries the message later.
+again, so that person gets the text twice; this is accepted (an SMS gateway or an SMTP server cannot take part in
+the store's transaction). SPEC §5 bounds it to the one send in flight: the hold e-mails of one message are
+`Step`s, each recorded in the message (a store write per e-mail) before the next is sent, so a crash or an
+outage part-way never mails again those who already had it. Repeats and noise are kept down where it is cheap:
+nothing is sent for orders or customers that no longer exist, to inactive customers, to people without a mobile
+or e-mail or who are inactive, about a hold that has already ended, or to the same address twice for one event.
+A recipient the gateway refuses for good (`RecipientRejected`) is logged (masked) and skipped, not retried;
+`UpstreamUnavailable` propagates so the worker retries the message later.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, Final
@@ -40,6 +42,7 @@ from crm_domain.outbox import OutboxMessage
 from crm_domain.ports import EmailSender, OutboxHandler, SmsSender, UnitOfWork
 from crm_domain.records import PageRequest
 from crm_domain.services.context import ServiceContext
+from crm_domain.services.delivery import Step
 from crm_domain.users import Role, User
 
 log = logging.getLogger("crm.notifications")
@@ -304,19 +307,27 @@ class EmailNotifications:
         subject = " ".join(f"Credit hold: order {order.number} of {customer.name}, {total}".split())
         return subject, "\n".join(lines) + "\n"
 
-    def handle(self, message: OutboxMessage) -> None:
+    def steps(self, message: OutboxMessage) -> list[Step]:
+        """One step per e-mail, named by its address (each address once a message): the worker saves each one
+        sent before the next, so a crash repeats at most that one e-mail."""
         if not message.is_one_of(self.events):
-            return
-        for mail in self.compose(message):
-            try:
-                self._email.send(mail.to, mail.subject, mail.body)
-            except RecipientRejected as exc:
-                log.warning(
-                    "email: hold of order %s refused for good for %s (%s); not retried",
-                    message.aggregate_id,
-                    exc.recipient,
-                    exc.status,
-                )
+            return []
+        return [Step(mail.to.lower(), functools.partial(self._send, message, mail)) for mail in self.compose(message)]
+
+    def handle(self, message: OutboxMessage) -> None:
+        for step in self.steps(message):
+            step.run()
+
+    def _send(self, message: OutboxMessage, mail: Email) -> None:
+        try:
+            self._email.send(mail.to, mail.subject, mail.body)
+        except RecipientRejected as exc:
+            log.warning(
+                "email: hold of order %s refused for good for %s (%s); not retried",
+                message.aggregate_id,
+                exc.recipient,
+                exc.status,
+            )
 
 
 def notification_handlers(ctx: ServiceContext, sms: SmsSender, email: EmailSender) -> list[OutboxHandler]:

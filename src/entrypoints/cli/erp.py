@@ -84,9 +84,11 @@ class SyncState:
     def put(self, key: str, entry: dict[str, Any]) -> None:
         data = self.load()
         data[key] = entry
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True))
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # in the data dir: owner only
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(data, indent=2, sort_keys=True))
         temporary.replace(self.path)
 
 

@@ -25,6 +25,8 @@ def serve(
     # Build once in the parent: settings are checked, the store created and migrated, the dev JWT secret
     # written, before any worker starts (workers then build their own container from the same environment).
     c = container()
+    # The workers' own files in the data directory (metric samples) are their owner's only (SPEC §5).
+    os.umask(os.umask(0o077) | 0o077)
     os.environ.setdefault("CRM_DATA_DIR", str(c.settings.data_dir))
     _prometheus_multiprocess(c.settings.data_dir / "prometheus")
     out.print(f"serving on http://{host}:{port} with {workers} worker(s); store: {_describe(c.settings)}")
@@ -45,7 +47,7 @@ def _prometheus_multiprocess(default_dir: Path) -> None:
     """Workers write their metric samples to one directory so a scrape of any worker counts all of them. The
     directory is emptied at start: samples of an earlier run would otherwise be added to this run's counters."""
     path = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(default_dir)))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
         stale.unlink()
 

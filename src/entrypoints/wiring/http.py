@@ -39,6 +39,6 @@ def response_cache_store(settings: Settings) -> Store:
         return redis_response_store(settings.redis_url)
     if settings.effective_database_url.startswith("memory://"):
         return MemoryStore()
-    path = settings.data_dir / "response-cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return FileStore(path)
+    from adapters.owner_only import owner_only_dir
+
+    return FileStore(owner_only_dir(settings.data_dir / "response-cache"))  # its files: mkstemp, 0600

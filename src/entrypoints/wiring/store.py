@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from adapters.mongo import MongoStore
+from adapters.owner_only import owner_only_database
 from adapters.sqlite import SqliteStore
 from crm_domain.ports import UnitOfWorkFactory
 from entrypoints.ports import Preparation, Recovery, StoreMaintenance
@@ -21,8 +22,7 @@ class SqliteMaintenance:
         connections migrate silently on first use)."""
         from adapters.sqlite import schema
 
-        path = self._store.path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = owner_only_database(self._store.path)
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             applied = schema.migrate(conn)

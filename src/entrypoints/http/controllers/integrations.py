@@ -4,7 +4,8 @@ No user token: the ERP signs each request with HMAC-SHA256 over `timestamp + "."
 `CRM_ERP_WEBHOOK_SECRET`, sent as `X-CRM-Timestamp` (Unix seconds) and `X-CRM-Signature: sha256=<hex>`. The
 signature and the timestamp window (±5 minutes) are checked by a guard on the raw bytes before the body is
 parsed, so an unsigned caller learns nothing about the body rules. Replays inside the window change nothing:
-status events are idempotent by nature, balances are absolute figures, and an event `id` is remembered.
+every event needs its `id` (remembered: the same id again is `duplicate`), and a balance or status older than
+the one applied (by the ERP's `as_of` / `changed_at`) is `unchanged` (SPEC §5).
 See docs/integrations/erp-webhook.md.
 """
 
@@ -134,7 +135,8 @@ class IntegrationsController(Controller):
         summary="Order status, invoices and balances from an ERP (HMAC-signed; no user token)",
         description='One event or `{"events": [...]}` (at most 500), applied in order, each on its own. The answer '
         "lists each event's outcome: `applied`, `unchanged` (the CRM already knew: a repeated or late event), "
-        "`duplicate` (an event `id` seen before) or `rejected` (with the problem `code` and `detail`, e.g. an "
+        "`duplicate` (an event `id` seen before; every event needs one) or `rejected` (with the problem `code` "
+        "and `detail`, e.g. an "
         "unknown order or a transition the order cannot make; sending it again will not help). 401 for a missing, "
         "wrong or stale signature, 404 for an ERP that is not configured, 400 for a malformed body (nothing "
         "applied), 503 when the ERP or the store is unavailable for a moment (send the same request again: "

@@ -43,7 +43,7 @@ class OrderStatusEventIn(In):
     `erp_order_id` (the CRM then asks the ERP for the reference), or both."""
 
     type: Literal["order.status"]
-    id: EventId | None = Field(default=None, description="The ERP's event id: a replay of it changes nothing.")
+    id: EventId = Field(description="The ERP's event id (required): a replay of it changes nothing.")
     erp_order_id: Ref | None = None
     external_ref: Ref | None = Field(default=None, description="Our order id (or order number).")
     state: ErpState = Field(description="open (accepted: our `confirmed`), dispatched, invoiced, delivered, cancelled.")
@@ -54,7 +54,9 @@ class OrderStatusEventIn(In):
     currency: Currency | None = Field(
         default=None, description="Of invoiced_amount (CRM_DEFAULT_CURRENCY when left out); must be the customer's."
     )
-    changed_at: Instant | None = None
+    changed_at: Instant | None = Field(
+        default=None, description="The ERP's time of this state: a report older than the one applied changes nothing."
+    )
 
     def report(self, currency: str) -> OrderStatusReport:
         amount = None
@@ -74,7 +76,7 @@ class CustomerBalanceEventIn(In):
     """The ERP's receivables (open invoice balance) and the age of the oldest overdue item of a customer."""
 
     type: Literal["customer.balance"]
-    id: EventId | None = Field(default=None, description="The ERP's event id: a replay of it changes nothing.")
+    id: EventId = Field(description="The ERP's event id (required): a replay of it changes nothing.")
     customer_code: Ref
     receivables: Annotated[str, StringConstraints(pattern=r"^-?\d{1,13}(\.\d{1,2})?$", max_length=17)] = Field(
         description='Open invoice balance, e.g. "25000.00"; negative for an advance.'
@@ -83,7 +85,10 @@ class CustomerBalanceEventIn(In):
         default=None, description="Of receivables (CRM_DEFAULT_CURRENCY when left out); must be the customer's."
     )
     overdue_days: OverdueDays = 0
-    as_of: Instant | None = None
+    as_of: Instant | None = Field(
+        default=None,
+        description="The ERP's time of these figures: a balance older than the one applied changes nothing.",
+    )
 
     def report(self, currency: str) -> BalanceReport:
         return BalanceReport(
