@@ -57,6 +57,15 @@ class TestEventIdRequired:
         problem(send(api, clock, without_id), 400)
         assert order_state(api, order["id"])["status"] == "submitted"
 
+    def test_the_id_may_be_sent_as_event_id_and_a_replay_under_either_name_is_a_duplicate(
+        self, api: Api, clock: FixedClock
+    ) -> None:
+        owed = balance("evt-1", "50000.00", T0)
+        as_event_id = {("event_id" if k == "id" else k): v for k, v in owed.items()}
+        assert outcome(api, clock, as_event_id) == "applied"
+        assert outcome(api, clock, owed) == "duplicate"
+        assert credit(api)["receivables"] == "50000.00"
+
     def test_a_batch_with_one_event_without_an_id_applies_none(self, api: Api, clock: FixedClock) -> None:
         problem(send(api, clock, {"events": [balance("evt-1", "10.00", T0), balance(None, "20.00", T1)]}), 400)
         assert credit(api)["receivables"] == "0.00"

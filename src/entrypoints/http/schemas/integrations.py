@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, RootModel, StringConstraints
+from pydantic import AliasChoices, BeforeValidator, Field, RootModel, StringConstraints
 
 from crm_domain.erp import ErpOrderState
 from crm_domain.money import Money
@@ -43,7 +43,10 @@ class OrderStatusEventIn(In):
     `erp_order_id` (the CRM then asks the ERP for the reference), or both."""
 
     type: Literal["order.status"]
-    id: EventId = Field(description="The ERP's event id (required): a replay of it changes nothing.")
+    id: EventId = Field(
+        validation_alias=AliasChoices("id", "event_id"),
+        description="The ERP's event id (required; sent as `id` or `event_id`): a replay of it changes nothing.",
+    )
     erp_order_id: Ref | None = None
     external_ref: Ref | None = Field(default=None, description="Our order id (or order number).")
     state: ErpState = Field(description="open (accepted: our `confirmed`), dispatched, invoiced, delivered, cancelled.")
@@ -76,7 +79,10 @@ class CustomerBalanceEventIn(In):
     """The ERP's receivables (open invoice balance) and the age of the oldest overdue item of a customer."""
 
     type: Literal["customer.balance"]
-    id: EventId = Field(description="The ERP's event id (required): a replay of it changes nothing.")
+    id: EventId = Field(
+        validation_alias=AliasChoices("id", "event_id"),
+        description="The ERP's event id (required; sent as `id` or `event_id`): a replay of it changes nothing.",
+    )
     customer_code: Ref
     receivables: Annotated[str, StringConstraints(pattern=r"^-?\d{1,13}(\.\d{1,2})?$", max_length=17)] = Field(
         description='Open invoice balance, e.g. "25000.00"; negative for an advance.'
