@@ -11,7 +11,7 @@ import pytest
 
 from crm_domain.credit import CreditCheck, HoldReason, Verdict
 from crm_domain.errors import FourEyesViolation, InvalidTransition, ValidationFailed
-from crm_domain.events import OrderErpSyncChanged
+from crm_domain.events import OrderErpSyncChanged, OrderStatusChanged
 from crm_domain.money import Money
 from crm_domain.orders import (
     Attachment,
@@ -199,6 +199,33 @@ class TestConfirm:
         with pytest.raises(ValidationFailed):
             order.confirm("", SYSTEM, at(3))
         assert order.status is S.SUBMITTED
+
+
+class TestAdvance:
+    """The ERP's progress of a confirmed order (the rule that walks it is `ErpEventService.apply_order_status`)."""
+
+    def test_each_step_records_a_status_change_from_the_previous_state(self) -> None:
+        order = in_status(S.CONFIRMED)
+        order.pull_events()  # the draft's own
+        steps = [(S.DISPATCHED, at(2)), (S.INVOICED, at(3)), (S.DELIVERED, at(4))]
+        previous = [order.advance(target, SYSTEM, when, note=f"{target.value} in the ERP") for target, when in steps]
+
+        assert previous == [S.CONFIRMED, S.DISPATCHED, S.INVOICED]
+        changes = [e for e in order.pull_events() if isinstance(e, OrderStatusChanged)]
+        assert [(c.previous_status, c.status, c.actor_id, c.occurred_at) for c in changes] == [
+            ("confirmed", "dispatched", "system", at(2)),
+            ("dispatched", "invoiced", "system", at(3)),
+            ("invoiced", "delivered", "system", at(4)),
+        ]
+        assert (order.status, order.updated_at, order.history[-1].note) == (S.DELIVERED, at(4), "delivered in the ERP")
+
+    @pytest.mark.parametrize("target", [S.CONFIRMED, S.SUBMITTED, S.CANCELLED, S.REJECTED])
+    def test_only_dispatch_invoice_and_delivery_are_progress(self, target: OrderStatus) -> None:
+        order = in_status(S.CONFIRMED)
+        order.pull_events()  # the draft's own
+        with pytest.raises(InvalidTransition):
+            order.advance(target, SYSTEM, at(2))
+        assert (order.status, order.pull_events()) == (S.CONFIRMED, [])
 
 
 class TestErpSyncState:
