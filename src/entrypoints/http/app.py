@@ -99,13 +99,17 @@ def create_app(container: Container | None = None) -> Litestar:
         "writes": Provide(lambda: writes, use_cache=True, sync_to_thread=False),
         "actor": Provide(_actor, sync_to_thread=False),
     }
+    limit_unauthenticated, limit_by_caller = rate_limit_middleware(
+        c.api_limits, trusted_networks(settings.trusted_proxies)
+    )
     return Litestar(
         route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
         dependencies=dependencies,
         middleware=[
             request_id_middleware,
-            rate_limit_middleware(c.api_limits, tokens.settings, trusted_networks(settings.trusted_proxies)),
+            limit_unauthenticated,
             tokens.jwt.middleware,
+            limit_by_caller,
             prometheus.middleware,
         ],
         exception_handlers={

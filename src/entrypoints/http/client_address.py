@@ -66,6 +66,8 @@ def _rightmost_untrusted(chain: list[str], trusted: tuple[Network, ...]) -> str 
 
 def client_address(peer: str | None, headers: Iterable[tuple[bytes, bytes]], trusted: tuple[Network, ...]) -> str:
     """The address to count a request against (see the module's docstring)."""
+    if not trusted:
+        return peer or "unknown"
     peer_name = _name(peer) if peer else "unknown"
     peer_ip = _ip(peer) if peer else None
     if peer_ip is None or not any(peer_ip in net for net in trusted):

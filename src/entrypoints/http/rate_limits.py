@@ -1,30 +1,36 @@
-"""Pure ASGI middleware: the API rate limits of SPEC §5, before authentication (so that requests with a bad token
-are counted too) and in one limiter call per request.
+"""Pure ASGI middleware: the API rate limits of SPEC §5, one limiter call per request, requests that fail
+authentication included (Litestar's own limiter runs after authentication, so bad tokens were free).
 
-A request with a valid access token counts against its user; any other against its client address
-(`client_address`). Over the rate the domain raises `TooManyRequests`: a 429 problem with `Retry-After`. Health
-probes, the metrics scrape and static assets are not limited.
+Two halves around the JWT middleware, so the token is checked once:
+- `after_auth` (inside it) counts every request that gets through: a signed-in one against its user, one on a
+  public route against its client address (`client_address`);
+- `before_auth` (outside it) finds the client address for both halves and for the sign-in limits, and counts the
+  requests the JWT middleware turns away (missing, forged, expired or revoked token) against that address.
+Over the rate the domain raises `TooManyRequests`: a 429 problem with `Retry-After`. Health probes, the
+metrics scrape and static assets are not limited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from crm_domain.services.api_limits import ApiLimits
+from crm_domain.users import Actor
 from entrypoints.http.client_address import Network, client_address
-from entrypoints.http.security import ACCESS, ALGORITHM, REQUIRED_CLAIMS, CrmToken, TokenSettings
 
 UNLIMITED_PREFIXES = ("/health/", "/metrics", "/static/")
-#: Where the middleware leaves the client address for the sign-in limits (`client_of`).
+#: Where `before_auth` leaves the client address (for `after_auth` and the sign-in limits: `client_of`).
 CLIENT_ADDRESS = "client_address"
+
+Middleware = Callable[[ASGIApp], ASGIApp]
 
 
 def client_of(scope: Scope) -> str:
-    """The client address the middleware found (the peer's when it did not run)."""
+    """The client address `before_auth` found (the peer's when it did not run)."""
     found = scope.get("state", {}).get(CLIENT_ADDRESS)
     if isinstance(found, str):
         return found
@@ -32,43 +38,37 @@ def client_of(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def bearer_subject(headers: Iterable[tuple[bytes, bytes]], settings: TokenSettings) -> str | None:
-    """The user id of a valid access token in `Authorization: Bearer …`; None for anything else."""
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                return None
-            try:
-                decoded = CrmToken.decode(
-                    token.strip(),
-                    settings.secret,
-                    ALGORITHM,
-                    audience=settings.audience,
-                    issuer=[settings.issuer],
-                    require_claims=REQUIRED_CLAIMS,
-                    strict_audience=True,
-                )
-            except (NotAuthorizedException, ValueError):
-                return None
-            return decoded.sub if decoded.typ == ACCESS else None
-    return None
+def _limited(scope: Scope) -> bool:
+    return scope["type"] == ScopeType.HTTP and not scope["path"].startswith(UNLIMITED_PREFIXES)
 
 
-def rate_limit_middleware(
-    limits: ApiLimits, tokens: TokenSettings, trusted: tuple[Network, ...]
-) -> Callable[[ASGIApp], ASGIApp]:
-    def wrap(app: ASGIApp) -> ASGIApp:
+def rate_limit_middleware(limits: ApiLimits, trusted: tuple[Network, ...]) -> tuple[Middleware, Middleware]:
+    """(before_auth, after_auth): list the first before the JWT middleware and the second after it."""
+
+    def before_auth(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(UNLIMITED_PREFIXES):
-                headers = scope["headers"]
-                client = scope.get("client")
-                address = client_address(client[0] if client else None, headers, trusted)
-                scope.setdefault("state", {})[CLIENT_ADDRESS] = address
-                # One small write in the shared store (the embedded file or Redis), inline like the session check.
-                limits.admit(user_id=bearer_subject(headers, tokens), address=address)
+            if not _limited(scope):
+                await app(scope, receive, send)
+                return
+            client = scope.get("client")
+            address = client_address(client[0] if client else None, scope["headers"], trusted)
+            scope.setdefault("state", {})[CLIENT_ADDRESS] = address
+            try:
+                await app(scope, receive, send)
+            except NotAuthorizedException:
+                limits.admit(user_id=None, address=address)  # 429 once over the rate, else the 401 goes on
+                raise
+
+        return middleware
+
+    def after_auth(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if _limited(scope):
+                user = scope.get("user")
+                # One small write in the shared store (its own SQLite file, or Redis), inline like the session check.
+                limits.admit(user_id=user.id if isinstance(user, Actor) else None, address=client_of(scope))
             await app(scope, receive, send)
 
         return middleware
 
-    return wrap
+    return before_auth, after_auth
