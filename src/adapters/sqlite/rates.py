@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import Final
 
@@ -44,6 +45,8 @@ class SqliteRates:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute(_SCHEMA)
+            with suppress(OSError):  # the counters name users and addresses: readable by the service only
+                self.path.chmod(0o600)
             local.conn, local.pid = conn, process_id()
         conn_: sqlite3.Connection = local.conn
         return conn_
