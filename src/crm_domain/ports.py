@@ -301,7 +301,13 @@ class OtpStore(Protocol):
         """Remove the challenge; True only for the one caller that removed it (single use)."""
         ...
 
-    def burn(self, mobile: str, request_id: str) -> None: ...
+    def burn(self, mobile: str, request_id: str) -> None:
+        """Remove that challenge (an operator's unlock); a no-op when another one is live."""
+        ...
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the challenges expired by `now` (they are ignored already; this frees the space)."""
+        ...
 
 
 class SessionStore(Protocol):
@@ -316,11 +322,33 @@ class SessionStore(Protocol):
         """Revoke every live session of the user; returns how many."""
         ...
 
+    def purge_ended(self, now: datetime) -> int:
+        """Delete the sessions that ended (revoked, or expired by `now`); returns how many."""
+        ...
+
 
 class RateLimiter(Protocol):
+    """Limits counted in a store that every process shares (SPEC §5, §11): atomic across workers and pods."""
+
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
         """Count one hit on `key` in the current window, atomically across processes; returns 0 while within
-        `limit`, else the seconds until the window ends (the Retry-After)."""
+        `limit`, else the seconds until the window ends (the Retry-After). Exact: at most `limit` accepted hits
+        in any `window_seconds` (the sign-in limits)."""
+        ...
+
+    def throttle(self, key: str, rate: int, period_seconds: int) -> int:
+        """A rate (the API limits): on average at most `rate` accepted calls per `period_seconds`, in bursts of
+        up to `rate`, one atomic step on one small record per key (GCRA); 0 when accepted, else the seconds
+        until the next call would be (the Retry-After). Refused calls are not counted."""
+        ...
+
+    def reset(self, key: str) -> None:
+        """Forget what was counted on `key` (by `hit` and by `throttle`): an operator lifts a lock-out."""
+        ...
+
+    def purge(self, now: datetime, longest_window_seconds: int) -> int:
+        """Delete what no longer counts: hits older than `longest_window_seconds`, rates fully recovered by
+        `now`; returns how many records went (stores whose keys expire by themselves answer 0)."""
         ...
 
 

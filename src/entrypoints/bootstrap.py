@@ -32,6 +32,7 @@ from crm_domain.ports import (
     SmsSender,
     UnitOfWorkFactory,
 )
+from crm_domain.services.api_limits import ApiLimits, ApiRates
 from crm_domain.services.auth import AuthService
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.delivery import BreakerSettings, OutboxDispatcher
@@ -69,6 +70,8 @@ class Container:
     sandbox: SandboxErpDriver | None
     #: The demo's clocks: the wall clock and settable ones.
     clocks: Clocks
+    #: The API rate limits (per user, per anonymous address), counted in the shared rate-limit store.
+    api_limits: ApiLimits
     #: Dependencies readiness checks besides the store, by name (e.g. "redis"): each raises when it is down.
     probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
@@ -150,6 +153,7 @@ def bootstrap(
         maintenance=maintenance_for(store),
         sandbox=sandbox_driver(erp),
         clocks=DemoClocks(),
+        api_limits=ApiLimits(limiter, ApiRates(per_user=settings.api_rate, per_address=settings.anon_api_rate)),
         probes={"redis": redis.ping} if redis is not None else {},
     )
 

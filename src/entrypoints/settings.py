@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     access_ttl: int = Field(default=900, gt=0, description="access token lifetime, seconds")
     refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
     otp_ttl: int = Field(default=300, gt=0, description="OTP lifetime, seconds")
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated CIDRs of the proxies whose X-Forwarded-For / Forwarded are believed",
+    )
+    api_rate: int = Field(default=1200, gt=0, description="API requests a minute for each signed-in user")
+    anon_api_rate: int = Field(
+        default=300, gt=0, description="API requests a minute for anonymous callers, per address"
+    )
     sms_backend: str = "log"
     sms_api_key: SecretStr | None = None
     smtp_url: SecretStr | None = Field(
@@ -71,6 +79,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        from ipaddress import ip_network
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"CRM_TRUSTED_PROXIES: {part!r} is not an address or CIDR") from exc
         return value
 
     @field_validator("sms_backend")

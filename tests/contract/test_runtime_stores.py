@@ -129,3 +129,80 @@ class TestRateLimiter:
             assert limiter.hit("r", 1, 10) > 0
         clock.advance(timedelta(seconds=10))
         assert limiter.hit("r", 1, 10) == 0
+
+
+class TestRates:
+    """`throttle`: GCRA, the API limits (a burst of `rate`, then one call every period / rate)."""
+
+    def test_a_burst_of_rate_then_one_call_per_interval(self, runtime: Any) -> None:
+        _, _, limiter, clock = runtime
+        assert [limiter.throttle("u", 3, 60) for _ in range(3)] == [0, 0, 0]
+        assert limiter.throttle("u", 3, 60) == 20
+        assert limiter.throttle("other", 3, 60) == 0
+        clock.advance(timedelta(seconds=19))
+        assert limiter.throttle("u", 3, 60) == 1
+        clock.advance(timedelta(seconds=1))
+        assert limiter.throttle("u", 3, 60) == 0
+        assert limiter.throttle("u", 3, 60) == 20
+
+    def test_refused_calls_are_not_counted_and_idle_time_refills(self, runtime: Any) -> None:
+        _, _, limiter, clock = runtime
+        assert limiter.throttle("r", 2, 10) == 0
+        assert limiter.throttle("r", 2, 10) == 0
+        for _ in range(5):
+            assert limiter.throttle("r", 2, 10) == 5
+        clock.advance(timedelta(seconds=60))
+        assert [limiter.throttle("r", 2, 10) for _ in range(3)] == [0, 0, 5]
+
+    def test_reset_forgets_hits_and_rates(self, runtime: Any) -> None:
+        _, _, limiter, _ = runtime
+        limiter.hit("k", 1, 3600)
+        limiter.throttle("k", 1, 60)
+        assert limiter.hit("k", 1, 3600) > 0
+        assert limiter.throttle("k", 1, 60) > 0
+        limiter.reset("k")
+        assert limiter.hit("k", 1, 3600) == 0
+        assert limiter.throttle("k", 1, 60) == 0
+
+
+class TestPurge:
+    """The worker's sweep deletes what no longer counts (SPEC §5: tables anonymous callers fill do not grow for
+    ever); Redis keys expire by themselves, so its purges answer 0."""
+
+    def test_purges_keep_what_still_counts(self, runtime: Any, request: pytest.FixtureRequest) -> None:
+        otps, sessions, limiter, clock = runtime
+        expires = not request.node.callspec.params["runtime"].startswith("redis")
+        otps.issue(challenge(clock, "old", "+919876543210"), 30)
+        limiter.hit("old-hit", 5, 60)
+        limiter.throttle("old-rate", 5, 60)
+        now = clock.now()
+        sessions.create(Session(id="ended", user_id="u", refresh_jti="j", created_at=now, expires_at=now))
+        sessions.create(
+            Session(id="revoked", user_id="u", refresh_jti="j", created_at=now, expires_at=now + timedelta(days=1))
+        )
+        sessions.revoke("revoked", now)
+        clock.advance(timedelta(days=1, seconds=1))
+        otps.issue(challenge(clock, "new", "+919800000000"), 30)
+        limiter.hit("new-hit", 5, 60)
+        limiter.throttle("new-rate", 5, 60)
+        sessions.create(
+            Session(
+                id="live",
+                user_id="u",
+                refresh_jti="j",
+                created_at=clock.now(),
+                expires_at=clock.now() + timedelta(days=1),
+            )
+        )
+
+        assert otps.purge_expired(clock.now()) == (1 if expires else 0)
+        assert sessions.purge_ended(clock.now()) == (2 if expires else 0)
+        assert limiter.purge(clock.now(), 86400) == (2 if expires else 0)
+
+        assert otps.get("+919800000000").request_id == "new"
+        assert sessions.get("live") is not None
+        assert limiter.hit("new-hit", 1, 60) > 0
+        assert limiter.throttle("new-rate", 1, 60) > 0
+        assert otps.purge_expired(clock.now()) == 0
+        assert sessions.purge_ended(clock.now()) == 0
+        assert limiter.purge(clock.now(), 86400) == 0

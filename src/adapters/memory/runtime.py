@@ -9,7 +9,9 @@ from datetime import datetime
 
 import attrs
 
+from adapters.epoch_micros import micros
 from crm_domain.ports import Clock
+from crm_domain.rates import gcra
 from crm_domain.sessions import OtpChallenge, Session
 
 
@@ -58,7 +60,17 @@ class MemoryOtpStore:
             return True
 
     def burn(self, mobile: str, request_id: str) -> None:
-        self.consume(mobile, request_id)
+        with self._lock:
+            live = self._challenges.get(mobile)
+            if live is not None and live.request_id == request_id:
+                del self._challenges[mobile]
+
+    def purge_expired(self, now: datetime) -> int:
+        with self._lock:
+            expired = [mobile for mobile, c in self._challenges.items() if c.expires_at <= now]
+            for mobile in expired:
+                del self._challenges[mobile]
+            return len(expired)
 
 
 class MemorySessionStore:
@@ -95,14 +107,23 @@ class MemorySessionStore:
                 self._sessions[session_id] = attrs.evolve(self._sessions[session_id], revoked_at=at)
             return len(ids)
 
+    def purge_ended(self, now: datetime) -> int:
+        with self._lock:
+            ended = [s.id for s in self._sessions.values() if not s.active(now)]
+            for session_id in ended:
+                del self._sessions[session_id]
+            return len(ended)
+
 
 class MemoryRateLimiter:
-    """A sliding window: at most `limit` accepted hits in any `window_seconds` (refused hits are not counted)."""
+    """A sliding window: at most `limit` accepted hits in any `window_seconds` (refused hits are not counted);
+    rates by GCRA (the theoretical arrival time of the next call per key)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._hits: dict[str, deque[float]] = {}
+        self._arrivals: dict[str, int] = {}
 
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = self._clock.now().timestamp()
@@ -115,3 +136,33 @@ class MemoryRateLimiter:
                 return max(math.ceil(hits[0] - start), 1)
             hits.append(now)
             return 0
+
+    def throttle(self, key: str, rate: int, period_seconds: int) -> int:
+        now = micros(self._clock.now())
+        with self._lock:
+            verdict = gcra(self._arrivals.get(key), now, rate, period_seconds)
+            if verdict.accepted:
+                self._arrivals[key] = verdict.arrival
+            return verdict.retry_after
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+            self._arrivals.pop(key, None)
+
+    def purge(self, now: datetime, longest_window_seconds: int) -> int:
+        start = now.timestamp() - longest_window_seconds
+        until = micros(now)
+        with self._lock:
+            purged = 0
+            for key, hits in list(self._hits.items()):
+                while hits and hits[0] <= start:
+                    hits.popleft()
+                    purged += 1
+                if not hits:
+                    del self._hits[key]
+            for key, arrival in list(self._arrivals.items()):
+                if arrival <= until:
+                    del self._arrivals[key]
+                    purged += 1
+            return purged

@@ -5,7 +5,8 @@ Rotation is a compare-and-set in a Lua script; it is also idempotent for the sam
 retry after a lost connection cannot turn a successful rotation into a "reuse" that ends the session. A
 session joins its user's set *before* its hash is written, so a crash in between leaves at most a dangling id
 (skipped and pruned by `revoke_user`), never a session that `revoke_user` cannot find. Keys expire with the
-session (a revoked session is kept until then, like the other adapters keep it).
+session; a revoked session's key is kept at most `ENDED_RETENTION_MS` more (the other adapters' sweeps purge
+ended sessions), so nothing is left to purge.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from crm_domain.ports import Clock
 from crm_domain.sessions import Session
 
 _MIN_TTL_MS: Final = 1000
+#: How long a revoked session's key stays (its answers are the same as a missing session's).
+ENDED_RETENTION_MS: Final = 3600 * 1000
 
 # KEYS[1] the user's set of session ids; ARGV session_id, ttl_ms. The set lives as long as its longest session.
 _ADD_TO_USER: Final = """
@@ -54,7 +57,8 @@ redis.call('HSET', KEYS[1], 'refresh_jti', ARGV[2])
 return 1
 """
 
-# KEYS[1] session; ARGV revoked_us. Returns 1 when this call revoked it, 0 when it already was, -1 when gone.
+# KEYS[1] session; ARGV revoked_us, retention_ms. Returns 1 when this call revoked it, 0 when it already was,
+# -1 when gone.
 _REVOKE: Final = """
 local revoked = redis.call('HGET', KEYS[1], 'revoked_at')
 if not revoked then
@@ -64,6 +68,10 @@ if revoked ~= '' then
   return 0
 end
 redis.call('HSET', KEYS[1], 'revoked_at', ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 or ttl > tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return 1
 """
 
@@ -114,7 +122,11 @@ class RedisSessionStore:
         return int(self._redis.script(_ROTATE, [self._key(session_id)], [expected_jti, new_jti])) == 1
 
     def revoke(self, session_id: str, at: datetime) -> None:
-        self._redis.script(_REVOKE, [self._key(session_id)], [micros(at)])
+        self._redis.script(_REVOKE, [self._key(session_id)], [micros(at), ENDED_RETENTION_MS])
+
+    def purge_ended(self, now: datetime) -> int:
+        """Nothing to do: session keys expire (a revoked one within `ENDED_RETENTION_MS`)."""
+        return 0
 
     def revoke_user(self, user_id: str, at: datetime) -> int:
         """Revokes each session of the user's set with its own atomic step (the session keys live in different
@@ -125,7 +137,7 @@ class RedisSessionStore:
         revoked = 0
         gone = []
         for session_id in sorted(session_ids):
-            outcome = int(self._redis.script(_REVOKE, [self._key(session_id)], [micros(at)]))
+            outcome = int(self._redis.script(_REVOKE, [self._key(session_id)], [micros(at), ENDED_RETENTION_MS]))
             if outcome == 1:
                 revoked += 1
             elif outcome == -1:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from adapters.sqlite.codec import EPOCH, micros
+from adapters.sqlite.rates import SqliteRates
 from adapters.sqlite.store import SqliteStore
 from crm_domain.ports import Clock
 from crm_domain.sessions import OtpChallenge, Session
@@ -122,6 +123,11 @@ class SqliteOtpStore:
             lambda conn: conn.execute("DELETE FROM rt_otp WHERE mobile = ? AND request_id = ?", (mobile, request_id))
         )
 
+    def purge_expired(self, now: datetime) -> int:
+        return self._db.write(
+            lambda conn: conn.execute("DELETE FROM rt_otp WHERE expires_at <= ?", (_us(now),)).rowcount
+        )
+
 
 class SqliteSessionStore:
     def __init__(self, db: _Db) -> None:
@@ -184,14 +190,27 @@ class SqliteSessionStore:
 
         return self._db.write(step)
 
+    def purge_ended(self, now: datetime) -> int:
+        return self._db.write(
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM rt_sessions WHERE revoked_at IS NOT NULL OR expires_at <= ?", (_us(now),)
+                ).rowcount
+            )
+        )
+
 
 class SqliteRateLimiter:
     """A sliding window: at most `limit` accepted hits in any `window_seconds`, counted exactly from a log of
-    accepted hits, in one write transaction (atomic across processes). Refused hits are not counted."""
+    accepted hits, in one write transaction (atomic across processes). Refused hits are not counted.
 
-    def __init__(self, db: _Db, clock: Clock) -> None:
+    Rates (`throttle`, the per-request API limits) live in a file of their own beside the store (`rates`):
+    one row per key, one upsert per call, never waiting behind the store's order commits."""
+
+    def __init__(self, db: _Db, clock: Clock, rates: SqliteRates) -> None:
         self._db = db
         self._clock = clock
+        self._rates = rates
 
     def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = _us(self._clock.now())
@@ -207,7 +226,20 @@ class SqliteRateLimiter:
 
         return self._db.write(step)
 
+    def throttle(self, key: str, rate: int, period_seconds: int) -> int:
+        return self._rates.take(key, _us(self._clock.now()), rate, period_seconds)
+
+    def reset(self, key: str) -> None:
+        self._db.write(lambda conn: conn.execute("DELETE FROM rt_hits WHERE key = ?", (key,)))
+        self._rates.forget(key)
+
+    def purge(self, now: datetime, longest_window_seconds: int) -> int:
+        start = _us(now) - longest_window_seconds * 1_000_000
+        hits = self._db.write(lambda conn: conn.execute("DELETE FROM rt_hits WHERE at <= ?", (start,)).rowcount)
+        return int(hits) + self._rates.purge(_us(now))
+
 
 def sqlite_runtime(store: SqliteStore, clock: Clock) -> tuple[SqliteOtpStore, SqliteSessionStore, SqliteRateLimiter]:
     db = _Db(store)
-    return SqliteOtpStore(db, clock), SqliteSessionStore(db), SqliteRateLimiter(db, clock)
+    rates = SqliteRates(store.path.with_name(store.path.name + "-rates"), store.busy_timeout)
+    return SqliteOtpStore(db, clock), SqliteSessionStore(db), SqliteRateLimiter(db, clock, rates)

@@ -48,6 +48,29 @@ class SignedIn:
 
 
 WRONG_OTP = "the code is wrong or has expired"
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+def _hourly(mobile: str) -> str:
+    return f"otp:mobile:{mobile}"
+
+
+def _daily(mobile: str) -> str:
+    return f"otp:mobile-day:{mobile}"
+
+
+@attrs.frozen(kw_only=True)
+class RuntimePurge:
+    """What a housekeeping sweep removed from the runtime stores."""
+
+    otps: int
+    sessions: int
+    rate_records: int
+
+    @property
+    def total(self) -> int:
+        return self.otps + self.sessions + self.rate_records
 
 
 class AuthService:
@@ -98,7 +121,8 @@ class AuthService:
         if live is not None and (now - live.issued_at).total_seconds() < p.otp_resend_after:
             wait = p.otp_resend_after - int((now - live.issued_at).total_seconds())
             raise TooManyRequests(f"a code was sent just now; ask again in {wait} s", retry_after=wait)
-        self._limit(f"otp:mobile:{mobile}", p.otp_per_mobile_per_hour, 3600, "code requests for this mobile")
+        self._limit(_hourly(mobile), p.otp_per_mobile_per_hour, HOUR, "code requests for this mobile")
+        self._limit(_daily(mobile), p.otp_per_mobile_per_day, DAY, "code requests for this mobile today")
         wait = self._otps.issue(challenge, p.otp_resend_after)  # re-checks the interval atomically
         if wait > 0:
             raise TooManyRequests(f"a code was sent just now; ask again in {wait} s", retry_after=wait)
@@ -129,7 +153,8 @@ class AuthService:
         if challenge is None or challenge.expires_at <= now:
             raise Unauthenticated(WRONG_OTP)
         if self._otps.add_attempt(mobile, challenge.request_id) > p.otp_max_attempts:
-            self._otps.burn(mobile, challenge.request_id)
+            # Burned: the challenge stays (refusing every code) until it expires or the resend gap has passed and
+            # a new one replaces it, so a burn never buys a new code at once (SPEC §5).
             raise Unauthenticated("too many wrong codes; request a new one")
         candidate = code if isinstance(code, str) and code.isdigit() and len(code) == OTP_DIGITS else "x"
         if not hmac.compare_digest(self._hash(mobile, candidate), challenge.code_hash):
@@ -176,3 +201,23 @@ class AuthService:
     def end_sessions(self, user_id: str) -> int:
         """End every session of a user (deactivation, role change)."""
         return self._sessions.revoke_user(user_id, self._ctx.now())
+
+    def unlock(self, mobile_raw: str) -> None:
+        """An operator lifts a mobile's sign-in lock-out: its code limits (hour and day) and its live or burned
+        code are forgotten, so a new code can be requested at once (`crm users unlock`)."""
+        mobile = self._ctx.mobiles.normalise(mobile_raw)
+        self._limiter.reset(_hourly(mobile))
+        self._limiter.reset(_daily(mobile))
+        live = self._otps.get(mobile)
+        if live is not None:
+            self._otps.burn(mobile, live.request_id)
+        log.info("sign-in lock-out lifted by an operator")
+
+    def purge_expired(self) -> RuntimePurge:
+        """Delete expired codes, ended sessions and rate-limit records that no longer count (the worker's sweep)."""
+        now = self._ctx.now()
+        return RuntimePurge(
+            otps=self._otps.purge_expired(now),
+            sessions=self._sessions.purge_ended(now),
+            rate_records=self._limiter.purge(now, DAY),
+        )

@@ -6,20 +6,27 @@ from __future__ import annotations
 import attrs
 
 from crm_domain.ports import UnitOfWork
+from crm_domain.services.auth import AuthService, RuntimePurge
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.credit import CreditService
+
+NOTHING_PURGED = RuntimePurge(otps=0, sessions=0, rate_records=0)
 
 
 @attrs.frozen(kw_only=True)
 class SweepReport:
     idempotency_purged: int
     holds_released: int
+    #: Expired codes, ended sessions and spent rate-limit records deleted from the runtime stores.
+    runtime_purged: RuntimePurge = NOTHING_PURGED
 
 
-def run_sweeps(ctx: ServiceContext) -> SweepReport:
+def run_sweeps(ctx: ServiceContext, auth: AuthService | None = None) -> SweepReport:
+    """Every sweep; with `auth`, the runtime stores (codes, sessions, rate limits) are purged as well."""
     return SweepReport(
         idempotency_purged=purge_expired_idempotency(ctx),
         holds_released=reevaluate_lapsed_temporary_limits(ctx),
+        runtime_purged=auth.purge_expired() if auth is not None else NOTHING_PURGED,
     )
 
 

@@ -1,4 +1,4 @@
-"""`crm users`: bootstrap an administrator and inspect users."""
+"""`crm users`: bootstrap an administrator, inspect users, lift a sign-in lock-out."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ def create_admin(
     """Create an administrator (the first user of a new installation)."""
     user = container().crm.users.create_admin(mobile, name)
     out.print(f"created admin {user.name} ({user.mobile}) with id {user.id}")
+
+
+@app.command("unlock")
+def unlock(
+    mobile: Annotated[str, typer.Option(help="Mobile number of the user locked out of sign-in.")],
+) -> None:
+    """Lift a sign-in lock-out: the mobile's code limits and its live or burned code are forgotten."""
+    container().auth.unlock(mobile)
+    out.print("sign-in unlocked: a new code can be requested now")
 
 
 @app.command("list")

@@ -85,14 +85,19 @@ def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
 def _sweep(c: Container) -> None:
     _recover_store(c)
     try:
-        report = run_sweeps(c.crm.ctx)
+        report = run_sweeps(c.crm.ctx, c.auth)
     except Exception:
         log.exception("worker: housekeeping sweep failed")
         return
+    purged = report.runtime_purged
     log.info(
-        "sweep: %d expired idempotency records purged, %d held orders released",
+        "sweep: %d expired idempotency records purged, %d held orders released, %d expired codes, %d ended"
+        " sessions and %d rate-limit records purged",
         report.idempotency_purged,
         report.holds_released,
+        purged.otps,
+        purged.sessions,
+        purged.rate_records,
     )
 
 

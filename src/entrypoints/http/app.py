@@ -22,6 +22,7 @@ from litestar.security.jwt import Token
 from crm_domain.errors import DomainError, Unauthenticated
 from crm_domain.users import Actor
 from entrypoints.bootstrap import Container, bootstrap
+from entrypoints.http.client_address import trusted_networks
 from entrypoints.http.controllers.attachments import AttachmentController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.credit import CreditLimitRequestController, CustomerCreditController
@@ -36,6 +37,7 @@ from entrypoints.http.controllers.users import UserController
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
+from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
 
@@ -97,10 +99,19 @@ def create_app(container: Container | None = None) -> Litestar:
         "writes": Provide(lambda: writes, use_cache=True, sync_to_thread=False),
         "actor": Provide(_actor, sync_to_thread=False),
     }
+    limit_unauthenticated, limit_by_caller = rate_limit_middleware(
+        c.api_limits, trusted_networks(settings.trusted_proxies)
+    )
     return Litestar(
         route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
         dependencies=dependencies,
-        middleware=[request_id_middleware, tokens.jwt.middleware, prometheus.middleware],
+        middleware=[
+            request_id_middleware,
+            limit_unauthenticated,
+            tokens.jwt.middleware,
+            limit_by_caller,
+            prometheus.middleware,
+        ],
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,

@@ -10,12 +10,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from crm_domain.users import Actor
 from entrypoints.http.deps import ActorDep, AuthDep, CrmDep, TokensDep
+from entrypoints.http.rate_limits import client_of as client_address_of
 from entrypoints.http.schemas.auth import OtpRequestIn, OtpRequestOut, OtpVerifyIn, RefreshIn, TokenPairOut, UserOut
 from entrypoints.http.security import CrmToken
 
 
 def client_of(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the sign-in limits key on: behind trusted proxies, the forwarded client (SPEC §5)."""
+    return client_address_of(request.scope)
 
 
 class AuthController(Controller):
