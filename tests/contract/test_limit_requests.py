@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from crm_domain.credit import LimitRequestStatus
+from crm_domain.credit_governance import LimitRequestStatus
 from crm_domain.errors import ValidationFailed
 from crm_domain.ports import UnitOfWorkFactory
 from crm_domain.records import PageRequest

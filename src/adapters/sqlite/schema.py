@@ -225,6 +225,14 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE TRIGGER customers_update_version AFTER UPDATE ON customers BEGIN {_BUMP.format('customers')} END",
         f"CREATE TRIGGER customers_delete_version AFTER DELETE ON customers BEGIN {_BUMP.format('customers')} END",
     ),
+    # 6: credit-term change requests of every kind (SPEC §2.3 credit governance); the requests stored before are
+    # `limit` requests
+    (
+        "ALTER TABLE limit_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'limit'",
+        "ALTER TABLE limit_requests ADD COLUMN valid_until TEXT",
+        "ALTER TABLE limit_requests ADD COLUMN tolerance_pct TEXT",
+        "ALTER TABLE limit_requests ADD COLUMN overdue_block_days INTEGER",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
