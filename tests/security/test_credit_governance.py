@@ -163,6 +163,13 @@ class TestApi:
         problem(response, 403, "credit_raise_needs_approval")
         assert _status(api, order["id"]) == "on_credit_hold"
 
+    def test_a_patch_that_raises_credit_changes_no_master_data_either(self, api: Api) -> None:
+        url = f"/api/v1/customers/{api.customer.id}"
+        body = {"name": "Renamed", "credit_limit": "90000.00", "reason": "probe"}
+        problem(api.client.patch(url, json=body, headers=api.login(api.admin)), 403, "credit_raise_needs_approval")
+        after = api.client.get(url, headers=api.login(api.admin)).json()
+        assert (after["name"], after["credit_limit"]) == ("Jaipur Agro", "10000.00")
+
     def test_a_raise_is_a_request_within_bounds_and_does_not_release_the_requesters_order(self, api: Api) -> None:
         order = _api_order_held_by_admin(api)
         url = f"/api/v1/customers/{api.customer.id}/credit-limit-requests"
