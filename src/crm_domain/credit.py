@@ -1,5 +1,5 @@
 """Dealer credit: the credit account of a customer, the check at submit, reservations keyed by order id,
-and credit-limit change requests (SPEC §2.3).
+and the changes of its terms (SPEC §2.3; raising them needs an approval: see credit_governance.py).
 
 Exposure = receivables (owned by the ERP) + the reservations of open orders. The account is one aggregate so
 that a store can make check-and-reserve one atomic step (a transaction on SQLite, a conditional update of one
@@ -8,17 +8,16 @@ document on MongoDB).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 import attrs
 
-from crm_domain.errors import CurrencyMismatch, ValidationFailed
+from crm_domain.credit_governance import Approval, TermKind, percent
+from crm_domain.errors import CreditRaiseNeedsApproval, CurrencyMismatch, ValidationFailed
 from crm_domain.events import CreditLimitChanged, CustomerBalanceUpdated, Event
 from crm_domain.money import Money, check_currency
-
-MAX_TOLERANCE_PCT = Decimal(100)
 
 
 class HoldReason(StrEnum):
@@ -69,13 +68,6 @@ class CreditCheck:
     @property
     def approved(self) -> bool:
         return self.verdict is Verdict.APPROVED
-
-
-def _pct(value: Decimal | int | str, field: str) -> Decimal:
-    result = Decimal(str(value))
-    if not result.is_finite() or result < 0 or result > MAX_TOLERANCE_PCT or result != round(result, 2):
-        raise ValidationFailed(f"{field} must be between 0 and 100 with at most two places", field=field)
-    return result
 
 
 def _non_negative_minor(value: int, field: str) -> int:
@@ -148,7 +140,7 @@ class CreditAccount:
         _non_negative_minor(self.limit, "credit_limit")
         if self.loaded is not None and not self.reservations.keys() <= self.loaded:
             raise ValueError("a partly read credit account holds reservations of orders it was not read with")
-        self.tolerance_pct = _pct(self.tolerance_pct, "tolerance_pct")
+        self.tolerance_pct = percent(self.tolerance_pct, "tolerance_pct")
         if self.overdue_block_days is not None and self.overdue_block_days < 0:
             raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
 
@@ -282,41 +274,76 @@ class CreditAccount:
             raise ReservationNotLoaded(self.customer_id, order_id)
 
     # --- terms (each change is recorded: `CreditLimitChanged`, `CustomerBalanceUpdated`) -----------------------
+    # A change that raises what the customer may owe needs the `Approval` of a credit-term change request
+    # (SPEC §2.3 credit governance); without one it raises `CreditRaiseNeedsApproval`. Lowering needs none.
 
-    def set_limit(self, new_limit: Money, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+    def set_limit(
+        self, new_limit: Money, *, by: str, reason: str, at: datetime, approval: Approval | None = None
+    ) -> CreditLimitChanged:
         self._require_currency(new_limit)
+        _non_negative_minor(new_limit.minor, "credit_limit")
+        self._require_approval(TermKind.LIMIT, new_limit.minor > self.limit, approval)
         old = self.limit
-        self.limit = _non_negative_minor(new_limit.minor, "credit_limit")
+        self.limit = new_limit.minor
         return self._changed("limit", self.money(old).decimal_string(), new_limit.decimal_string(), by, reason, at)
 
     def set_temporary_limit(
-        self, amount: Money | None, until: date | None, *, by: str, reason: str, at: datetime
+        self,
+        amount: Money | None,
+        until: date | None,
+        *,
+        by: str,
+        reason: str,
+        at: datetime,
+        approval: Approval | None = None,
     ) -> CreditLimitChanged:
         if (amount is None) != (until is None):
             raise ValidationFailed("a temporary limit needs both an amount and a valid-until date", field="until")
         if amount is not None:
             self._require_currency(amount)
             _non_negative_minor(amount.minor, "temporary_limit")
+        new_amount = None if amount is None else amount.minor
+        # `at`'s UTC date is never after the company's (UTC or east of it): a day more is compared, never less
+        raises = self._temporary_raises(new_amount, until, at.date())
+        self._require_approval(TermKind.TEMPORARY_LIMIT, raises, approval)
         old = self._temporary_text()
-        self.temp_limit = None if amount is None else amount.minor
+        self.temp_limit = new_amount
         self.temp_limit_until = until
         return self._changed("temporary_limit", old, self._temporary_text(), by, reason, at)
+
+    def _temporary_raises(self, amount: int | None, until: date | None, today: date) -> bool:
+        """Whether the temporary limit (`amount`, `until`) lets the effective limit be higher on some day from
+        `today` on than the present one does. The effective limit steps only the day after a valid-until date, so
+        comparing today, each valid-until date and each day after covers every day."""
+        proposed = attrs.evolve(self, temp_limit=amount, temp_limit_until=until, reservations={}, events=[])
+        days = {today} | {d + timedelta(days=k) for d in (until, self.temp_limit_until) if d for k in (0, 1)}
+        return any(proposed.effective_limit(day) > self.effective_limit(day) for day in days if day >= today)
 
     def _temporary_text(self) -> str | None:
         if self.temp_limit is None:
             return None
         return f"{self.money(self.temp_limit).decimal_string()} until {self.temp_limit_until}"
 
-    def set_tolerance(self, pct: Decimal | int | str, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+    def set_tolerance(
+        self, pct: Decimal | int | str, *, by: str, reason: str, at: datetime, approval: Approval | None = None
+    ) -> CreditLimitChanged:
+        new = percent(pct, "tolerance_pct")
+        self._require_approval(TermKind.TOLERANCE, new > self.tolerance_pct, approval)
         old = str(self.tolerance_pct)
-        self.tolerance_pct = _pct(pct, "tolerance_pct")
+        self.tolerance_pct = new
         return self._changed("tolerance", old, str(self.tolerance_pct), by, reason, at)
 
-    def set_overdue_block(self, days: int | None, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
-        """Block submits while invoices are more than `days` overdue (None: never)."""
+    def set_overdue_block(
+        self, days: int | None, *, by: str, reason: str, at: datetime, approval: Approval | None = None
+    ) -> CreditLimitChanged:
+        """Block submits while invoices are more than `days` overdue (None: never). Loosening it (more days, or
+        none) is a raise: kind `policy`."""
         if days is not None and days < 0:
             raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
-        old, self.overdue_block_days = self.overdue_block_days, days
+        old = self.overdue_block_days
+        loosens = old is not None and (days is None or days > old)
+        self._require_approval(TermKind.POLICY, loosens, approval)
+        self.overdue_block_days = days
         return self._changed(
             "overdue_block_days", None if old is None else str(old), None if days is None else str(days), by, reason, at
         )
@@ -328,11 +355,16 @@ class CreditAccount:
         self.block_reason = reason
         return self._changed("block", None, reason, by, reason, at)
 
-    def unblock(self, *, by: str, reason: str, at: datetime) -> CreditLimitChanged:
+    def unblock(self, *, by: str, reason: str, at: datetime, approval: Approval | None = None) -> CreditLimitChanged:
+        self._require_approval(TermKind.UNBLOCK, self.blocked, approval)
         old = self.block_reason
         self.blocked = False
         self.block_reason = None
         return self._changed("unblock", old, None, by, reason, at)
+
+    def _require_approval(self, kind: TermKind, raises: bool, approval: Approval | None) -> None:
+        if raises and approval is None:
+            raise CreditRaiseNeedsApproval(self.customer_id, kind.value)
 
     def _changed(
         self, kind: str, old: str | None, new: str | None, by: str, reason: str, at: datetime
@@ -376,37 +408,6 @@ class CreditAccount:
                 occurred_at=at, customer_id=self.customer_id, receivables=receivables, overdue_days=overdue_days
             )
         )
-
-
-class LimitRequestStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-@attrs.define(kw_only=True)
-class CreditLimitRequest:
-    """A request to change a customer's credit limit, decided by a credit controller who did not ask."""
-
-    id: str
-    customer_id: str
-    current_limit: Money
-    new_limit: Money
-    reason: str
-    requested_by: str
-    requested_at: datetime
-    status: LimitRequestStatus = LimitRequestStatus.PENDING
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    decision_note: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if not self.reason.strip():
-            raise ValidationFailed("a credit-limit request needs a reason", field="reason")
-        if self.new_limit.is_negative():
-            raise ValidationFailed("a credit limit cannot be negative", field="new_limit")
-        if self.new_limit.currency != self.current_limit.currency:
-            raise CurrencyMismatch(self.current_limit.currency, self.new_limit.currency)
 
 
 @attrs.frozen(kw_only=True)

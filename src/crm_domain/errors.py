@@ -152,6 +152,22 @@ class FourEyesViolation(RuleViolation):
         self.actor_id = actor_id
 
 
+class CreditRaiseNeedsApproval(RuleViolation):
+    """A change that raises what a customer may owe was made directly: it takes effect only as a credit-term
+    change request approved by a second person (SPEC §2.3 credit governance)."""
+
+    code = "credit_raise_needs_approval"
+
+    def __init__(self, customer_id: str, kind: str) -> None:
+        super().__init__(
+            f"raising the {kind} of customer {customer_id} needs a credit-term change request approved by a "
+            f"second person: POST /api/v1/customers/{customer_id}/credit-limit-requests "
+            f'with kind "{kind}" and a reason'
+        )
+        self.customer_id = customer_id
+        self.kind = kind
+
+
 class UnknownSku(ValidationFailed):
     code = "unknown_sku"
 

@@ -147,8 +147,9 @@ class CreditLimitRequested(Event):
     name = "credit_limit.requested"
     request_id: str
     customer_id: str
-    new_limit: Money
+    new_limit: Money  # the amount asked for; the current base limit for a kind without an amount
     requested_by: str
+    kind: str = "limit"  # limit | temporary_limit | tolerance | unblock | policy
 
 
 @attrs.frozen(kw_only=True)

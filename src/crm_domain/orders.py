@@ -142,6 +142,9 @@ class CreditDecision:
     released_at: datetime | None = None
     release_note: str | None = None
     released_shortfall: Money | None = None
+    #: The automatic release may not move the order: its creator asked for or approved a credit raise of its
+    #: customer while it was held (SPEC §2.3 credit governance); a person other than its creator releases it.
+    needs_person: bool = False
 
     @classmethod
     def from_check(cls, check: CreditCheck, at: datetime) -> CreditDecision:
@@ -315,11 +318,15 @@ class Order:
             )
 
     def release(self, actor: Actor, note: str, shortfall: Money, at: datetime, *, by_system: bool = False) -> None:
-        """Release a credit hold. A person may not release their own order (four eyes)."""
+        """Release a credit hold. A person may not release their own order (four eyes); the automatic release
+        (`by_system`, on behalf of `actor`) may not move an order that `needs_person` (see
+        `may_release_automatically`)."""
         self.ensure_can(OrderStatus.SUBMITTED)
         if self.status is not OrderStatus.ON_CREDIT_HOLD:
             raise InvalidTransition(self.id, self.status.value, "released")
         if not by_system and actor.id == self.created_by:
+            raise FourEyesViolation("releasing an order from credit hold", actor.id)
+        if by_system and self.credit is not None and self.credit.needs_person:
             raise FourEyesViolation("releasing an order from credit hold", actor.id)
         self._move(OrderStatus.SUBMITTED, actor.id, at, note=note)
         self.submitted_at = at
@@ -337,6 +344,23 @@ class Order:
                 note=note,
             )
         )
+
+    def keep_for_a_person(self, raised_by: frozenset[str]) -> bool:
+        """After a credit raise asked for and approved by `raised_by`: a held order created by one of them is
+        marked `needs_person` (the automatic release never moves it; it stays on hold for another person).
+        Answers whether it marked the order now."""
+        if self.status is not OrderStatus.ON_CREDIT_HOLD or self.created_by not in raised_by:
+            return False
+        assert self.credit is not None
+        if self.credit.needs_person:
+            return False
+        self.credit = attrs.evolve(self.credit, needs_person=True)
+        return True
+
+    @property
+    def releasable_automatically(self) -> bool:
+        """Whether the automatic release may move this order when it fits (not when it `needs_person`)."""
+        return self.credit is None or not self.credit.needs_person
 
     def reject(self, actor: Actor, reason: str, at: datetime) -> None:
         if self.status is not OrderStatus.ON_CREDIT_HOLD:

@@ -15,7 +15,8 @@ from typing import Protocol, Self
 
 import attrs
 
-from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
+from crm_domain.credit import CreditAccount, LimitChange
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer
 from crm_domain.erp import ErpBalance, ErpChanges, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
 from crm_domain.events import Event

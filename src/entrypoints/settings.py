@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditPolicy
+from crm_domain.credit_governance import CreditBounds
 
 MIN_SECRET_BYTES = 32
 
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     credit_count_receivables: bool = True
     credit_count_open_orders: bool = True
     credit_count_dispatched: bool = True
+    max_temp_limit_days: int = Field(default=90, ge=1, le=3660, description="how far ahead a temporary limit may end")
+    max_tolerance_pct: Decimal = Field(default=Decimal(20), ge=0, le=100, decimal_places=2, description="top tolerance")
     # `crm worker` (docs/operations.md "Running the worker")
     outbox_max_attempts: int = Field(default=10, gt=0, description="attempts before a message is dead-lettered")
     outbox_retry_base: float = Field(default=2.0, gt=0, description="first retry delay ceiling, seconds")
@@ -133,6 +137,9 @@ class Settings(BaseSettings):
                 count_receivables=self.credit_count_receivables,
                 count_open_orders=self.credit_count_open_orders,
                 count_dispatched=self.credit_count_dispatched,
+            ),
+            credit_bounds=CreditBounds(
+                max_temp_limit_days=self.max_temp_limit_days, max_tolerance_pct=self.max_tolerance_pct
             ),
         )
 

@@ -114,14 +114,19 @@ class TestPosition:
 
 
 class TestTemporaryLimit:
-    def test_a_temporary_limit_releases_held_orders_and_can_be_cleared(self, api: Api) -> None:
+    def test_a_temporary_limit_is_asked_for_approved_releases_held_orders_and_can_be_cleared(self, api: Api) -> None:
         held = api.order(api.rep, quantity="25")
         assert held["status"] == "on_credit_hold"
         until = (api.container.crm.ctx.today() + timedelta(days=7)).isoformat()
         body = {"amount": "15000.00", "valid_until": until, "reason": "harvest"}
         response = api.client.post(f"{credit_url(api)}/temporary-limit", json=body, headers=api.login(api.controller))
-        assert response.status_code == 200, response.text
-        p = response.json()
+        problem(response, 403, "credit_raise_needs_approval")
+        ask = {"kind": "temporary_limit", "new_limit": "15000.00", "valid_until": until, "reason": "harvest"}
+        url = f"/api/v1/customers/{api.customer.id}/credit-limit-requests"
+        request = api.client.post(url, json=ask, headers=api.login(api.admin)).json()
+        approved = api.client.post(f"{REQUESTS}/{request['id']}/approve", headers=api.login(api.controller))
+        assert approved.status_code == 200, approved.text
+        p = position(api)
         assert (p["limit"], p["base_limit"], p["temporary_limit"], p["temporary_limit_until"]) == (
             "15000.00",
             "10000.00",
@@ -192,9 +197,13 @@ class TestBlock:
         assert (held["status"], held["credit"]["reason"]) == ("on_credit_hold", "customer_blocked")
 
         response = api.client.post(f"{credit_url(api)}/unblock", json={"reason": "cheque cleared"}, headers=controller)
-        assert response.status_code == 200, response.text
-        assert (response.json()["blocked"], response.json()["reason"]) == (False, None)
-        assert response.json()["open_orders"] == "495.60"
+        problem(response, 403, "credit_raise_needs_approval")
+        url = f"/api/v1/customers/{api.customer.id}/credit-limit-requests"
+        ask = {"kind": "unblock", "reason": "cheque cleared"}
+        request = api.client.post(url, json=ask, headers=api.login(api.admin)).json()
+        assert api.client.post(f"{REQUESTS}/{request['id']}/approve", headers=controller).status_code == 200
+        p = position(api)
+        assert (p["blocked"], p["reason"], p["open_orders"]) == (False, None, "495.60")
         assert order_status(api, held["id"]) == "submitted"
         assert [(h["kind"], h["old"], h["new"], h["reason"]) for h in history(api)] == [
             ("block", None, "cheque bounced", "cheque bounced"),
@@ -230,9 +239,13 @@ class TestLimitRequests:
         assert request == {
             "id": request["id"],
             "customer_id": api.customer.id,
+            "kind": "limit",
             "currency": "INR",
             "current_limit": "10000.00",
             "new_limit": "20000.00",
+            "valid_until": None,
+            "tolerance_pct": None,
+            "overdue_block_days": None,
             "reason": "festival season",
             "status": "pending",
             "requested_by": api.manager.id,

@@ -261,38 +261,44 @@ class TestUpdateCustomer:
         problem(api.client.get(url, headers=api.login(api.rep)), 404)
         assert api.client.get(url, headers=api.login(api.other_rep)).status_code == 200
 
-    def test_admin_sets_the_limit_with_a_reason_and_held_orders_are_released(self, api: Api) -> None:
+    def test_admin_lowers_the_limit_with_a_reason_and_a_raise_is_refused(self, api: Api) -> None:
         held = api.order(api.rep, quantity="25")
         assert held["status"] == "on_credit_hold"
         url = f"{CUSTOMERS}/{api.customer.id}"
-        change = {"credit_limit": "20000.00", "reason": "annual review"}
+        change = {"credit_limit": "8000.00", "reason": "annual review"}
         response = api.client.patch(url, json=change, headers=api.login(api.admin))
         assert response.status_code == 200, response.text
-        assert response.json()["credit_limit"] == "20000.00"
+        assert response.json()["credit_limit"] == "8000.00"
+        raised = api.client.patch(url, json={"credit_limit": "20000.00"}, headers=api.login(api.admin))
+        problem(raised, 403, "credit_raise_needs_approval")
         order = api.client.get(f"/api/v1/orders/{held['id']}", headers=api.login(api.rep)).json()
-        assert order["status"] == "submitted"
+        assert order["status"] == "on_credit_hold"
         history = api.client.get(f"{url}/credit/history", headers=api.login(api.rep)).json()["items"]
         assert [(h["kind"], h["old"], h["new"], h["changed_by"], h["reason"]) for h in history] == [
-            ("limit", "10000.00", "20000.00", api.admin.id, "annual review")
+            ("limit", "10000.00", "8000.00", api.admin.id, "annual review")
         ]
 
-    def test_credit_controller_sets_tolerance_and_overdue_block(self, api: Api) -> None:
+    def test_credit_controller_tightens_tolerance_and_overdue_block_and_loosening_is_refused(self, api: Api) -> None:
         url = f"{CUSTOMERS}/{api.customer.id}"
         headers = api.login(api.controller)
-        change = {"tolerance_pct": "7.5", "overdue_block_days": 45, "reason": "good payer"}
+        raised = api.client.patch(url, json={"tolerance_pct": "7.5", "reason": "good payer"}, headers=headers)
+        problem(raised, 403, "credit_raise_needs_approval")
+        change = {"tolerance_pct": "0", "overdue_block_days": 45, "reason": "good payer"}
         response = api.client.patch(url, json=change, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert (body["tolerance_pct"], body["overdue_block_days"]) == ("7.5", 45)
+        assert (body["tolerance_pct"], body["overdue_block_days"]) == ("0", 45)
         credit = api.client.get(f"{url}/credit", headers=headers).json()
-        assert (credit["tolerance_pct"], credit["overdue_block_days"]) == ("7.5", 45)
-        cleared = api.client.patch(url, json={"overdue_block_days": None}, headers=headers).json()
-        assert cleared["overdue_block_days"] is None
+        assert (credit["tolerance_pct"], credit["overdue_block_days"]) == ("0", 45)
+        tighter = api.client.patch(url, json={"overdue_block_days": 30}, headers=headers).json()
+        assert tighter["overdue_block_days"] == 30
+        cleared = api.client.patch(url, json={"overdue_block_days": None}, headers=headers)
+        problem(cleared, 403, "credit_raise_needs_approval")
         history = api.client.get(f"{url}/credit/history", headers=headers).json()["items"]
         assert [(h["kind"], h["old"], h["new"], h["reason"]) for h in history] == [
-            ("tolerance", "0", "7.5", "good payer"),
+            ("tolerance", "0", "0", "good payer"),
             ("overdue_block_days", None, "45", "good payer"),
-            ("overdue_block_days", "45", None, "changed with the customer's master data"),
+            ("overdue_block_days", "45", "30", "changed with the customer's master data"),
         ]
 
     @pytest.mark.parametrize(

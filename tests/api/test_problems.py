@@ -46,6 +46,12 @@ EXPECTED: list[tuple[e.DomainError, int, str, str]] = [
     (e.PermissionDenied("order:create"), 403, "permission_denied", "Permission required"),
     (e.RuleViolation("not on a holiday"), 403, "rule_violation", "Refused by a business rule"),
     (e.FourEyesViolation("approve", "U1"), 403, "four_eyes", "Four-eyes rule"),
+    (
+        e.CreditRaiseNeedsApproval("C1", "limit"),
+        403,
+        "credit_raise_needs_approval",
+        "A credit raise needs a second person's approval",
+    ),
     (e.NotFound("gone"), 404, "not_found", "Not found"),
     (e.EntityNotFound("order", "O1"), 404, "not_found", "Not found"),
     (e.Conflict("clash"), 409, "conflict", "Conflict"),

@@ -227,6 +227,7 @@ def add_objects(world: World) -> None:
         "attachment_id": attach_png(world, api.rep, held["held"]),
         "request_to_approve": to_approve.id,
         "request_id": to_reject.id,
+        "never_blocked_customer_id": line_customer.id,
         "sku": "PMP-1",
         "rep_id": api.rep.id,
     }
@@ -265,19 +266,22 @@ CALLS: dict[str, Callable[[World, Role], Call]] = {
     ),
     "PATCH /api/v1/customers/{customer_id}": lambda _w, _r: Call(json={"name": "Jaipur Agro Ltd"}),
     "PATCH /api/v1/customers/{customer_id}#credit_limit": lambda _w, _r: Call(
-        json={"credit_limit": "10500.00", "reason": "audited accounts"}
+        json={"credit_limit": "9500.00", "reason": "audited accounts"}  # lower: a raise is a request
     ),
     "PATCH /api/v1/customers/{customer_id}#tolerance_pct": lambda _w, _r: Call(
-        json={"tolerance_pct": "2.50", "reason": "long-standing dealer"}
+        json={"tolerance_pct": "0", "reason": "long-standing dealer"}  # not higher: a raise is a request
     ),
     "PATCH /api/v1/customers/{customer_id}#overdue_block_days": lambda _w, _r: Call(
         json={"overdue_block_days": 60, "reason": "policy"}
     ),
     "POST /api/v1/customers/{customer_id}/credit/temporary-limit": lambda _w, _r: Call(
-        json={"amount": "12000.00", "valid_until": "2026-12-31", "reason": "festival season"}
+        json={"amount": "8000.00", "valid_until": "2026-12-31", "reason": "trial"}  # under the limit: lowers it
     ),
     "POST /api/v1/customers/{customer_id}/credit/block": lambda _w, _r: Call(json={"reason": "cheque bounced"}),
-    "POST /api/v1/customers/{customer_id}/credit/unblock": lambda _w, _r: Call(json={"reason": "paid"}),
+    # on a customer never blocked it changes nothing (unblocking a blocked one is a request)
+    "POST /api/v1/customers/{customer_id}/credit/unblock": lambda w, _r: Call(
+        path={"customer_id": w.ids["never_blocked_customer_id"]}, json={"reason": "paid"}
+    ),
     "POST /api/v1/customers/{customer_id}/credit-limit-requests": lambda _w, _r: Call(
         json={"new_limit": "10800.00", "reason": "more orders"}
     ),

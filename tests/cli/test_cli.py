@@ -119,13 +119,17 @@ D4,Bad limit,9876500014,-5,North,,0,
         assert view.account.overdue_block_days == 60
         assert view.customer.assigned_rep_id is not None
 
-        second = write(tmp_path / "c2.csv", "code,name,mobile,credit_limit\nD1,Jaipur Agro Traders,9876500011,150000\n")
-        assert crm_cli("customers", "import", str(second)).code == 0
+        columns = "code,name,mobile,credit_limit,tolerance_pct,overdue_block_days"
+        second = write(tmp_path / "c2.csv", f"{columns}\nD1,Jaipur Agro Traders,9876500011,80000,5,60\n")
+        assert crm_cli("customers", "import", str(second)).code == 0  # a lower limit applies at once
         view = crm.customers.get_by_code(OPERATOR, "D1")
         assert view.customer.name == "Jaipur Agro Traders"
-        assert view.account.limit == 15_000_000
+        assert view.account.limit == 8_000_000
         history = crm.credit.limit_history(OPERATOR, view.customer.id)
-        assert [(h.kind, h.old, h.new) for h in history if h.kind == "limit"] == [("limit", "100000.00", "150000.00")]
+        assert [(h.kind, h.old, h.new) for h in history if h.kind == "limit"] == [("limit", "100000.00", "80000.00")]
+        # a raise of an existing customer is refused (tests/security/test_credit_governance.py)
+        third = write(tmp_path / "c3.csv", f"{columns}\nD1,Jaipur Agro Traders,9876500011,150000,5,60\n")
+        assert crm_cli("customers", "import", str(third)).code == 1
 
 
 class TestCreditShow:

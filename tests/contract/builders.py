@@ -10,16 +10,8 @@ from decimal import Decimal
 from typing import TypeVar
 
 from adapters.pagination import encode_cursor
-from crm_domain.credit import (
-    CreditAccount,
-    CreditLimitRequest,
-    HoldReason,
-    LimitChange,
-    LimitRequestStatus,
-    Reservation,
-    ReservationStage,
-    Verdict,
-)
+from crm_domain.credit import CreditAccount, HoldReason, LimitChange, Reservation, ReservationStage, Verdict
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer, ErpSystem
 from crm_domain.money import Money
 from crm_domain.orders import (

@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from crm_domain.credit import CreditAccount, Reservation, ReservationNotLoaded, ReservationStage
+from crm_domain.credit_governance import Approval
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import a_reservation, an_account, at, inr, read, write
@@ -127,11 +128,12 @@ class TestOptimisticSave:
         write(store, lambda uow: uow.credit.add(an_account()))
         account = _stored(store)
         by, why, when = "u-controller", "annual review", at(60)
-        account.set_limit(inr(2_000_000_00), by=by, reason=why, at=when)
-        account.set_temporary_limit(None, None, by=by, reason=why, at=when)
+        ok = Approval(request_id="r-1", requested_by="u-manager", approved_by=by)  # a second person approved
+        account.set_limit(inr(2_000_000_00), by=by, reason=why, at=when, approval=ok)
+        account.set_temporary_limit(None, None, by=by, reason=why, at=when, approval=ok)
         account.set_tolerance("0", by=by, reason=why, at=when)
-        account.unblock(by=by, reason=why, at=when)
-        account.set_overdue_block(None, by=by, reason=why, at=when)
+        account.unblock(by=by, reason=why, at=when, approval=ok)
+        account.set_overdue_block(None, by=by, reason=why, at=when, approval=ok)
         account.update_balance(inr(-500_00), 0, when)
 
         write(store, lambda uow: uow.credit.save(account))
@@ -219,7 +221,10 @@ class TestReservationsAreSaved:
     def test_a_temporary_limit_date_round_trips(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.credit.add(an_account()))
         account = _stored(store)
-        account.set_temporary_limit(inr(9_00), date(2027, 1, 15), by="u-controller", reason="festival", at=at(1))
+        ok = Approval(request_id="r-1", requested_by="u-manager", approved_by="u-controller")
+        account.set_temporary_limit(
+            inr(9_00), date(2027, 1, 15), by="u-controller", reason="festival", at=at(1), approval=ok
+        )
 
         write(store, lambda uow: uow.credit.save(account))
 

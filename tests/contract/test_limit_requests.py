@@ -3,14 +3,18 @@ by status and by the actor's customers."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 import attrs
 import pytest
 
-from crm_domain.credit import LimitRequestStatus
+from crm_domain.credit_governance import LimitRequestStatus, TermKind
 from crm_domain.errors import ValidationFailed
 from crm_domain.ports import UnitOfWorkFactory
 from crm_domain.records import PageRequest
-from tests.contract.builders import a_limit_request, at, forged_cursors, read, walk, write
+from tests.contract.builders import a_limit_request, at, forged_cursors, inr, read, walk, write
 
 PENDING, APPROVED, REJECTED = LimitRequestStatus.PENDING, LimitRequestStatus.APPROVED, LimitRequestStatus.REJECTED
 
@@ -32,6 +36,28 @@ class TestLimitRequestRoundTrip:
         write(store, lambda uow: uow.limit_requests.save(decided))
 
         assert read(store, lambda uow: uow.limit_requests.get("lr-1")) == decided
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"kind": TermKind.LIMIT, "new_limit": inr(750_000_00)},
+            {"kind": TermKind.TEMPORARY_LIMIT, "new_limit": inr(900_000_00), "valid_until": date(2027, 1, 31)},
+            {"kind": TermKind.TEMPORARY_LIMIT},  # end one early
+            {"kind": TermKind.TOLERANCE, "tolerance_pct": Decimal("12.50")},
+            {"kind": TermKind.UNBLOCK},
+            {"kind": TermKind.POLICY, "overdue_block_days": 45},
+            {"kind": TermKind.POLICY},  # no overdue block
+        ],
+        ids=lambda p: "-".join(str(v) for v in p.values()),
+    )
+    def test_every_kind_round_trips_with_its_payload(self, store: UnitOfWorkFactory, payload: dict[str, Any]) -> None:
+        request = attrs.evolve(a_limit_request(), **{"new_limit": None, **payload})
+        write(store, lambda uow: uow.limit_requests.add(request))
+
+        got = read(store, lambda uow: uow.limit_requests.get("lr-1"))
+
+        assert got == request
+        assert got is not None and got.kind is payload["kind"]
 
 
 def _requests(store: UnitOfWorkFactory) -> None:

@@ -42,6 +42,18 @@ class TestOrderRoundTrip:
 
         assert _stored(store) == order
 
+    def test_a_hold_that_waits_for_a_person_round_trips(self, store: UnitOfWorkFactory) -> None:
+        """SPEC §2.3 credit governance: the mark that keeps the automatic release off an order is stored."""
+        order = an_order(status=S.ON_CREDIT_HOLD)
+        assert order.credit is not None
+        order = attrs.evolve(order, credit=attrs.evolve(order.credit, needs_person=True))
+        write(store, lambda uow: uow.orders.add(order))
+
+        stored = _stored(store)
+
+        assert stored == order
+        assert stored.credit is not None and stored.credit.needs_person
+
     def test_pending_events_are_not_stored(self, store: UnitOfWorkFactory) -> None:
         order = an_order()
         order.events.append(

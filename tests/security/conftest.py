@@ -1,5 +1,7 @@
 """Security tests (issue 12): the real app on the in-memory store with a fixed clock, and a way to choose the
-connection's peer address (Litestar's test client always says `testclient`)."""
+connection's peer address (Litestar's test client always says `testclient`); and the same doors as the other
+suites — the unit world (library), the API app on both configurations, the CLI — with fixtures shared from those
+suites' conftest modules."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ from adapters.system import FixedClock
 from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.api.conftest import api
+from tests.cli.conftest import crm_cli, data_dir
+from tests.unit.conftest import world
+
+__all__ = ["PEER", "SecureApp", "api", "crm_cli", "data_dir", "secure_app", "with_peer", "world"]
 
 #: A test-only header: the wrapper below makes its value the connection's peer address.
 PEER = "x-test-peer"

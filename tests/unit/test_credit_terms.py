@@ -11,7 +11,8 @@ import pytest
 from adapters.system import FixedClock
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason
-from crm_domain.errors import ValidationFailed
+from crm_domain.credit_governance import Approval
+from crm_domain.errors import CreditRaiseNeedsApproval, ValidationFailed
 from crm_domain.events import CreditLimitChanged, CustomerBalanceUpdated
 from crm_domain.orders import OrderStatus
 from tests.unit.world import World, build_world, inr, new_crm
@@ -25,7 +26,7 @@ def hold_reason(world: World, amount: str) -> HoldReason | None:
 
 class TestTolerance:
     def test_the_check_passes_up_to_limit_plus_tolerance(self, world: World) -> None:
-        world.crm.credit.set_tolerance(world.controller, world.customer.id, "10", "festive season")
+        world.raise_credit("tolerance", tolerance_pct="10", reason="festive season")
         world.order_of("6000.00")
         assert world.order_of("5000.00").status is OrderStatus.SUBMITTED  # 11000 = 10000 × 1.10
         position = world.crm.credit.position(world.rep, world.customer.id)
@@ -58,7 +59,7 @@ class TestTolerance:
 class TestTemporaryLimit:
     def test_applies_through_its_valid_until_date_in_the_company_time_zone(self, world: World) -> None:
         until = date(2026, 11, 10)
-        world.crm.credit.set_temporary_limit(world.controller, world.customer.id, inr("20000.00"), until, "Diwali")
+        world.raise_credit("temporary_limit", new_limit="20000.00", valid_until=until, reason="Diwali")
         assert world.crm.credit.position(world.rep, world.customer.id).limit == inr("20000.00")
 
         world.clock.set(datetime(2026, 11, 10, 18, 29, tzinfo=UTC))  # 23:59 on the 10th in Kolkata
@@ -75,9 +76,7 @@ class TestTemporaryLimit:
         assert world.order_of("0.01").status is OrderStatus.ON_CREDIT_HOLD
 
     def test_the_base_limit_applies_again_after_the_date(self, world: World) -> None:
-        world.crm.credit.set_temporary_limit(
-            world.controller, world.customer.id, inr("20000.00"), date(2026, 11, 2), "one day"
-        )
+        world.raise_credit("temporary_limit", new_limit="20000.00", valid_until=date(2026, 11, 2))
         assert world.order_of("12000.00").status is OrderStatus.SUBMITTED
         world.clock.advance(timedelta(days=1))
         held = world.order_of("1.00")
@@ -86,16 +85,14 @@ class TestTemporaryLimit:
         assert held.credit.available == inr("-2000.00")
 
     def test_tolerance_applies_on_top_of_the_temporary_limit(self, world: World) -> None:
-        world.crm.credit.set_tolerance(world.controller, world.customer.id, "10", "x")
-        world.crm.credit.set_temporary_limit(
-            world.controller, world.customer.id, inr("20000.00"), date(2026, 12, 1), "y"
-        )
+        world.raise_credit("tolerance", tolerance_pct="10")
+        world.raise_credit("temporary_limit", new_limit="20000.00", valid_until=date(2026, 12, 1))
         assert world.order_of("22000.00").status is OrderStatus.SUBMITTED
         assert world.order_of("0.01").status is OrderStatus.ON_CREDIT_HOLD
 
     def test_it_can_be_cleared(self, world: World) -> None:
         crm = world.crm
-        crm.credit.set_temporary_limit(world.controller, world.customer.id, inr("20000.00"), date(2026, 12, 1), "x")
+        world.raise_credit("temporary_limit", new_limit="20000.00", valid_until=date(2026, 12, 1))
         position = crm.credit.set_temporary_limit(world.controller, world.customer.id, None, None, "over")
         assert (position.limit, position.temporary_limit, position.temporary_limit_until) == (
             inr("10000.00"),
@@ -158,7 +155,10 @@ class TestBlockedCustomer:
         assert (position.blocked, position.reason) == (True, "cheque bounced")
         assert hold_reason(world, "1.00") is HoldReason.CUSTOMER_BLOCKED
 
-        position = world.crm.credit.unblock(world.controller, world.customer.id, "cheque cleared")
+        with pytest.raises(CreditRaiseNeedsApproval):
+            world.crm.credit.unblock(world.controller, world.customer.id, "cheque cleared")
+        world.raise_credit("unblock", reason="cheque cleared")
+        position = world.crm.credit.position(world.controller, world.customer.id)
         assert (position.blocked, position.reason) == (False, None)
         assert world.order_of("1.00").status is OrderStatus.SUBMITTED
 
@@ -180,13 +180,15 @@ class TestBlockedCustomer:
 class TestTermsHistory:
     def test_every_terms_change_is_kept_with_who_when_and_why(self, world: World) -> None:
         crm, c = world.crm, world.customer.id
-        crm.credit.set_tolerance(world.controller, c, "5", "good payer")
+        world.raise_credit(
+            "tolerance", tolerance_pct="5", approved_by=world.controller, requested_by=world.admin, reason="good payer"
+        )
         world.clock.advance(timedelta(hours=1))
-        crm.credit.set_temporary_limit(world.controller2, c, inr("15000.00"), date(2026, 11, 30), "season")
+        world.raise_credit("temporary_limit", new_limit="15000.00", valid_until=date(2026, 11, 30), reason="season")
         world.clock.advance(timedelta(hours=1))
         crm.credit.block(world.controller, c, "cheque bounced")
-        crm.credit.unblock(world.controller, c, "cleared")
-        crm.credit.set_limit(world.admin, c, inr("12000.00"), "annual review")
+        world.raise_credit("unblock", approved_by=world.controller, requested_by=world.admin, reason="cleared")
+        world.raise_credit("limit", new_limit="12000.00", approved_by=world.admin, reason="annual review")
 
         history = [(h.kind, h.old, h.new, h.changed_by, h.reason) for h in crm.credit.limit_history(world.rep, c)]
         assert history == [
@@ -262,12 +264,13 @@ class TestTheAccountRecordsItsChanges:
     def test_each_terms_change_records_what_it_was_and_became(self) -> None:
         account = self.account()
         by, why, at = "u-controller", "review", self.AT
-        account.set_limit(inr("20000.00"), by=by, reason=why, at=at)
-        account.set_temporary_limit(inr("30000.00"), date(2026, 12, 1), by=by, reason=why, at=at)
-        account.set_tolerance("2.5", by=by, reason=why, at=at)
+        ok = Approval(request_id="r-1", requested_by="u-manager", approved_by=by)
+        account.set_limit(inr("20000.00"), by=by, reason=why, at=at, approval=ok)
+        account.set_temporary_limit(inr("30000.00"), date(2026, 12, 1), by=by, reason=why, at=at, approval=ok)
+        account.set_tolerance("2.5", by=by, reason=why, at=at, approval=ok)
         account.set_overdue_block(30, by=by, reason=why, at=at)
         account.block("cheque bounced", by=by, at=at)
-        account.unblock(by=by, reason=why, at=at)
+        account.unblock(by=by, reason=why, at=at, approval=ok)
 
         events = account.pull_events()
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.system import FixedClock
-from crm_domain.errors import PermissionDenied, ValidationFailed
+from crm_domain.errors import CreditRaiseNeedsApproval, PermissionDenied, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.orders import OrderStatus
 from crm_domain.services.customers import CreditTerms, CustomerRecord, Upserted
@@ -80,16 +80,16 @@ class TestUpdate:
         world.crm.customers.upsert(world.admin, record())
         changed = record(
             name="Nashik Pump House Pvt",
-            terms=CreditTerms(limit=inr("80000.00"), tolerance_pct=Decimal(5), overdue_block_days=60),
+            terms=CreditTerms(limit=inr("30000.00"), tolerance_pct=Decimal(5), overdue_block_days=60),
         )
 
         result = world.crm.customers.upsert(world.admin, changed)
 
         assert result.outcome is Upserted.UPDATED
         view = world.crm.customers.get_by_code(world.admin, "D-NEW")
-        assert (view.customer.name, view.account.limit) == ("Nashik Pump House Pvt", 8_000_000)
+        assert (view.customer.name, view.account.limit) == ("Nashik Pump House Pvt", 3_000_000)
         _, _, history, audit, _ = state(world, "D-NEW")
-        assert history == [("limit", "50000.00", "80000.00", "import of dealers.csv")]
+        assert history == [("limit", "50000.00", "30000.00", "import of dealers.csv")]
         assert isinstance(audit, list)
         assert audit[-1] == ("customer.updated", {"fields": ["name"], "erp": "sandbox"})
 
@@ -99,7 +99,7 @@ class TestUpdate:
         assert result.outcome is Upserted.UNCHANGED
         assert (result.customer.mobile, result.customer.erp_customer_id) == ("+919812345678", "C-1")
 
-    def test_a_raised_limit_releases_the_holds_that_fit_now(self, world: World) -> None:
+    def test_a_raised_limit_is_refused_it_takes_a_request_approved_by_a_second_person(self, world: World) -> None:
         first = world.order_of("9000.00")
         held = world.order_of("5000.00")
         assert held.status is OrderStatus.ON_CREDIT_HOLD
@@ -111,8 +111,11 @@ class TestUpdate:
             assigned_rep_id=world.customer.assigned_rep_id,
             terms=CreditTerms(limit=inr("14000.00")),
         )
-        assert world.crm.customers.upsert(world.admin, ravi).outcome is Upserted.UPDATED
-        assert world.crm.orders.get(world.admin, held.id).status is OrderStatus.SUBMITTED
+        before = state(world, world.customer.code)
+        with pytest.raises(CreditRaiseNeedsApproval):
+            world.crm.customers.upsert(world.admin, ravi)
+        assert state(world, world.customer.code) == before
+        assert world.crm.orders.get(world.admin, held.id).status is OrderStatus.ON_CREDIT_HOLD
         assert world.crm.orders.get(world.admin, first.id).status is OrderStatus.SUBMITTED
 
 
@@ -133,7 +136,7 @@ REFUSED: dict[str, CustomerRecord] = {
     "an unknown rep": record(assigned_rep_id="nobody"),
     "a bad mobile": record(mobile="12"),
     "a negative overdue block after a limit change": record(
-        terms=CreditTerms(limit=inr("60000.00"), overdue_block_days=-1)
+        terms=CreditTerms(limit=inr("40000.00"), overdue_block_days=-1)
     ),
 }
 
@@ -172,7 +175,10 @@ def test_an_upsert_leaves_what_the_record_says_and_the_same_record_again_changes
     clock = FixedClock()
     world = build_world(new_crm(clock), clock)
     terms = CreditTerms(limit=Money(limit, "INR"), tolerance_pct=tolerance, overdue_block_days=overdue)
-    for code in ("D-NEW", world.customer.code):  # a new customer and a known one
+    # a new customer and a known one whose terms are already the most any record states, so none raises them (a
+    # raise of a known customer is refused: test_a_raised_limit_is_refused…)
+    known = world.new_customer(limit="10000000.00", tolerance_pct="100", code="D-KNOWN")
+    for code in ("D-NEW", known.code):
         stated = record(code=code, name=name, territory=territory, terms=terms)
         world.crm.customers.upsert(world.admin, stated)
         view = world.crm.customers.get_by_code(world.admin, code)

@@ -34,11 +34,11 @@ Trigger = Callable[[World, Order], object]
 #: Each way exposure falls or the limit rises, given a submitted 6000 order `first` on the 10000 limit.
 TRIGGERS: dict[str, Trigger] = {
     "limit raised by an approved request": lambda w, first: raise_limit(w, "13000.00"),
-    "limit set by an admin": lambda w, first: w.crm.credit.set_limit(w.admin, w.customer.id, inr("13000.00"), "x"),
-    "temporary limit": lambda w, first: w.crm.credit.set_temporary_limit(
-        w.controller, w.customer.id, inr("13000.00"), date(2026, 11, 30), "season"
+    "limit asked for by an admin": lambda w, first: w.raise_credit("limit", new_limit="13000.00", requested_by=w.admin),
+    "temporary limit": lambda w, first: w.raise_credit(
+        "temporary_limit", new_limit="13000.00", valid_until=date(2026, 11, 30)
     ),
-    "tolerance raised": lambda w, first: w.crm.credit.set_tolerance(w.controller, w.customer.id, "30", "x"),
+    "tolerance raised": lambda w, first: w.raise_credit("tolerance", tolerance_pct="20"),
     "cancel": lambda w, first: w.crm.orders.cancel(w.rep, first.id, "not needed"),
     "cancel of a confirmed order": lambda w, first: (
         w.erp_reports(first, S.CONFIRMED),
@@ -49,9 +49,19 @@ TRIGGERS: dict[str, Trigger] = {
 }
 
 
+#: The triggers that are approved raises: the release is on the approver's behalf (SPEC §2.3 credit governance).
+APPROVER = {
+    "limit raised by an approved request": "controller",
+    "limit asked for by an admin": "controller2",
+    "temporary limit": "controller2",
+    "tolerance raised": "controller2",
+}
+
+
 class TestHoldsAreReleasedWhenTheyFit:
     @pytest.mark.parametrize("trigger", sorted(TRIGGERS))
     def test_a_held_order_that_now_fits_is_released_by_the_system(self, world: World, trigger: str) -> None:
+        """… on the approver's behalf when an approved raise made it fit."""
         if trigger == "payment lowers receivables":
             world.crm.credit.update_balance(world.customer.id, inr("3000.00"), 0)
             first = world.order_of("3000.00")
@@ -65,16 +75,17 @@ class TestHoldsAreReleasedWhenTheyFit:
 
         released = world.crm.orders.get(world.admin, held.id)
         assert released.status is S.SUBMITTED
+        by = getattr(world, APPROVER[trigger]).id if trigger in APPROVER else "system"
         last = released.history[-1]
         assert (last.from_status, last.to_status, last.actor_id, last.at, last.note) == (
             S.ON_CREDIT_HOLD,
             S.SUBMITTED,
-            "system",
+            by,
             world.clock.now(),
             AUTO_RELEASE_NOTE,
         )
         assert released.credit is not None
-        assert (released.credit.released_by, released.credit.released_shortfall) == ("system", inr("0.00"))
+        assert (released.credit.released_by, released.credit.released_shortfall) == (by, inr("0.00"))
         reservation = world.account().reservations[held.id]
         assert reservation.amount == 500000
         assert not reservation.by_release  # it fit: this is not an override
@@ -123,7 +134,7 @@ class TestHoldsAreReleasedWhenTheyFit:
         world.crm.credit.block(world.controller, world.customer.id, "cheque bounced")
         fits = world.order_of("4000.00")
         too_big = world.order_of("12000.00")
-        world.crm.credit.unblock(world.controller, world.customer.id, "cleared")
+        world.raise_credit("unblock", reason="cleared")
         assert (status(world, fits), status(world, too_big)) == (S.SUBMITTED, S.ON_CREDIT_HOLD)
 
     def test_clearing_the_overdue_releases_what_fits(self, world: World) -> None:
@@ -154,7 +165,7 @@ class TestHoldsAreReleasedWhenTheyFit:
         customer = world.new_customer(world.rep, "10000.00", overdue_block_days=30)
         world.crm.credit.update_balance(customer.id, inr("0.00"), 31)
         held = world.order_of("100.00", customer)
-        world.crm.credit.set_limit(world.admin, customer.id, inr("50000.00"), "x")
+        world.raise_credit("limit", customer, new_limit="50000.00")
         assert status(world, held) is S.ON_CREDIT_HOLD
 
     def test_a_rejected_order_is_never_released(self, world: World) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crm_domain.credit import LimitRequestStatus
+from crm_domain.credit_governance import LimitRequestStatus
 from crm_domain.errors import (
     Conflict,
     EntityNotFound,

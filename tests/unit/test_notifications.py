@@ -206,7 +206,7 @@ class TestSmsToDealer:
         assert sms.sent[-1][1].endswith("not accepted by our credit team: limit too small.")
 
     def test_every_text_fits_one_plain_sms(self, world: World, texts: SmsNotifications, sms: RecordingSms) -> None:
-        world.crm.credit.set_limit(world.admin, world.customer.id, Money.of("150000000.00", "INR"), "big dealer")
+        world.raise_credit("limit", new_limit=Money.of("150000000.00", "INR"), reason="big dealer")
         big = ("VALVE", "80000")  # INR 10,37,03,040.00 each: the first fits, the second goes on hold
         messages = fresh(world, lambda: world.order(world.rep, world.customer, big))
         messages += fresh(world, lambda: world.order(world.rep, world.customer, big))

@@ -115,7 +115,10 @@ CASES: dict[str, tuple[Case, list[str]]] = {
     ),
     "block": (lambda w: lambda: w.crm.credit.block(w.controller, w.customer.id, "x"), ["credit_limit.changed"]),
     "tolerance": (
-        lambda w: lambda: w.crm.credit.set_tolerance(w.controller, w.customer.id, "5", "x"),
+        lambda w: (  # lowered at once (raised first by an approved request)
+            w.raise_credit("tolerance", tolerance_pct="10"),
+            lambda: w.crm.credit.set_tolerance(w.controller, w.customer.id, "5", "x"),
+        )[1],
         ["credit_limit.changed"],
     ),
     "balance update": (
@@ -178,7 +181,7 @@ class TestEveryChangeWritesItsEvent:
 
     def test_a_limit_change_event_says_old_new_who_and_why(self, world: World) -> None:
         messages = new_messages(
-            world, lambda: world.crm.credit.set_limit(world.admin, world.customer.id, inr("15000.00"), "review")
+            world, lambda: world.crm.credit.set_limit(world.admin, world.customer.id, inr("5000.00"), "review")
         )
         ((event, payload),) = messages
         assert event == "credit_limit.changed"
@@ -186,7 +189,7 @@ class TestEveryChangeWritesItsEvent:
             "customer_id": world.customer.id,
             "kind": "limit",
             "old": "10000.00",
-            "new": "15000.00",
+            "new": "5000.00",
             "changed_by": world.admin.id,
             "reason": "review",
         }

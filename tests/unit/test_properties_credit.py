@@ -12,7 +12,14 @@ the room one held order needs, and lets days pass. It checks every verdict again
   tolerance at that moment, and so did every release the system made when re-evaluating holds, which happens
   in hold order, skipping what does not fit;
 - submit-then-cancel restores the available credit exactly;
-- no held order is left on hold while it would fit (unless its customer is blocked or overdue-blocked).
+- no held order is left on hold while it would fit (unless its customer is blocked or overdue-blocked, or the
+  order waits for a person because its creator asked for or approved a raise while it was held);
+- credit governance (SPEC §2.3): no order leaves hold by the act of its own creator alone. Orders are created by
+  a rep, a manager and an admin; raises are asked for and approved by random people (the admin and the manager
+  create orders and ask; the admin and two credit controllers approve), and asking and approving alike is refused;
+  a direct change that would raise is refused and changes nothing, one that lowers releases nothing; a manual
+  release is by someone other than the creator; an automatic release after an approved raise is on the
+  approver's behalf and never of an order whose creator asked for or approved it (nor later, by the system).
 """
 
 from __future__ import annotations
@@ -31,11 +38,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from adapters.system import FixedClock
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount, CreditPolicy, HoldReason, ReservationStage
+from crm_domain.credit_governance import TermKind
+from crm_domain.errors import CreditRaiseNeedsApproval, FourEyesViolation
 from crm_domain.money import Money
 from crm_domain.orders import RESERVING, LineRequest, Order, OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from crm_domain.services.catalogue import NewProduct
+from crm_domain.services.credit import AUTO_RELEASE_NOTE, TermRequest
 from crm_domain.services.customers import NewCustomer
 from crm_domain.services.erp_events import PROGRESS
 from crm_domain.services.orders import NewOrder
@@ -56,6 +66,9 @@ tolerances = st.sampled_from(["0", "0", "5", "10", "12.5"])
 picks = st.integers(min_value=0, max_value=10_000)
 customers = st.sampled_from([0, 1])
 hold_choices = st.sampled_from(["newest", "smallest", "any"])
+creators = st.sampled_from(["rep", "rep", "manager", "admin"])
+askers = st.sampled_from(["manager", "admin", "controller"])
+approvers = st.sampled_from(["controller", "controller2", "admin"])
 
 
 def inr(minor: int) -> Money:
@@ -84,6 +97,9 @@ class CreditMachine(RuleBasedStateMachine):
         self.status: dict[str, OrderStatus] = {}
         self.owner: dict[str, str] = {}
         self.total: dict[str, int] = {}
+        self.creator: dict[str, str] = {}  # order id -> who created it
+        self.waits_for_a_person: set[str] = set()  # held orders whose creator asked for or approved a raise
+        self.released_by_act: dict[str, frozenset[str]] = {}  # order id -> the people whose act released it
 
     def _open_shop(self, policy: CreditPolicy) -> None:
         self.policy = policy
@@ -92,6 +108,7 @@ class CreditMachine(RuleBasedStateMachine):
         self.manager = self._user(1, Role.SALES_MANAGER)
         self.rep = self._user(2, Role.SALES_REP, manager=self.manager)
         self.controller = self._user(3, Role.CREDIT_CONTROLLER)
+        self.controller2 = self._user(4, Role.CREDIT_CONTROLLER)
         self.crm.catalogue.create(
             self.admin,
             NewProduct(sku="AMT", name="One rupee", unit_price=Money(RUPEE, "INR"), min_order_qty=Decimal("0.01")),
@@ -157,10 +174,20 @@ class CreditMachine(RuleBasedStateMachine):
     def pick(self, candidates: list[str], index: int) -> str:
         return candidates[index % len(candidates)]
 
-    def observe(self, change: Callable[[], object]) -> None:
+    def person(self, name: str) -> Actor:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def observe(
+        self, change: Callable[[], object], raised_by: tuple[str, str] | None = None, *, lowers: bool = False
+    ) -> None:
         """Run `change`, then replay the hold re-evaluation it caused: walking the customer's holds in hold
-        order, each order the system released must have fitted at its turn, and each left on hold must not."""
+        order, each order released automatically must have fitted at its turn, and each left on hold must not
+        (unless it waits for a person). `raised_by`: the change is a raise asked for and approved by those two
+        (the release is on the approver's behalf, never of their orders); `lowers`: a direct change, which may
+        release nothing."""
         held_before = set(self.orders_in(S.ON_CREDIT_HOLD))
+        if raised_by is not None:
+            self.waits_for_a_person |= {o for o in held_before if self.creator[o] in raised_by}
         change()
         orders = self.sync()
         for customer_id in self.customer_ids:
@@ -169,9 +196,15 @@ class CreditMachine(RuleBasedStateMachine):
                 (o for o in orders if o.id in held_before and o.customer_id == customer_id),
                 key=lambda o: (o.held_at, o.number),
             )
-            released = [o for o in holds if o.status is S.SUBMITTED and o.history[-1].actor_id == "system"]
+            released = [o for o in holds if o.status is S.SUBMITTED and o.history[-1].note == AUTO_RELEASE_NOTE]
             if released:
-                event("a hold was released by the system")
+                event("a hold was released automatically")
+            for order in released:
+                assert not lowers, f"{order.number} was released by a direct change"
+                assert order.id not in self.waits_for_a_person, f"{order.number} waits for a person"
+                on_behalf = "system" if raised_by is None else raised_by[1]
+                assert order.history[-1].actor_id == on_behalf
+                self.released_by_act[order.id] = frozenset(raised_by or {"system"})
             if self.blocked(account):
                 assert not released
                 continue
@@ -179,6 +212,9 @@ class CreditMachine(RuleBasedStateMachine):
             exposure = self.exposure(account) - counted * sum(o.total.minor for o in released)
             for order in holds:
                 fits = exposure + order.total.minor <= self.ceiling(account)
+                if order.id in self.waits_for_a_person:
+                    assert order.status is not S.SUBMITTED or order not in released
+                    continue
                 if order in released:
                     assert fits, f"{order.number} was released but did not fit"
                     assert not account.reservations[order.id].by_release
@@ -227,27 +263,29 @@ class CreditMachine(RuleBasedStateMachine):
 
     # --- orders ------------------------------------------------------------------------------------------
 
-    def _submit(self, customer_id: str, amount: int) -> Order:
+    def _submit(self, customer_id: str, amount: int, by: str = "rep") -> Order:
         quantity = Decimal(amount).scaleb(-2)
         order = self.crm.orders.create(
-            self.rep,
+            self.person(by),
             NewOrder(customer_id=customer_id, lines=(LineRequest(sku="AMT", quantity=quantity),), submit=True),
         )
         self.status[order.id] = order.status
         self.owner[order.id] = customer_id
         self.total[order.id] = amount
+        self.creator[order.id] = self.person(by).id
         return order
 
     @rule(
         which=customers,
         batch=st.lists(st.tuples(amounts, st.none() | st.integers(min_value=1, max_value=150)), min_size=1, max_size=3),
+        by=creators,
     )
-    def submit(self, which: int, batch: list[tuple[int, int | None]]) -> None:
+    def submit(self, which: int, batch: list[tuple[int, int | None]], by: str) -> None:
         """Submit one to three orders, each of an amount or of a share (percent) of what still fits."""
         for amount, share_of_room in batch:
-            self._submit_checked(self.customer(which), amount, share_of_room)
+            self._submit_checked(self.customer(which), amount, share_of_room, by)
 
-    def _submit_checked(self, customer_id: str, amount: int, share_of_room: int | None) -> None:
+    def _submit_checked(self, customer_id: str, amount: int, share_of_room: int | None, by: str = "rep") -> None:
         """Submit and compare the verdict with the model: held when blocked or when exposure + total would pass
         the ceiling (with the exact shortfall), else reserved with exposure still within the ceiling."""
         before = self.account(customer_id)
@@ -256,7 +294,7 @@ class CreditMachine(RuleBasedStateMachine):
         if share_of_room is not None and room > 0:
             amount = max(room * share_of_room // 100, 1)
 
-        order = self._submit(customer_id, amount)
+        order = self._submit(customer_id, amount, by)
 
         after = self.account(customer_id)
         blocked = self.blocked(before)
@@ -323,13 +361,21 @@ class CreditMachine(RuleBasedStateMachine):
             assert self.account(self.owner[order_id]).reserved == reserved_before
 
     @precondition(lambda self: self.orders_in(S.ON_CREDIT_HOLD))
-    @rule(index=picks, release=st.booleans())
-    def decide_hold(self, index: int, release: bool) -> None:
-        """A credit controller releases a hold (reserved whatever the limit) or rejects it (nothing reserved)."""
+    @rule(index=picks, release=st.booleans(), by=approvers)
+    def decide_hold(self, index: int, release: bool, by: str) -> None:
+        """A credit controller (or the admin) releases a hold (reserved whatever the limit) or rejects it (nothing
+        reserved); releasing one's own order is refused."""
         order_id = self.pick(self.orders_in(S.ON_CREDIT_HOLD), index)
         before = self.account(self.owner[order_id])
+        releaser = self.person(by)
+        if release and releaser.id == self.creator[order_id]:
+            with pytest.raises(FourEyesViolation):
+                self.crm.orders.release(releaser, order_id, "my own")
+            assert self.account(self.owner[order_id]) == before
+            return
         if release:
-            order = self.crm.orders.release(self.controller, order_id, "override")
+            order = self.crm.orders.release(releaser, order_id, "override")
+            self.released_by_act[order_id] = frozenset({releaser.id})
         else:
             order = self.crm.orders.reject(self.controller, order_id, "too risky")
         self.status[order_id] = order.status
@@ -404,43 +450,84 @@ class CreditMachine(RuleBasedStateMachine):
         new_limit = fitting - short_by
         if new_limit <= account.limit:
             return
-        request = self.crm.credit.request_limit_change(self.manager, customer_id, inr(new_limit), "room for it")
-        self.observe(lambda: self.crm.credit.approve_request(self.controller, request.id))
+        self._raise(customer_id, TermRequest(kind=TermKind.LIMIT, new_limit=inr(new_limit)), "manager", "controller")
 
     # --- credit terms ------------------------------------------------------------------------------------
 
-    @rule(which=customers, new_limit=limits)
-    def change_limit(self, which: int, new_limit: int) -> None:
-        customer_id = self.customer(which)
-        request = self.crm.credit.request_limit_change(self.manager, customer_id, inr(new_limit), "review")
-        self.observe(lambda: self.crm.credit.approve_request(self.controller, request.id))
-        assert self.account(customer_id).limit == new_limit
+    def _raise(self, customer_id: str, change: TermRequest, asker: str, approver: str) -> bool:
+        """Ask for `change` as `asker` and have `approver` decide: refused when they are one person (nothing
+        changes, the request stays pending), else approved and observed. Answers whether it was applied."""
+        request = self.crm.credit.request_term_change(self.person(asker), customer_id, change, "x")
+        if self.person(asker).id == self.person(approver).id:
+            before = self.account(customer_id)
+            with pytest.raises(FourEyesViolation):
+                self.crm.credit.approve_request(self.person(approver), request.id)
+            assert self.account(customer_id) == before
+            return False
+        people = (self.person(asker).id, self.person(approver).id)
+        self.observe(lambda: self.crm.credit.approve_request(self.person(approver), request.id), people)
+        return True
 
-    @rule(which=customers, amount=limits, days=st.integers(min_value=0, max_value=20), clear=st.booleans())
-    def temporary_limit(self, which: int, amount: int, days: int, clear: bool) -> None:
+    def _direct(self, customer_id: str, change: Callable[[], object]) -> bool:
+        """A direct change of terms: a raise is refused and changes nothing; what is applied lowers credit and
+        releases nothing. Answers whether it was applied."""
+        before = self.account(customer_id)
+        try:
+            self.observe(change, lowers=True)
+        except CreditRaiseNeedsApproval:
+            event("a direct raise was refused")
+            assert self.account(customer_id) == before
+            return False
+        return True
+
+    @rule(which=customers, new_limit=limits, asker=askers, approver=approvers)
+    def change_limit(self, which: int, new_limit: int, asker: str, approver: str) -> None:
         customer_id = self.customer(which)
-        until = self.crm.ctx.today() + timedelta(days=days)
-        self.observe(
-            lambda: self.crm.credit.set_temporary_limit(
-                self.controller,
-                customer_id,
-                None if clear else inr(amount),
-                None if clear else until,
-                "season",
-            )
+        direct = lambda: self.crm.credit.set_limit(self.admin, customer_id, inr(new_limit), "review")  # noqa: E731
+        if not self._direct(customer_id, direct):
+            self._raise(customer_id, TermRequest(kind=TermKind.LIMIT, new_limit=inr(new_limit)), asker, approver)
+        if self.person(asker).id != self.person(approver).id:
+            assert self.account(customer_id).limit == new_limit
+
+    @rule(
+        which=customers,
+        amount=limits,
+        days=st.integers(min_value=0, max_value=20),
+        clear=st.booleans(),
+        asker=askers,
+        approver=approvers,
+        by=st.sampled_from(["controller", "admin"]),
+    )
+    def temporary_limit(
+        self, which: int, amount: int, days: int, clear: bool, asker: str, approver: str, by: str
+    ) -> None:
+        customer_id = self.customer(which)
+        value = None if clear else inr(amount)
+        until = None if clear else self.crm.ctx.today() + timedelta(days=days)
+        direct = lambda: self.crm.credit.set_temporary_limit(  # noqa: E731
+            self.person(by), customer_id, value, until, "season"
         )
+        if not self._direct(customer_id, direct):
+            change = TermRequest(kind=TermKind.TEMPORARY_LIMIT, new_limit=value, valid_until=until)
+            self._raise(customer_id, change, asker, approver)
 
-    @rule(which=customers, tolerance=tolerances)
-    def tolerance(self, which: int, tolerance: str) -> None:
-        self.observe(lambda: self.crm.credit.set_tolerance(self.controller, self.customer(which), tolerance, "x"))
+    @rule(which=customers, tolerance=tolerances, asker=askers, approver=approvers)
+    def tolerance(self, which: int, tolerance: str, asker: str, approver: str) -> None:
+        customer_id = self.customer(which)
+        direct = lambda: self.crm.credit.set_tolerance(self.controller, customer_id, tolerance, "x")  # noqa: E731
+        if not self._direct(customer_id, direct):
+            change = TermRequest(kind=TermKind.TOLERANCE, tolerance_pct=Decimal(tolerance))
+            self._raise(customer_id, change, asker, approver)
 
-    @rule(which=customers, blocked=st.booleans())
-    def block_or_unblock(self, which: int, blocked: bool) -> None:
+    @rule(which=customers, blocked=st.booleans(), asker=askers, approver=approvers)
+    def block_or_unblock(self, which: int, blocked: bool, asker: str, approver: str) -> None:
         customer_id = self.customer(which)
         if blocked:
-            self.observe(lambda: self.crm.credit.block(self.controller, customer_id, "cheque bounced"))
-        else:
-            self.observe(lambda: self.crm.credit.unblock(self.controller, customer_id, "cleared"))
+            self.observe(lambda: self.crm.credit.block(self.controller, customer_id, "cheque bounced"), lowers=True)
+        elif not self._direct(
+            customer_id, lambda: self.crm.credit.unblock(self.admin, customer_id, "cleared")
+        ) and not self._raise(customer_id, TermRequest(kind=TermKind.UNBLOCK), asker, approver):
+            return
         assert self.account(customer_id).blocked is blocked
 
     @rule(
@@ -490,12 +577,24 @@ class CreditMachine(RuleBasedStateMachine):
                 if order.status in RESERVING:
                     stage = ReservationStage.DISPATCHED if order.status is S.DISPATCHED else ReservationStage.OPEN
                     assert account.reservations[order.id].stage is stage
-            # no held order is left on hold while it would fit
+            # no held order is left on hold while it would fit (unless it waits for a person)
             if not self.blocked(account):
                 for order in mine:
-                    if order.status is S.ON_CREDIT_HOLD:
+                    if order.status is S.ON_CREDIT_HOLD and order.id not in self.waits_for_a_person:
                         fits = self.exposure(account) + order.total.minor <= self.ceiling(account)
                         assert not fits, f"{order.number} is held but fits"
+
+    @invariant()
+    def no_order_leaves_hold_by_the_act_of_its_own_creator_alone(self) -> None:
+        """SPEC §2.3 credit governance: whoever released an order from hold (by hand, or by asking for or
+        approving the raise the automatic release followed) is not its creator; and the store's record agrees."""
+        for order in self.stored_orders():
+            releases = [h for h in order.history if (h.from_status, h.to_status) == (S.ON_CREDIT_HOLD, S.SUBMITTED)]
+            if not releases:
+                continue
+            assert order.created_by == self.creator[order.id]
+            assert order.created_by not in self.released_by_act[order.id], f"{order.number} released by its creator"
+            assert releases[-1].actor_id != order.created_by
 
 
 MACHINE_SETTINGS = settings(

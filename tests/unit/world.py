@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -27,6 +28,7 @@ from adapters.system import FixedClock, SequentialIds
 from crm_domain.app import Crm
 from crm_domain.config import DomainConfig
 from crm_domain.credit import CreditAccount
+from crm_domain.credit_governance import CreditLimitRequest, TermKind
 from crm_domain.customers import Customer
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, Order, OrderStatus
@@ -35,6 +37,7 @@ from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.context import ServiceContext
+from crm_domain.services.credit import TermRequest
 from crm_domain.services.customers import NewCustomer
 from crm_domain.services.erp_events import STATUS_TO_STATE, OrderStatusReport
 from crm_domain.services.orders import NewOrder
@@ -155,6 +158,33 @@ class World:
                 overdue_block_days=overdue_block_days,
             ),
         ).customer
+
+    # --- credit raises (four eyes, SPEC §2.3) ----------------------------------------------------------------
+
+    def raise_credit(
+        self,
+        kind: TermKind | str,
+        customer: Customer | None = None,
+        *,
+        requested_by: Actor | None = None,
+        approved_by: Actor | None = None,
+        reason: str = "x",
+        **payload: Any,
+    ) -> CreditLimitRequest:
+        """A credit-term change request of `kind` with `payload` (`new_limit` as a str or Money, `valid_until`,
+        `tolerance_pct`, `overdue_block_days`), asked by `requested_by` (the controller) and approved by
+        `approved_by` (the second controller); the approved request."""
+        if isinstance(payload.get("new_limit"), str):
+            payload["new_limit"] = inr(payload["new_limit"])
+        if "tolerance_pct" in payload:
+            payload["tolerance_pct"] = Decimal(str(payload["tolerance_pct"]))
+        request = self.crm.credit.request_term_change(
+            requested_by or self.controller,
+            (customer or self.customer).id,
+            TermRequest(kind=TermKind(kind), **payload),
+            reason,
+        )
+        return self.crm.credit.approve_request(approved_by or self.controller2, request.id)
 
     # --- orders -------------------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from adapters.pagination import decode_cursor, encode_cursor
-from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
+from crm_domain.credit import CreditAccount, LimitChange
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, ValidationFailed
 from crm_domain.orders import Order, OrderStatus

@@ -18,7 +18,8 @@ from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode, escape_key, unescape_key
 from adapters.mongo.query import Filter
 from adapters.mongo.tx import Op, StagedWrite
-from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
+from crm_domain.credit import CreditAccount, LimitChange
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey
 from crm_domain.records import Page, PageRequest
 

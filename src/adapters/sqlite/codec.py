@@ -18,14 +18,8 @@ from typing import Any
 import msgspec
 
 from adapters import epoch_micros
-from crm_domain.credit import (
-    CreditAccount,
-    CreditLimitRequest,
-    LimitChange,
-    LimitRequestStatus,
-    Reservation,
-    ReservationStage,
-)
+from crm_domain.credit import CreditAccount, LimitChange, Reservation, ReservationStage
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus, TermKind
 from crm_domain.customers import Customer
 from crm_domain.events import plain
 from crm_domain.money import Money
@@ -279,8 +273,10 @@ def reservation_from(row: Row) -> Reservation:
 
 LIMIT_REQUEST_COLUMNS = (
     "id, customer_id, current_limit, current_currency, new_limit, new_currency, reason, requested_by, "
-    "requested_at, status, decided_by, decided_at, decision_note"
+    "requested_at, status, decided_by, decided_at, decision_note, kind, valid_until, tolerance_pct, "
+    "overdue_block_days"
 )
+LIMIT_REQUEST_FIELDS = 17
 
 
 def limit_request_row(request: CreditLimitRequest) -> tuple[Any, ...]:
@@ -289,8 +285,9 @@ def limit_request_row(request: CreditLimitRequest) -> tuple[Any, ...]:
         request.customer_id,
         request.current_limit.minor,
         request.current_limit.currency,
-        request.new_limit.minor,
-        request.new_limit.currency,
+        # a request without an amount keeps 0 in the NOT NULL column; its kind says the amount is none
+        0 if request.new_limit is None else request.new_limit.minor,
+        request.current_limit.currency if request.new_limit is None else request.new_limit.currency,
         request.reason,
         request.requested_by,
         micros(request.requested_at),
@@ -298,15 +295,27 @@ def limit_request_row(request: CreditLimitRequest) -> tuple[Any, ...]:
         request.decided_by,
         micros_or_none(request.decided_at),
         request.decision_note,
+        request.kind.value,
+        None if request.valid_until is None else request.valid_until.isoformat(),
+        None if request.tolerance_pct is None else str(request.tolerance_pct),
+        request.overdue_block_days,
     )
 
 
 def limit_request_from(row: Row) -> CreditLimitRequest:
+    kind = TermKind(row["kind"])
+    until = row["valid_until"]
+    pct = row["tolerance_pct"]
+    has_amount = kind is TermKind.LIMIT or (kind is TermKind.TEMPORARY_LIMIT and until is not None)
     return CreditLimitRequest(
         id=row["id"],
         customer_id=row["customer_id"],
         current_limit=Money(row["current_limit"], row["current_currency"]),
-        new_limit=Money(row["new_limit"], row["new_currency"]),
+        kind=kind,
+        new_limit=Money(row["new_limit"], row["new_currency"]) if has_amount else None,
+        valid_until=None if until is None else date.fromisoformat(until),
+        tolerance_pct=None if pct is None else Decimal(pct),
+        overdue_block_days=row["overdue_block_days"],
         reason=row["reason"],
         requested_by=row["requested_by"],
         requested_at=instant(row["requested_at"]),

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from adapters.sqlite import codec
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
-from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus, Reservation
+from crm_domain.credit import CreditAccount, LimitChange, Reservation
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.errors import ConcurrentUpdate
 from crm_domain.records import Page, PageRequest
 
@@ -145,6 +146,9 @@ class SqliteCreditAccountRepository:
         return [codec.account_from(row, reservations.get(row["customer_id"], {})) for row in rows]
 
 
+_REQUEST_MARKS = marks(codec.LIMIT_REQUEST_FIELDS)
+
+
 class SqliteCreditLimitRequestRepository:
     def __init__(self, session: SqliteSession) -> None:
         self._s = session
@@ -158,7 +162,7 @@ class SqliteCreditLimitRequestRepository:
     def add(self, request: CreditLimitRequest) -> None:
         try:
             self._s.execute(
-                f"INSERT INTO limit_requests ({codec.LIMIT_REQUEST_COLUMNS}) VALUES ({marks(13)})",
+                f"INSERT INTO limit_requests ({codec.LIMIT_REQUEST_COLUMNS}) VALUES ({_REQUEST_MARKS})",
                 codec.limit_request_row(request),
             )
         except sqlite3.IntegrityError as exc:
@@ -166,7 +170,7 @@ class SqliteCreditLimitRequestRepository:
 
     def save(self, request: CreditLimitRequest) -> None:
         self._s.execute(
-            f"INSERT OR REPLACE INTO limit_requests ({codec.LIMIT_REQUEST_COLUMNS}) VALUES ({marks(13)})",
+            f"INSERT OR REPLACE INTO limit_requests ({codec.LIMIT_REQUEST_COLUMNS}) VALUES ({_REQUEST_MARKS})",
             codec.limit_request_row(request),
         )
 

@@ -142,6 +142,7 @@ def _decision_doc(decision: CreditDecision) -> dict[str, Any]:
         "released_at": micros_or_none(decision.released_at),
         "release_note": decision.release_note,
         "released_shortfall": money_pair_or_none(decision.released_shortfall),
+        "needs_person": decision.needs_person,
     }
 
 
@@ -156,6 +157,7 @@ def _decision_from(doc: dict[str, Any]) -> CreditDecision:
         released_at=instant_or_none(doc["released_at"]),
         release_note=doc["release_note"],
         released_shortfall=money_or_none(doc["released_shortfall"]),
+        needs_person=bool(doc.get("needs_person", False)),  # absent in documents written before it existed
     )
 
 

@@ -227,6 +227,14 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     # 6: the ERP's own time of the balance last applied, so an older (late or replayed) balance is ignored
     ("ALTER TABLE credit_accounts ADD COLUMN balance_as_of INTEGER",),
+    # 7: credit-term change requests of every kind (SPEC §2.3 credit governance); the requests stored before are
+    # `limit` requests
+    (
+        "ALTER TABLE limit_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'limit'",
+        "ALTER TABLE limit_requests ADD COLUMN valid_until TEXT",
+        "ALTER TABLE limit_requests ADD COLUMN tolerance_pct TEXT",
+        "ALTER TABLE limit_requests ADD COLUMN overdue_block_days INTEGER",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

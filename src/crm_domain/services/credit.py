@@ -1,15 +1,23 @@
-"""Credit use cases: position, limit-change requests with four eyes, temporary limits, blocks, ERP balances,
-and the automatic release of holds that fit again (SPEC §2.3)."""
+"""Credit use cases: position, credit-term change requests with four eyes, direct changes that lower credit,
+ERP balances, and the automatic release of holds that fit again (SPEC §2.3, credit governance).
+
+Every change that raises what a customer may owe is a credit-term change request (`request_term_change`),
+applied when a second person approves it (`approve_request`). The direct changes (`set_limit`,
+`set_temporary_limit`, `set_tolerance`, `set_overdue_block`, `unblock`) apply what lowers credit at once and
+refuse a raise (`CreditRaiseNeedsApproval`, naming the request route): the account refuses it, so no door can
+raise alone (docs/decisions/0011-credit-governance.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 
 import attrs
 
-from crm_domain.credit import CreditAccount, CreditLimitRequest, LimitChange, LimitRequestStatus
-from crm_domain.errors import EntityNotFound, FourEyesViolation, InvalidTransition
+from crm_domain.credit import CreditAccount, LimitChange
+from crm_domain.credit_governance import Approval, CreditLimitRequest, LimitRequestStatus, TermKind
+from crm_domain.errors import EntityNotFound
 from crm_domain.events import (
     CreditLimitChanged,
     CreditLimitRequestDecided,
@@ -71,18 +79,36 @@ def position_of(ctx: ServiceContext, account: CreditAccount) -> CreditPosition:
     )
 
 
-def reevaluate_holds(ctx: ServiceContext, uow: UnitOfWork, account: CreditAccount, at: datetime) -> list[Order]:
-    """Release, in hold order, every held order of the customer that fits now; the caller saves `account`."""
+def reevaluate_holds(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: CreditAccount,
+    at: datetime,
+    approval: Approval | None = None,
+    approver: Actor = SYSTEM,
+) -> list[Order]:
+    """Release, in hold order, every held order of the customer that fits now; the caller saves `account`.
+
+    After an approved raise (`approval`, decided by `approver`) the orders are released on the approver's behalf,
+    and an order created by the requester or the approver is not released: it is marked to need a person and
+    stays on hold (`Order.keep_for_a_person`). Otherwise (exposure fell, a sweep) on the system's behalf."""
+    raised_by = frozenset() if approval is None else approval.people
+    held = uow.orders.held_for_customer(account.customer_id)
+    for order in held:
+        if order.keep_for_a_person(raised_by):
+            uow.orders.save(order)
     if account.blocked or account.is_overdue_blocked():
         return []
     released: list[Order] = []
     today = ctx.today(at)
-    for order in uow.orders.held_for_customer(account.customer_id):
+    for order in held:
+        if not order.releasable_automatically:
+            continue
         check = account.check(order.total, ctx.config.credit_policy, today)
         if not check.approved:
             continue
         account.reserve(order.id, order.total, at)
-        order.release(SYSTEM, AUTO_RELEASE_NOTE, Money.zero(order.currency), at, by_system=True)
+        order.release(approver, AUTO_RELEASE_NOTE, Money.zero(order.currency), at, by_system=True)
         count_order(ctx, uow, order)
         uow.orders.save(order)
         released.append(order)
@@ -109,6 +135,39 @@ def overdue_block_change(days: int | None, *, by: str, reason: str) -> CreditCha
     return lambda account, at: account.set_overdue_block(days, by=by, reason=reason, at=at)
 
 
+@attrs.frozen(kw_only=True)
+class TermRequest:
+    """What a credit-term change request asks for: its kind and the kind's payload (see `CreditLimitRequest`)."""
+
+    kind: TermKind
+    new_limit: Money | None = None
+    valid_until: date | None = None
+    tolerance_pct: Decimal | None = None
+    overdue_block_days: int | None = None
+
+
+def apply_request(
+    account: CreditAccount, request: CreditLimitRequest, approval: Approval, at: datetime
+) -> CreditLimitChanged:
+    """Apply an approved request to `account`, by its approver, for the request's reason."""
+    by, reason = approval.approved_by, request.reason
+    match request.kind:
+        case TermKind.LIMIT:
+            assert request.new_limit is not None
+            return account.set_limit(request.new_limit, by=by, reason=reason, at=at, approval=approval)
+        case TermKind.TEMPORARY_LIMIT:
+            return account.set_temporary_limit(
+                request.new_limit, request.valid_until, by=by, reason=reason, at=at, approval=approval
+            )
+        case TermKind.TOLERANCE:
+            assert request.tolerance_pct is not None
+            return account.set_tolerance(request.tolerance_pct, by=by, reason=reason, at=at, approval=approval)
+        case TermKind.UNBLOCK:
+            return account.unblock(by=by, reason=reason, at=at, approval=approval)
+        case TermKind.POLICY:
+            return account.set_overdue_block(request.overdue_block_days, by=by, reason=reason, at=at, approval=approval)
+
+
 class CreditService:
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
@@ -122,9 +181,19 @@ class CreditService:
 
         return self._ctx.read(step)
 
-    # --- limit-change requests ------------------------------------------------------------------------------
+    # --- credit-term change requests (four eyes) --------------------------------------------------------------
 
     def request_limit_change(self, actor: Actor, customer_id: str, new_limit: Money, reason: str) -> CreditLimitRequest:
+        """Ask for a new base limit (a `limit` request)."""
+        return self.request_term_change(
+            actor, customer_id, TermRequest(kind=TermKind.LIMIT, new_limit=new_limit), reason
+        )
+
+    def request_term_change(
+        self, actor: Actor, customer_id: str, change: TermRequest, reason: str
+    ) -> CreditLimitRequest:
+        """Ask for a change of the credit terms; someone else with `credit_limit:approve` decides. Checked against
+        the bounds now and again when approved."""
         actor.require(Permission.CREDIT_LIMIT_REQUEST)
 
         def step(uow: UnitOfWork) -> CreditLimitRequest:
@@ -135,11 +204,16 @@ class CreditService:
                 id=self._ctx.ids.new_id(),
                 customer_id=customer_id,
                 current_limit=account.money(account.limit),
-                new_limit=new_limit,
+                kind=change.kind,
+                new_limit=change.new_limit,
+                valid_until=change.valid_until,
+                tolerance_pct=change.tolerance_pct,
+                overdue_block_days=change.overdue_block_days,
                 reason=reason,
                 requested_by=actor.id,
                 requested_at=now,
             )
+            request.check_bounds(self._ctx.config.credit_bounds, self._ctx.today(now))
             uow.limit_requests.add(request)
             self._ctx.publish(
                 uow,
@@ -148,8 +222,9 @@ class CreditService:
                         occurred_at=now,
                         request_id=request.id,
                         customer_id=customer_id,
-                        new_limit=new_limit,
+                        new_limit=request.new_limit or request.current_limit,
                         requested_by=actor.id,
+                        kind=request.kind.value,
                     )
                 ],
             )
@@ -170,18 +245,15 @@ class CreditService:
             request = uow.limit_requests.get(request_id)
             if request is None:
                 raise EntityNotFound("credit-limit request", request_id)
-            if request.status is not LimitRequestStatus.PENDING:
-                raise InvalidTransition(request_id, request.status.value, status.value)
-            if request.requested_by == actor.id:
-                raise FourEyesViolation("deciding a credit-limit request", actor.id)
+            customer_in_scope(uow, actor, request.customer_id)
             now = self._ctx.now()
-            request.status, request.decided_by, request.decided_at = status, actor.id, now
-            request.decision_note = note or None
+            approval = request.decide(actor.id, status, note, now)
             uow.limit_requests.save(request)
-            if status is LimitRequestStatus.APPROVED:
+            if approval is not None:
+                request.check_bounds(self._ctx.config.credit_bounds, self._ctx.today(now))
                 account = account_of(uow, request.customer_id)
-                change = account.set_limit(request.new_limit, by=actor.id, reason=request.reason, at=now)
-                self._record(uow, account, change, request_id=request.id)
+                change = apply_request(account, request, approval, now)
+                self._record(uow, account, change, request_id=request.id, approval=approval, approver=actor)
             self._ctx.publish(
                 uow,
                 [
@@ -317,7 +389,14 @@ class CreditService:
         return position_of(self._ctx, account)
 
     def _record(
-        self, uow: UnitOfWork, account: CreditAccount, change: CreditLimitChanged, *, request_id: str | None
+        self,
+        uow: UnitOfWork,
+        account: CreditAccount,
+        change: CreditLimitChanged,
+        *,
+        request_id: str | None,
+        approval: Approval | None = None,
+        approver: Actor = SYSTEM,
     ) -> None:
         """Keep the change the account recorded in the limit history, release holds that fit now, save the account
         (its unit of work writes the recorded event to the outbox)."""
@@ -334,5 +413,5 @@ class CreditService:
                 request_id=request_id,
             )
         )
-        reevaluate_holds(self._ctx, uow, account, change.occurred_at)
+        reevaluate_holds(self._ctx, uow, account, change.occurred_at, approval, approver)
         uow.credit.save(account)

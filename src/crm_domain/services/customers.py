@@ -10,7 +10,9 @@ up to date by its code in one unit of work, and said to be created, updated or u
 - A customer's currency is fixed: a record in another currency is refused.
 - Credit terms: see `_opening_terms` and `_terms_changes`, the one place that decides what a source's terms do
   to the account (a new customer without terms gets a zero limit: every submit holds until a credit controller
-  sets one; a known customer's changes are recorded as `CreditService`'s direct changes are).
+  sets one; a known customer's changes are recorded as `CreditService`'s direct changes are, and like them a
+  change that raises credit is refused — `CreditRaiseNeedsApproval`, SPEC §2.3 credit governance: it is a
+  credit-term change request approved by a second person; the record then changes nothing).
 - A refused record writes nothing: the checks come before the first write.
 """
 
@@ -121,6 +123,31 @@ class CustomerChanges:
 
 
 @attrs.frozen(kw_only=True)
+class TermsPatch:
+    """Credit terms a person changes with the customer's master data (`CustomerService.patch`): the fields given
+    (not UNSET) change, each as `CreditService`'s direct change does (a raise is refused), for `reason`."""
+
+    limit: Money = UNSET
+    tolerance_pct: Decimal = UNSET
+    overdue_block_days: int | None = UNSET
+    reason: str = ""
+
+    def changes(self, actor: Actor) -> list[CreditChange]:
+        """The changes, each needing the permission its direct change needs (checked here, before any write)."""
+        changes: list[CreditChange] = []
+        if self.limit is not UNSET:
+            actor.require(Permission.CREDIT_LIMIT_SET)
+            changes.append(limit_change(self.limit, by=actor.id, reason=self.reason))
+        if self.tolerance_pct is not UNSET:
+            actor.require(Permission.CREDIT_LIMIT_APPROVE)
+            changes.append(tolerance_change(str(self.tolerance_pct), by=actor.id, reason=self.reason))
+        if self.overdue_block_days is not UNSET:
+            actor.require(Permission.CREDIT_LIMIT_APPROVE)
+            changes.append(overdue_block_change(self.overdue_block_days, by=actor.id, reason=self.reason))
+        return changes
+
+
+@attrs.frozen(kw_only=True)
 class CustomerView:
     customer: Customer
     account: CreditAccount
@@ -199,6 +226,27 @@ class CustomerService:
         account = uow.credit.get(customer.id)
         assert account is not None
         return CustomerView(customer=updated, account=account)
+
+    def patch(self, actor: Actor, customer_id: str, changes: CustomerChanges, terms: TermsPatch) -> CustomerView:
+        """Master data and credit terms in one unit of work: every permission is checked first, and a refused
+        change (a raise of credit: `CreditRaiseNeedsApproval`) leaves the master data unchanged too. Without
+        credit terms it is `update` (customer:write, also for an empty change)."""
+        credit_changes = terms.changes(actor)
+        if changes.given() or not credit_changes:
+            actor.require(Permission.CUSTOMER_WRITE)
+
+        def step(uow: UnitOfWork) -> CustomerView:
+            if changes.given() or not credit_changes:
+                view = self.update_in(uow, actor, customer_id, changes)
+            else:
+                customer = customer_in_scope(uow, actor, customer_id)
+                view = CustomerView(customer=customer, account=account_of(uow, customer_id))
+            credit = CreditService(self._ctx)
+            for change in credit_changes:
+                credit.change_in(uow, view.account, change)
+            return view
+
+        return self._ctx.write(step)
 
     # --- upsert -------------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ PROBLEMS: Final[dict[type[e.DomainError], tuple[int, str]]] = {
     e.PermissionDenied: (403, "Permission required"),
     e.RuleViolation: (403, "Refused by a business rule"),
     e.FourEyesViolation: (403, "Four-eyes rule"),
+    e.CreditRaiseNeedsApproval: (403, "A credit raise needs a second person's approval"),
     e.NotFound: (404, "Not found"),
     e.EntityNotFound: (404, "Not found"),
     e.Conflict: (409, "Conflict"),

@@ -1,5 +1,5 @@
-"""/api/v1 credit: a customer's credit position and history, the credit controller's actions on it
-(temporary limit, block, unblock), and credit-limit change requests decided with four eyes."""
+"""/api/v1 credit: a customer's credit position and history, the credit controller's direct actions that lower
+credit (temporary limit down or ended, block), and credit-term change requests decided with four eyes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from crm_domain.credit import LimitRequestStatus
+from crm_domain.credit_governance import LimitRequestStatus
 from crm_domain.records import PageRequest
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, CrmDep
@@ -51,10 +51,12 @@ class CustomerCreditController(Controller):
         status_code=HTTP_200_OK,
         operation_id="setTemporaryLimit",
         sync_to_thread=True,
-        summary="Set a temporary limit until a date, or clear it with `amount: null` (credit controller); "
-        "held orders that fit now are released",
+        summary="Lower or end a temporary limit at once (credit controller); raising one is a request",
         description="Requires `credit_limit:approve`. The temporary limit replaces the base limit through "
-        "`valid_until` (inclusive); afterwards the base limit applies again. Answers the new credit position.",
+        "`valid_until` (inclusive); afterwards the base limit applies again. A change that lets the customer owe "
+        "more on any day is refused (403 `credit_raise_needs_approval`): ask for it with "
+        "`POST /customers/{customer_id}/credit-limit-requests`, kind `temporary_limit`. Answers the new credit "
+        "position.",
     )
     def temporary_limit(
         self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[TemporaryLimitIn]
@@ -81,8 +83,10 @@ class CustomerCreditController(Controller):
         status_code=HTTP_200_OK,
         operation_id="unblockCredit",
         sync_to_thread=True,
-        summary="Lift a credit block (credit controller); held orders that fit now are released",
-        description="Requires `credit_limit:approve`. Answers the new credit position.",
+        summary="Lift a credit block: only through an approved request (kind unblock)",
+        description="Requires `credit_limit:approve`. Unblocking a blocked customer raises credit: refused (403 "
+        "`credit_raise_needs_approval`); ask with `POST /customers/{customer_id}/credit-limit-requests`, kind "
+        "`unblock`. On a customer that is not blocked it changes nothing. Answers the credit position.",
     )
     def unblock(
         self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[CreditReasonIn]
@@ -94,12 +98,16 @@ class CustomerCreditController(Controller):
         status_code=HTTP_201_CREATED,
         operation_id="requestCreditLimitChange",
         sync_to_thread=True,
-        summary="Ask for a new credit limit; someone else with credit_limit:approve decides",
+        summary="Ask for a change of the credit terms; someone else with credit_limit:approve decides",
+        description="Requires `credit_limit:request`. Every raise of what a customer may owe is asked for here "
+        "(kind limit, temporary_limit, tolerance, unblock or policy) and applies when a credit controller who did "
+        "not ask approves it. A temporary limit ends at most `CRM_MAX_TEMP_LIMIT_DAYS` ahead; tolerance is at "
+        "most `CRM_MAX_TOLERANCE_PCT`.",
     )
     def request_change(
         self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[LimitRequestIn]
     ) -> LimitRequestOut:
-        request = crm.credit.request_limit_change(actor, customer_id, data.amount(), data.reason)
+        request = crm.credit.request_term_change(actor, customer_id, data.term_request(), data.reason)
         return LimitRequestOut.of(request)
 
 
@@ -138,7 +146,8 @@ class CreditLimitRequestController(Controller):
         status_code=HTTP_200_OK,
         operation_id="approveCreditLimitRequest",
         sync_to_thread=True,
-        summary="Approve a pending request (not one's own): the limit changes and held orders that fit are released",
+        summary="Approve a pending request (not one's own): the terms change and held orders that fit are "
+        "released on the approver's behalf, except those the requester or the approver created",
     )
     def approve(
         self, crm: CrmDep, actor: ActorDep, request_id: FromPath[str], data: JSONBody[DecisionIn | None] = None

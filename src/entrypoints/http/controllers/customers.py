@@ -8,6 +8,8 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from crm_domain.money import Money
 from crm_domain.records import PageRequest
+from crm_domain.services.context import UNSET
+from crm_domain.services.customers import TermsPatch
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.schemas.common import Page
@@ -51,24 +53,22 @@ class CustomerController(Controller):
         operation_id="updateCustomer",
         sync_to_thread=True,
         summary="Change master data (customer:write) and credit terms (credit_limit: admin; tolerance and "
-        "overdue block: credit controller); changes are kept in the credit history",
+        "overdue block: credit controller) that lower credit; a raise is a credit-term request (403 "
+        "credit_raise_needs_approval); changes are kept in the credit history",
     )
     def update(
         self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], data: JSONBody[CustomerPatchIn]
     ) -> CustomerOut:
-        # Master data first: customer:write is the rarest permission (admin only), so a refusal comes before any
-        # credit term has changed. Each credit term is its own use case with its own history entry.
-        if data.changes_master or not data.changes_credit:
-            view = crm.customers.update(actor, customer_id, data.master_changes())
-        else:
-            view = crm.customers.get(actor, customer_id)
-        if not data.changes_credit:
-            return CustomerOut.of_view(view)
-        given, currency, reason = data.model_fields_set, view.customer.currency, data.credit_reason
+        # One unit of work: every permission is checked before anything is written, and a refused credit change
+        # (a raise: a credit-term change request, SPEC §2.3) leaves the master data unchanged too.
+        given = data.model_fields_set
+        limit = UNSET
         if data.credit_limit is not None:
-            crm.credit.set_limit(actor, customer_id, Money.of(data.credit_limit, currency), reason)
-        if data.tolerance_pct is not None:
-            crm.credit.set_tolerance(actor, customer_id, str(data.tolerance_pct), reason)
-        if "overdue_block_days" in given:
-            crm.credit.set_overdue_block(actor, customer_id, data.overdue_block_days, reason)
-        return CustomerOut.of_view(crm.customers.get(actor, customer_id))
+            limit = Money.of(data.credit_limit, crm.customers.get(actor, customer_id).customer.currency)
+        terms = TermsPatch(
+            limit=limit,
+            tolerance_pct=data.tolerance_pct if data.tolerance_pct is not None else UNSET,
+            overdue_block_days=data.overdue_block_days if "overdue_block_days" in given else UNSET,
+            reason=data.credit_reason,
+        )
+        return CustomerOut.of_view(crm.customers.patch(actor, customer_id, data.master_changes(), terms))

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from crm_domain.credit import CreditLimitRequest, LimitChange
+from crm_domain.credit import LimitChange
+from crm_domain.credit_governance import CreditLimitRequest, TermKind
 from crm_domain.money import Money
-from crm_domain.services.credit import CreditPosition
-from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out
+from crm_domain.services.credit import CreditPosition, TermRequest
+from entrypoints.http.schemas.common import Currency, Days, In, MoneyStr, Out, Pct
 from entrypoints.http.schemas.customers import Reason
 
 
@@ -27,12 +28,28 @@ CURRENCY_NOTE = "The currency of the amount: the customer's (INR when left out).
 
 
 class LimitRequestIn(In):
-    new_limit: MoneyStr = Field(description='The limit asked for, e.g. "150000.00".')
+    """A credit-term change request: `kind` and its payload (SPEC §2.3 credit governance)."""
+
+    kind: TermKind = Field(
+        default=TermKind.LIMIT,
+        description="limit (new_limit), temporary_limit (new_limit and valid_until; both null to end it early), "
+        "tolerance (tolerance_pct), unblock (nothing), policy (overdue_block_days; null: no overdue block).",
+    )
+    new_limit: MoneyStr | None = Field(default=None, description='The amount asked for, e.g. "150000.00".')
+    valid_until: IsoDate | None = Field(default=None, description="Last day a temporary limit applies.")
+    tolerance_pct: Pct | None = None
+    overdue_block_days: Days | None = None
     reason: Reason
     currency: Currency = Field(default="INR", description=CURRENCY_NOTE)
 
-    def amount(self) -> Money:
-        return Money.of(self.new_limit, self.currency)
+    def term_request(self) -> TermRequest:
+        return TermRequest(
+            kind=self.kind,
+            new_limit=None if self.new_limit is None else Money.of(self.new_limit, self.currency),
+            valid_until=self.valid_until,
+            tolerance_pct=self.tolerance_pct,
+            overdue_block_days=self.overdue_block_days,
+        )
 
 
 class DecisionIn(In):
@@ -126,9 +143,13 @@ class LimitChangeOut(Out):
 class LimitRequestOut(Out):
     id: str
     customer_id: str
+    kind: str = Field(description="limit, temporary_limit, tolerance, unblock or policy.")
     currency: str
     current_limit: str = Field(description="The base limit when the change was requested.")
-    new_limit: str
+    new_limit: str | None = Field(description="The amount asked for (limit, temporary_limit).")
+    valid_until: date | None
+    tolerance_pct: str | None
+    overdue_block_days: int | None
     reason: str
     status: str
     requested_by: str
@@ -142,9 +163,13 @@ class LimitRequestOut(Out):
         return cls(
             id=r.id,
             customer_id=r.customer_id,
-            currency=r.new_limit.currency,
+            kind=r.kind.value,
+            currency=r.current_limit.currency,
             current_limit=r.current_limit.decimal_string(),
-            new_limit=r.new_limit.decimal_string(),
+            new_limit=None if r.new_limit is None else r.new_limit.decimal_string(),
+            valid_until=r.valid_until,
+            tolerance_pct=None if r.tolerance_pct is None else str(r.tolerance_pct),
+            overdue_block_days=r.overdue_block_days,
             reason=r.reason,
             status=r.status.value,
             requested_by=r.requested_by,
