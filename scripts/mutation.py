@@ -56,6 +56,8 @@ MODULE_TESTS: dict[str, list[str]] = {
         "test_credit_account.py",
         "test_hold_reevaluation.py",
         "test_properties_credit.py",
+        "test_credit_governance.py",
+        "test_erp_events.py",
     ],
     "orders": [
         "test_orders.py",

@@ -10,20 +10,26 @@ import pytest
 
 from crm_domain.credit import (
     CreditAccount,
-    CreditLimitRequest,
     CreditPolicy,
     HoldReason,
     ReservationNotLoaded,
     Verdict,
 )
+from crm_domain.credit_governance import Approval, CreditLimitRequest
 from crm_domain.errors import CurrencyMismatch, ValidationFailed
 from crm_domain.money import Money
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 TODAY = date(2025, 3, 1)
 ALL = CreditPolicy()
-#: Who changes the terms, why and when (the account records it in the event it returns).
-BY = {"by": "u-controller", "reason": "review", "at": AT}
+#: Who changes the terms, why and when (the account records it in the event it returns); a raise carries the
+#: approval of a request (SPEC §2.3 credit governance), which lowering ignores.
+BY = {
+    "by": "u-controller",
+    "reason": "review",
+    "at": AT,
+    "approval": Approval(request_id="r1", requested_by="u-manager", approved_by="u-controller"),
+}
 
 
 def inr(minor: int) -> Money:

@@ -178,16 +178,24 @@ class CreditMachine(RuleBasedStateMachine):
         return getattr(self, name)  # type: ignore[no-any-return]
 
     def observe(
-        self, change: Callable[[], object], raised_by: tuple[str, str] | None = None, *, lowers: bool = False
+        self,
+        change: Callable[[], object],
+        raised_by: tuple[str, str] | None = None,
+        *,
+        lowers: bool = False,
+        customer_id: str | None = None,
     ) -> None:
         """Run `change`, then replay the hold re-evaluation it caused: walking the customer's holds in hold
         order, each order released automatically must have fitted at its turn, and each left on hold must not
         (unless it waits for a person). `raised_by`: the change is a raise asked for and approved by those two
-        (the release is on the approver's behalf, never of their orders); `lowers`: a direct change, which may
-        release nothing."""
+        (the release is on the approver's behalf, never of their orders — the orders of `customer_id`, the customer
+        whose terms were raised: another customer's holds are not that change's to release); `lowers`: a direct
+        change, which may release nothing."""
         held_before = set(self.orders_in(S.ON_CREDIT_HOLD))
         if raised_by is not None:
-            self.waits_for_a_person |= {o for o in held_before if self.creator[o] in raised_by}
+            self.waits_for_a_person |= {
+                o for o in held_before if self.creator[o] in raised_by and self.owner[o] == customer_id
+            }
         change()
         orders = self.sync()
         for customer_id in self.customer_ids:
@@ -465,7 +473,9 @@ class CreditMachine(RuleBasedStateMachine):
             assert self.account(customer_id) == before
             return False
         people = (self.person(asker).id, self.person(approver).id)
-        self.observe(lambda: self.crm.credit.approve_request(self.person(approver), request.id), people)
+        self.observe(
+            lambda: self.crm.credit.approve_request(self.person(approver), request.id), people, customer_id=customer_id
+        )
         return True
 
     def _direct(self, customer_id: str, change: Callable[[], object]) -> bool:
