@@ -34,6 +34,7 @@ from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductC
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
@@ -146,5 +147,6 @@ def create_app(container: Container | None = None) -> Litestar:
             ),
         ],
         state=State({"container": c}),
+        request_class=JsonRequest,
         debug=False,
     )
