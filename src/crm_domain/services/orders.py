@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Final
 
 import attrs
 
@@ -36,11 +37,16 @@ from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
 from crm_domain.users import Actor, Permission, Role
 
+#: The channel of each role that has an app of its own, in order of precedence (SPEC §5: the channel follows
+#: from who places the order, not from the request).
 _ROLE_CHANNEL = {
     Role.DEALER: Channel.DEALER_APP,
     Role.CALL_CENTER_AGENT: Channel.CALL_CENTER,
     Role.SALES_REP: Channel.FIELD_APP,
 }
+#: What someone without such a role may name (the web app; `import` for the command line's bulk import).
+_UNBOUND_CHANNELS = frozenset({Channel.WEB, Channel.IMPORT})
+SUBMIT: Final = "order.submit"
 
 
 @attrs.frozen(kw_only=True)
@@ -143,6 +149,7 @@ class OrderService:
         actor.require(Permission.ORDER_CREATE)
         if new.submit:
             actor.require(Permission.ORDER_SUBMIT)
+        channel = channel_of(actor, new.channel)
         fingerprint = new.fingerprint() if idempotency_key is not None else ""  # only a keyed request is compared
 
         def prepare(uow: UnitOfWork) -> Order | tuple[Customer, list[OrderLine]]:
@@ -173,7 +180,7 @@ class OrderService:
                 currency=customer.currency,
                 lines=lines,
                 actor=actor,
-                channel=new.channel or _default_channel(actor),
+                channel=channel,
                 notes=new.notes,
                 at=now,
             )
@@ -196,10 +203,10 @@ class OrderService:
 
     def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
         actor.require(Permission.ORDER_SUBMIT)
-        operation = f"order.submit:{order_id}"
 
         def step(uow: UnitOfWork) -> Order:
-            replay = self._replay(uow, actor, operation, idempotency_key, order_id)
+            # The key is the user's for the operation; the order is what was asked (another order: 409).
+            replay = self._replay(uow, actor, SUBMIT, idempotency_key, order_id)
             if replay is not None:
                 return replay
             order, customer = self._order_in_scope(uow, actor, order_id)
@@ -209,7 +216,7 @@ class OrderService:
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
-                operation=operation,
+                operation=SUBMIT,
                 key=idempotency_key,
                 fingerprint=order_id,
                 result_id=order.id,
@@ -364,11 +371,17 @@ class OrderService:
         return _order(uow, record.result_id)
 
 
-def _default_channel(actor: Actor) -> Channel:
-    for role, channel in _ROLE_CHANNEL.items():
-        if role in actor.roles:
-            return channel
-    return Channel.WEB
+def channel_of(actor: Actor, claimed: Channel | None) -> Channel:
+    """The channel of an order `actor` places: a dealer's is `dealer_app`, an agent's `call_center`, a rep's
+    `field_app`; anyone else's `web`. A `claimed` channel is accepted only when it cannot lie — one of the actor's
+    own roles' channels, or `web`/`import` for someone with none — else `ValidationFailed` (docs/operations.md)."""
+    own = [channel for role, channel in _ROLE_CHANNEL.items() if role in actor.roles]
+    if claimed is None:
+        return own[0] if own else Channel.WEB
+    if claimed in own or (not own and claimed in _UNBOUND_CHANNELS):
+        return claimed
+    allowed = ", ".join(sorted(c.value for c in own or _UNBOUND_CHANNELS))
+    raise ValidationFailed(f"channel {claimed.value!r} is not yours to name (yours: {allowed})", field="channel")
 
 
 def _order(uow: UnitOfWork, order_id: str) -> Order:
