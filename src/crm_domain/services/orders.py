@@ -35,6 +35,7 @@ from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, Write, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
+from crm_domain.text import check_text, text_validator
 from crm_domain.users import Actor, Permission, Role
 
 #: The channel of each role that has an app of its own, in order of precedence (SPEC §5: the channel follows
@@ -53,7 +54,7 @@ SUBMIT: Final = "order.submit"
 class NewOrder:
     customer_id: str
     lines: tuple[LineRequest, ...]
-    notes: str = ""
+    notes: str = attrs.field(default="", validator=text_validator(multiline=True))
     channel: Channel | None = None
     submit: bool = False
 
@@ -244,6 +245,7 @@ class OrderService:
     def release(self, actor: Actor, order_id: str, note: str) -> Order:
         """Release a hold: reserve whatever the limit, record the override (four eyes)."""
         actor.require(Permission.ORDER_RELEASE)
+        check_text(note, "note")
         if not note.strip():
             raise ValidationFailed("releasing an order from credit hold needs a note", field="note")
 
@@ -273,6 +275,7 @@ class OrderService:
 
     def reject(self, actor: Actor, order_id: str, reason: str) -> Order:
         actor.require(Permission.ORDER_RELEASE)
+        check_text(reason, "reason")
 
         def step(uow: UnitOfWork) -> Order:
             order, _ = self._order_in_scope(uow, actor, order_id)
@@ -290,6 +293,7 @@ class OrderService:
     def cancel(self, actor: Actor, order_id: str, reason: str) -> Order:
         """Cancel; the reservation is released and held orders that now fit are released too."""
         actor.require(Permission.ORDER_CANCEL)
+        check_text(reason, "reason")
         if not reason.strip():
             raise ValidationFailed("cancelling an order needs a reason", field="reason")
 

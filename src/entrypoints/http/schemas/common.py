@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from crm_domain.decimals import is_plain_decimal
+from crm_domain.text import has_control
 
 T = TypeVar("T")
 
@@ -64,8 +65,24 @@ SignedMoneyStr = Annotated[
 RateStr = Annotated[str, BeforeValidator(_plain_string), StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+
+
+def _one_line(value: Any) -> Any:
+    if isinstance(value, str) and has_control(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _lines(value: Any) -> Any:
+    if isinstance(value, str) and has_control(value, multiline=True):
+        raise ValueError("must not contain control characters (tab and line breaks are fine)")
+    return value
+
+
+#: A note: several lines allowed, no other control characters (SPEC §5).
+Text = Annotated[str, BeforeValidator(_lines), StringConstraints(max_length=2000)]
+#: A name or a one-line reason: no control characters at all.
+ShortText = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=200)]
 
 
 class In(BaseModel):
