@@ -341,6 +341,12 @@ class OrderService:
 
         return self._ctx.read(step)
 
+    def check_attachable(self, actor: Actor, order_id: str) -> None:
+        """Refuse (403, 404) an upload to an order the actor may not attach to, before its bytes are written
+        anywhere; `add_attachment` checks again in its own unit of work."""
+        actor.require(Permission.ORDER_CREATE)
+        self._ctx.read(lambda uow: self._order_in_scope(uow, actor, order_id))
+
     def add_attachment(self, actor: Actor, order_id: str, attachment: Attachment) -> Order:
         actor.require(Permission.ORDER_CREATE)
 
