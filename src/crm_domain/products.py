@@ -27,7 +27,7 @@ def check_rate(value: Decimal | int | str, field: str = "tax_rate") -> Decimal:
     rate = decimal_of(value, field)
     if rate < 0 or rate > 100 or rate.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValidationFailed(f"{field} must be between 0 and 100 with at most two places", field=field)
-    return canonical(rate)
+    return rate.copy_abs() if rate.is_zero() else rate  # as written ("18.00" stays), never "-0"
 
 
 def check_quantity(value: Decimal | int | str, field: str = "quantity") -> Decimal:
