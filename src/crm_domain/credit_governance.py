@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import attrs
 
+from crm_domain.decimals import canonical, decimal_of
 from crm_domain.errors import FourEyesViolation, InvalidTransition, ValidationFailed
 from crm_domain.money import Money
 
@@ -33,8 +34,8 @@ class TermKind(StrEnum):
 
 def percent(value: Decimal | int | str, field: str) -> Decimal:
     """A percentage between 0 and 100 with at most two places, or `ValidationFailed` on `field`."""
-    result = Decimal(str(value))
-    if not result.is_finite() or result < 0 or result > MAX_TOLERANCE_PCT or result != round(result, 2):
+    result = canonical(decimal_of(value, field))
+    if result < 0 or result > MAX_TOLERANCE_PCT or result != round(result, 2):
         raise ValidationFailed(f"{field} must be between 0 and 100 with at most two places", field=field)
     return result
 

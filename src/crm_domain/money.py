@@ -17,7 +17,7 @@ from crm_domain.errors import CurrencyMismatch, ValidationFailed
 MINOR_UNITS_PER_MAJOR: Final = 100
 _CENT: Final = Decimal("0.01")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_AMOUNT = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,2})?")  # ASCII only (SPEC §5), matched in full
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -26,7 +26,7 @@ def round_half_up(value: Decimal) -> Decimal:
 
 
 def check_currency(code: str) -> str:
-    if not isinstance(code, str) or not _CURRENCY.match(code):
+    if not isinstance(code, str) or not _CURRENCY.fullmatch(code):
         raise ValidationFailed(f"currency must be an ISO 4217 code such as INR, got {code!r}", field="currency")
     return code
 
@@ -52,11 +52,13 @@ class Money:
         if isinstance(amount, bool | float):
             raise ValidationFailed(f"amount {amount!r} must be a decimal string, an int or a Decimal", field="amount")
         if isinstance(amount, str):
-            if not _AMOUNT.match(amount.strip()):
+            if not _AMOUNT.fullmatch(amount):
                 raise ValidationFailed(
-                    f"amount must be a decimal string with at most two places, got {amount!r}", field="amount"
+                    f"amount must be a decimal string (digits 0-9, one optional point and sign) with at most two "
+                    f"places, got {amount!r}",
+                    field="amount",
                 )
-            amount = Decimal(amount.strip())
+            amount = Decimal(amount)
         try:
             value = Decimal(amount)
         except (InvalidOperation, TypeError, ValueError) as exc:

@@ -12,11 +12,11 @@ import attrs
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 def check_period(value: str) -> str:
-    if not isinstance(value, str) or not _PERIOD.match(value):
+    if not isinstance(value, str) or not _PERIOD.fullmatch(value):
         raise ValidationFailed(f"period must be a month as YYYY-MM, got {value!r}", field="period")
     return value
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import attrs
 
+from crm_domain.decimals import canonical, decimal_of
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 
@@ -16,35 +17,29 @@ MAX_QUANTITY = Decimal(1_000_000)
 
 
 def check_sku(sku: str) -> str:
-    if not isinstance(sku, str) or not _SKU.match(sku):
+    if not isinstance(sku, str) or not _SKU.fullmatch(sku):
         raise ValidationFailed(f"sku {sku!r} must be 1–64 letters, digits, '.', '_', '/' or '-'", field="sku")
     return sku
 
 
 def check_rate(value: Decimal | int | str, field: str = "tax_rate") -> Decimal:
     """A percentage between 0 and 100 with at most two decimal places."""
-    try:
-        rate = Decimal(str(value))
-    except ArithmeticError as exc:
-        raise ValidationFailed(f"{field} {value!r} is not a number", field=field) from exc
-    if not rate.is_finite() or rate < 0 or rate > 100 or rate.as_tuple().exponent < -2:  # type: ignore[operator]
+    rate = decimal_of(value, field)
+    if rate < 0 or rate > 100 or rate.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValidationFailed(f"{field} must be between 0 and 100 with at most two places", field=field)
-    return rate
+    return rate.copy_abs() if rate.is_zero() else rate  # as written ("18.00" stays), never "-0"
 
 
 def check_quantity(value: Decimal | int | str, field: str = "quantity") -> Decimal:
     """A positive quantity with at most three decimal places, at most 1,000,000."""
-    try:
-        quantity = Decimal(str(value))
-    except ArithmeticError as exc:
-        raise ValidationFailed(f"{field} {value!r} is not a number", field=field) from exc
-    if not quantity.is_finite() or quantity <= 0:
+    quantity = decimal_of(value, field)
+    if quantity <= 0:
         raise ValidationFailed(f"{field} must be positive, got {value}", field=field)
     if quantity > MAX_QUANTITY:
         raise ValidationFailed(f"{field} must be at most 1000000, got {value}", field=field)
     if quantity.as_tuple().exponent < -3 and quantity != quantity.quantize(Decimal("0.001")):  # type: ignore[operator]
         raise ValidationFailed(f"{field} has more than three decimal places: {value}", field=field)
-    return quantity
+    return canonical(quantity)
 
 
 def _min_order_qty(value: Decimal | int | str) -> Decimal:

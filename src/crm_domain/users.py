@@ -11,7 +11,7 @@ import attrs
 
 from crm_domain.errors import PermissionDenied, ValidationFailed
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,7 +89,7 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
 
 def check_mobile(mobile: str) -> str:
     """Check that a mobile number is already in E.164 form (normalising is the `MobileNormaliser` port's)."""
-    if not isinstance(mobile, str) or not _E164.match(mobile):
+    if not isinstance(mobile, str) or not _E164.fullmatch(mobile):
         raise ValidationFailed(f"mobile {mobile!r} is not an E.164 number", field="mobile")
     return mobile
 

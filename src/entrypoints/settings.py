@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Kolkata"
     default_currency: str = "INR"
     files_dir: Path | None = None
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed by CORS (https://app.example.com); none: no CORS"
+    )
     bench_routes: bool = Field(default=False, description="Serve the reference route of the benchmark (SPEC §10).")
     credit_count_receivables: bool = True
     credit_count_open_orders: bool = True
@@ -97,6 +101,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"CRM_TRUSTED_PROXIES: {part!r} is not an address or CIDR") from exc
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"CRM_CORS_ORIGINS lists origins such as https://app.example.com, not {origin!r}")
+        return value
+
     @field_validator("sms_backend")
     @classmethod
     def _sms_backend(cls, value: str) -> str:
@@ -120,6 +132,11 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The origins of `CRM_CORS_ORIGINS`, in order."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def effective_database_url(self) -> str:

@@ -131,7 +131,7 @@ class TestFileNames:
     @pytest.mark.parametrize(
         ("given", "kept"),
         [
-            ("../../etc/passwd", "passwd"),
+            ("../../etc/passwd", "passwd.pdf"),
             ("..\\..\\windows\\system32\\evil.pdf", "evil.pdf"),
             ("/absolute/path/quote.pdf", "quote.pdf"),
             ("..", "attachment.pdf"),

@@ -18,7 +18,7 @@ class TestMoneyOf:
             ("0.01", 1),
             ("7", 700),
             ("-12.30", -1230),
-            (" 42.00 ", 4200),
+            ("+42.00", 4200),
             (Decimal("19.99"), 1999),
             (Decimal("5.000"), 500),
             (250, 25000),
@@ -37,7 +37,23 @@ class TestMoneyOf:
         assert raised.value.field == "amount"
 
     @pytest.mark.parametrize(
-        "amount", ["abc", "", "1,000.00", "1e3", "NaN", "Infinity", "--1", None, [], Decimal("NaN"), Decimal("Inf")]
+        "amount",
+        [
+            "abc",
+            "",
+            "1,000.00",
+            "1e3",
+            " 42.00 ",
+            "1_000",
+            "١٢",
+            "NaN",
+            "Infinity",
+            "--1",
+            None,
+            [],
+            Decimal("NaN"),
+            Decimal("Inf"),
+        ],
     )
     def test_rejects_what_is_not_a_number(self, amount: object) -> None:
         with pytest.raises(ValidationFailed):

@@ -20,8 +20,11 @@ class TestAmountText:
     def test_up_to_two_places_are_read_exactly(self, text: str, minor: int) -> None:
         assert Money.of(text, "INR") == Money(minor, "INR")
 
-    def test_surrounding_blanks_are_ignored(self) -> None:
-        assert Money.of(" 12.50 ", "INR") == Money(1250, "INR")
+    @pytest.mark.parametrize("text", [" 12.50 ", "12.50\n", "1_250", "١٢.٥٠", "1.25e1"])
+    def test_blanks_underscores_exponents_and_other_digits_are_refused(self, text: str) -> None:
+        with pytest.raises(ValidationFailed) as raised:  # SPEC §5, "Added after review"
+            Money.of(text, "INR")
+        assert raised.value.field == "amount"
 
 
 class TestCurrencyCode:

@@ -118,9 +118,12 @@ class TestChannel:
         actor: Actor = getattr(world, who)
         assert world.order(actor, world.customer, ("PUMP", "1"), submit=False).channel is channel
 
-    def test_an_explicit_channel_wins(self, world: World) -> None:
-        order = world.crm.orders.create(world.rep, new_order(world, line(), channel=Channel.IMPORT))
+    def test_an_explicit_channel_wins_where_it_cannot_lie(self, world: World) -> None:
+        order = world.crm.orders.create(world.admin, new_order(world, line(), channel=Channel.IMPORT))
         assert order.channel is Channel.IMPORT
+        assert world.crm.orders.create(world.rep, new_order(world, line(), channel=Channel.FIELD_APP)).channel is (
+            Channel.FIELD_APP
+        )
 
 
 # --- validation that changes nothing -------------------------------------------------------------------------
@@ -461,7 +464,7 @@ class TestIdempotencyKey:
             {"lines": (line("PIPE", "10"),)},
             {"notes": "urgent"},
             {"submit": False},
-            {"channel": Channel.WEB},
+            {"channel": Channel.FIELD_APP},
         ],
     )
     def test_the_same_key_with_another_body_is_refused(self, world: World, other: dict[str, object]) -> None:

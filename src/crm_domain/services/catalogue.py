@@ -13,13 +13,14 @@ from crm_domain.ports import UnitOfWork
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import UNSET, ServiceContext, given_fields
+from crm_domain.text import text_validator
 from crm_domain.users import Actor, Permission
 
 
 @attrs.frozen(kw_only=True)
 class NewProduct:
     sku: str
-    name: str
+    name: str = attrs.field(validator=text_validator())
     unit_price: Money
     uom: str = "EA"
     tax_rate: Decimal = Decimal(0)
@@ -30,7 +31,7 @@ class NewProduct:
 
 @attrs.frozen(kw_only=True)
 class ProductChanges:
-    name: str = UNSET
+    name: str = attrs.field(default=UNSET, validator=text_validator())
     uom: str = UNSET
     unit_price: Money = UNSET
     tax_rate: Decimal = UNSET

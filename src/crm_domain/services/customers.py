@@ -45,13 +45,14 @@ from crm_domain.services.credit import (
     overdue_block_change,
     tolerance_change,
 )
+from crm_domain.text import text_validator
 from crm_domain.users import Actor, Permission
 
 
 @attrs.frozen(kw_only=True)
 class NewCustomer:
     code: str
-    name: str
+    name: str = attrs.field(validator=text_validator())
     mobile: str
     credit_limit: Money
     territory: str = ""
@@ -110,7 +111,7 @@ _MASTER_FIELDS = ("territory", "erp_system", "erp_customer_id", "assigned_rep_id
 class CustomerChanges:
     """Master data to change; credit terms change through `CreditService`."""
 
-    name: str = UNSET
+    name: str = attrs.field(default=UNSET, validator=text_validator())
     mobile: str = UNSET
     territory: str = UNSET
     erp_system: ErpSystem | str = UNSET

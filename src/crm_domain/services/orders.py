@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Final
 
 import attrs
 
@@ -34,20 +35,26 @@ from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, Write, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
+from crm_domain.text import check_text, text_validator
 from crm_domain.users import Actor, Permission, Role
 
+#: The channel of each role that has an app of its own, in order of precedence (SPEC §5: the channel follows
+#: from who places the order, not from the request).
 _ROLE_CHANNEL = {
     Role.DEALER: Channel.DEALER_APP,
     Role.CALL_CENTER_AGENT: Channel.CALL_CENTER,
     Role.SALES_REP: Channel.FIELD_APP,
 }
+#: What someone without such a role may name (the web app; `import` for the command line's bulk import).
+_UNBOUND_CHANNELS = frozenset({Channel.WEB, Channel.IMPORT})
+SUBMIT: Final = "order.submit"
 
 
 @attrs.frozen(kw_only=True)
 class NewOrder:
     customer_id: str
     lines: tuple[LineRequest, ...]
-    notes: str = ""
+    notes: str = attrs.field(default="", validator=text_validator(multiline=True))
     channel: Channel | None = None
     submit: bool = False
 
@@ -143,6 +150,7 @@ class OrderService:
         actor.require(Permission.ORDER_CREATE)
         if new.submit:
             actor.require(Permission.ORDER_SUBMIT)
+        channel = channel_of(actor, new.channel)
         fingerprint = new.fingerprint() if idempotency_key is not None else ""  # only a keyed request is compared
 
         def prepare(uow: UnitOfWork) -> Order | tuple[Customer, list[OrderLine]]:
@@ -173,7 +181,7 @@ class OrderService:
                 currency=customer.currency,
                 lines=lines,
                 actor=actor,
-                channel=new.channel or _default_channel(actor),
+                channel=channel,
                 notes=new.notes,
                 at=now,
             )
@@ -196,10 +204,10 @@ class OrderService:
 
     def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
         actor.require(Permission.ORDER_SUBMIT)
-        operation = f"order.submit:{order_id}"
 
         def step(uow: UnitOfWork) -> Order:
-            replay = self._replay(uow, actor, operation, idempotency_key, order_id)
+            # The key is the user's for the operation; the order is what was asked (another order: 409).
+            replay = self._replay(uow, actor, SUBMIT, idempotency_key, order_id)
             if replay is not None:
                 return replay
             order, customer = self._order_in_scope(uow, actor, order_id)
@@ -209,7 +217,7 @@ class OrderService:
             self._ctx.remember(
                 uow,
                 actor_id=actor.id,
-                operation=operation,
+                operation=SUBMIT,
                 key=idempotency_key,
                 fingerprint=order_id,
                 result_id=order.id,
@@ -237,6 +245,7 @@ class OrderService:
     def release(self, actor: Actor, order_id: str, note: str) -> Order:
         """Release a hold: reserve whatever the limit, record the override (four eyes)."""
         actor.require(Permission.ORDER_RELEASE)
+        check_text(note, "note")
         if not note.strip():
             raise ValidationFailed("releasing an order from credit hold needs a note", field="note")
 
@@ -266,6 +275,7 @@ class OrderService:
 
     def reject(self, actor: Actor, order_id: str, reason: str) -> Order:
         actor.require(Permission.ORDER_RELEASE)
+        check_text(reason, "reason")
 
         def step(uow: UnitOfWork) -> Order:
             order, _ = self._order_in_scope(uow, actor, order_id)
@@ -283,6 +293,7 @@ class OrderService:
     def cancel(self, actor: Actor, order_id: str, reason: str) -> Order:
         """Cancel; the reservation is released and held orders that now fit are released too."""
         actor.require(Permission.ORDER_CANCEL)
+        check_text(reason, "reason")
         if not reason.strip():
             raise ValidationFailed("cancelling an order needs a reason", field="reason")
 
@@ -330,6 +341,12 @@ class OrderService:
 
         return self._ctx.read(step)
 
+    def check_attachable(self, actor: Actor, order_id: str) -> None:
+        """Refuse (403, 404) an upload to an order the actor may not attach to, before its bytes are written
+        anywhere; `add_attachment` checks again in its own unit of work."""
+        actor.require(Permission.ORDER_CREATE)
+        self._ctx.read(lambda uow: self._order_in_scope(uow, actor, order_id))
+
     def add_attachment(self, actor: Actor, order_id: str, attachment: Attachment) -> Order:
         actor.require(Permission.ORDER_CREATE)
 
@@ -364,11 +381,17 @@ class OrderService:
         return _order(uow, record.result_id)
 
 
-def _default_channel(actor: Actor) -> Channel:
-    for role, channel in _ROLE_CHANNEL.items():
-        if role in actor.roles:
-            return channel
-    return Channel.WEB
+def channel_of(actor: Actor, claimed: Channel | None) -> Channel:
+    """The channel of an order `actor` places: a dealer's is `dealer_app`, an agent's `call_center`, a rep's
+    `field_app`; anyone else's `web`. A `claimed` channel is accepted only when it cannot lie — one of the actor's
+    own roles' channels, or `web`/`import` for someone with none — else `ValidationFailed` (docs/operations.md)."""
+    own = [channel for role, channel in _ROLE_CHANNEL.items() if role in actor.roles]
+    if claimed is None:
+        return own[0] if own else Channel.WEB
+    if claimed in own or (not own and claimed in _UNBOUND_CHANNELS):
+        return claimed
+    allowed = ", ".join(sorted(c.value for c in own or _UNBOUND_CHANNELS))
+    raise ValidationFailed(f"channel {claimed.value!r} is not yours to name (yours: {allowed})", field="channel")
 
 
 def _order(uow: UnitOfWork, order_id: str) -> Order:

@@ -11,13 +11,14 @@ from crm_domain.events import UserChanged
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import UNSET, ServiceContext, given_fields
+from crm_domain.text import text_validator
 from crm_domain.users import Actor, Permission, Role, User
 
 
 @attrs.frozen(kw_only=True)
 class NewUser:
     mobile: str
-    name: str
+    name: str = attrs.field(validator=text_validator())
     roles: frozenset[Role]
     email: str | None = None
     manager_id: str | None = None
@@ -29,7 +30,7 @@ class NewUser:
 class UserChanges:
     """Fields to change; fields left at their default are not touched."""
 
-    name: str = UNSET
+    name: str = attrs.field(default=UNSET, validator=text_validator())
     mobile: str = UNSET
     email: str | None = UNSET
     roles: frozenset[Role] = UNSET

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crm_domain.decimals import decimal_of
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 from crm_domain.services.context import UNSET
@@ -65,10 +66,7 @@ def import_customers(
 
 
 def _decimal(value: str, field: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise ValidationFailed(f"{field} {value!r} is not a number", field=field) from exc
+    return decimal_of(value, field)
 
 
 def _int(value: str | None, field: str) -> int | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crm_domain.decimals import decimal_of
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 from crm_domain.products import Product
@@ -50,9 +50,9 @@ def import_products(
                 name=row["name"],
                 unit_price=Money.of(row["unit_price"], row.get("currency") or c.settings.default_currency),
                 uom=row.get("uom") or "EA",
-                tax_rate=Decimal(row.get("tax_rate") or "0"),
+                tax_rate=decimal_of(row.get("tax_rate") or "0", "tax_rate"),
                 erp_material_id=optional(row, "erp_material_id"),
-                min_order_qty=Decimal(row.get("min_order_qty") or "1"),
+                min_order_qty=decimal_of(row.get("min_order_qty") or "1", "min_order_qty"),
                 active=active in _TRUE,
             )
         )

@@ -34,8 +34,9 @@ from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductC
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.middleware import request_id_middleware, response_headers
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
@@ -51,6 +52,18 @@ def _actor(request: Request[Actor, Token, Any]) -> Actor:
     if not isinstance(user, Actor):
         raise Unauthenticated("sign in first")
     return user
+
+
+def _cors(origins: list[str]) -> CORSConfig | None:
+    """CORS for the origins of `CRM_CORS_ORIGINS` only; none configured, no CORS headers at all (SPEC §5)."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
 
 
 def create_app(container: Container | None = None) -> Litestar:
@@ -126,12 +139,8 @@ def create_app(container: Container | None = None) -> Litestar:
             security=[tokens.jwt.security_requirement],
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        cors_config=CORSConfig(
-            allow_origins=["*"],
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
-        ),
+        cors_config=_cors(settings.cors_origin_list),
+        before_send=[response_headers(hsts=settings.env == "prod")],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=ATTACHMENT_BODY_LIMIT,
         stores={RESPONSE_CACHE_STORE: c.response_cache()},
@@ -146,5 +155,6 @@ def create_app(container: Container | None = None) -> Litestar:
             ),
         ],
         state=State({"container": c}),
+        request_class=JsonRequest,
         debug=False,
     )

@@ -107,7 +107,7 @@ def domain_error_handler(_request: Request[Any, Any, Any], exc: e.DomainError) -
 
 def http_error_handler(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
-    code = _HTTP_CODES.get(status, "http_error")
+    code = getattr(exc, "problem_code", None) or _HTTP_CODES.get(status, "http_error")
     extra: dict[str, Any] = {}
     detail = exc.detail or ""
     if isinstance(exc, ValidationException):

@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
-from litestar.security.jwt import JWTAuth, Token
+from litestar.middleware import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from crm_domain.errors import Unauthenticated
 from crm_domain.services.auth import AuthService, SignedIn
@@ -50,6 +51,17 @@ class CrmToken(Token):
     name: str = ""
 
 
+class BearerOnlyMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware takes whatever follows the first space of `Authorization`, so `Basic <jwt>`
+    passed as a bearer token (issue 12). Only the `Bearer` scheme (any case, RFC 9110 §11.1) carries ours."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        scheme, _, token = (connection.headers.get(self.auth_header) or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("send the access token as `Authorization: Bearer <token>`")
+        return await self.authenticate_token(encoded_token=token.strip(), connection=connection)
+
+
 @attrs.frozen(kw_only=True)
 class TokenSettings:
     secret: str
@@ -77,6 +89,7 @@ class Tokens:
             default_token_expiration=timedelta(seconds=settings.access_ttl),
             exclude=PUBLIC_PATHS,
             token_cls=CrmToken,
+            authentication_middleware_class=BearerOnlyMiddleware,
             description="An access token from POST /api/v1/auth/otp/verify or /api/v1/auth/refresh.",
         )
 

@@ -1,8 +1,10 @@
 """/api/v1/orders/{order_id}/attachments: upload a PDF or image to an order in scope, and download it.
 
-The bytes go to the `FileStore` under `orders/{order_id}/{attachment_id}` first; the attachment record is
-added to the order after that, and the bytes are removed again when the order refuses it (scope,
-permission). A crash between the two leaves at most an unreferenced file, never a record without bytes.
+The order is checked first (permission, scope: 403/404 with nothing written); then the bytes go to the
+`FileStore` under `orders/{order_id}/{attachment_id}`, and the attachment record is added to the order after
+that — the bytes are removed again if the order refuses it meanwhile. A crash between the two leaves at most an
+unreferenced file, never a record without bytes. The stored name carries the extension of the detected type and
+the download is always `Content-Disposition: attachment`.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class AttachmentController(Controller):
             )
         if not _ORDER_ID.fullmatch(order_id):
             raise EntityNotFound("order", order_id)
+        crm.orders.check_attachable(actor, order_id)  # nothing is written for an order out of reach
         attachment = Attachment(
             id=crm.ctx.ids.new_id(),
             filename=safe_filename(upload.filename, content_type),

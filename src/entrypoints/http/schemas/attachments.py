@@ -15,6 +15,13 @@ MAX_FILENAME: Final = 120
 
 #: Content type by leading bytes ("magic numbers").
 _EXTENSIONS: Final = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+#: Extensions a name may keep for each type (any case); another is replaced by the type's own.
+_KEEPS: Final = {
+    "application/pdf": {"pdf"},
+    "image/png": {"png"},
+    "image/jpeg": {"jpg", "jpeg"},
+    "image/webp": {"webp"},
+}
 ALLOWED_TYPES: Final = tuple(_EXTENSIONS)
 
 
@@ -33,11 +40,15 @@ def sniff_content_type(data: bytes) -> str | None:
 
 def safe_filename(raw: str | None, content_type: str) -> str:
     """The last path component of `raw`, letters, digits and `._- ()` only, no leading dots, at most
-    `MAX_FILENAME` characters (keeping the extension); a generic name when nothing is left."""
+    `MAX_FILENAME` characters (keeping the extension); a generic name when nothing is left. The extension is the
+    detected type's (`x.html` holding a PDF is kept as `x.pdf`), so no program opens it as something else."""
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch if ch.isalnum() or ch in "._- ()" else "_" for ch in name).strip(" .")
     if not name.strip("_"):
-        name = "attachment" + _EXTENSIONS.get(content_type, "")
+        name = "attachment"
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and extension.lower() in _KEEPS.get(content_type, set())):
+        name = (stem if dot and stem else name) + _EXTENSIONS.get(content_type, "")
     if len(name) > MAX_FILENAME:
         stem, dot, extension = name.rpartition(".")
         if dot and stem and len(extension) <= 10:

@@ -7,6 +7,9 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from crm_domain.decimals import is_plain_decimal
+from crm_domain.text import has_control
+
 T = TypeVar("T")
 
 _JSON_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
@@ -24,20 +27,62 @@ def _exactly(*kinds: type) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+def _plain(value: Any) -> Any:
+    """A decimal string as SPEC §5 allows it (ASCII digits, one optional point and sign; no exponent, `_`, other
+    scripts' digits or spaces) or a JSON integer; checked before pydantic strips or parses anything."""
+    if isinstance(value, str) and is_plain_decimal(value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError('must be a decimal string of digits 0-9 with one optional point and sign, e.g. "12.50"')
+
+
+def _plain_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string, e.g. "1234.50"')
+    return _plain(value)
+
+
+#: A decimal as a plain decimal string ("2.5") or a JSON integer; the domain checks range and places.
+PlainDecimal = Annotated[Decimal, BeforeValidator(_plain), Field(strict=False, allow_inf_nan=False)]
 #: A JSON true/false, nothing else.
 ExactBool = Annotated[bool, _exactly(bool)]
 #: A whole number of days (0 to 3650), as a JSON integer.
 Days = Annotated[int, _exactly(int), Field(ge=0, le=3650)]
 #: A percentage 0–100 with at most two places, as a decimal string ("2.50") or a JSON integer.
-Pct = Annotated[Decimal, _exactly(str, int), Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
+Pct = Annotated[Decimal, BeforeValidator(_plain), Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
 
 
 #: A decimal amount with at most two places, as a string ("1234.50").
-MoneyStr = Annotated[str, StringConstraints(pattern=r"^\d{1,13}(\.\d{1,2})?$", max_length=16)]
+MoneyStr = Annotated[
+    str, BeforeValidator(_plain_string), StringConstraints(pattern=r"^[0-9]{1,13}(\.[0-9]{1,2})?$", max_length=16)
+]
+#: A signed decimal amount with at most two places, as a string ("-1234.50").
+SignedMoneyStr = Annotated[
+    str, BeforeValidator(_plain_string), StringConstraints(pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$", max_length=17)
+]
+#: A percentage with at most two places, as a string ("18.00"); the domain checks 0–100.
+RateStr = Annotated[str, BeforeValidator(_plain_string), StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+
+
+def _one_line(value: Any) -> Any:
+    if isinstance(value, str) and has_control(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _lines(value: Any) -> Any:
+    if isinstance(value, str) and has_control(value, multiline=True):
+        raise ValueError("must not contain control characters (tab and line breaks are fine)")
+    return value
+
+
+#: A note: several lines allowed, no other control characters (SPEC §5).
+Text = Annotated[str, BeforeValidator(_lines), StringConstraints(max_length=2000)]
+#: A name or a one-line reason: no control characters at all.
+ShortText = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=200)]
 
 
 class In(BaseModel):

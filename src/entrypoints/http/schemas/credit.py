@@ -12,7 +12,7 @@ from crm_domain.credit import LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, TermKind
 from crm_domain.money import Money
 from crm_domain.services.credit import CreditPosition, TermRequest
-from entrypoints.http.schemas.common import Currency, Days, In, MoneyStr, Out, Pct
+from entrypoints.http.schemas.common import Currency, Days, In, MoneyStr, Out, Pct, ShortText
 from entrypoints.http.schemas.customers import Reason
 
 
@@ -23,7 +23,7 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Note = Annotated[str, StringConstraints(max_length=200)]
+Note = Annotated[ShortText, StringConstraints(max_length=200)]
 CURRENCY_NOTE = "The currency of the amount: the customer's (INR when left out)."
 
 

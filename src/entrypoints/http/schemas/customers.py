@@ -15,10 +15,10 @@ from entrypoints.http.schemas.common import Currency, Days, ExactBool, Id, In, M
 
 ErpName = Literal["sap", "gennext", "sandbox"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]
 Mobile = Annotated[str, StringConstraints(min_length=4, max_length=32)]
 ErpCustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Reason = Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]
 
 
 class CustomerIn(In):

@@ -11,7 +11,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, RootModel, StringCons
 from crm_domain.erp import ErpOrderState
 from crm_domain.money import Money
 from crm_domain.services.erp_events import BalanceReport, EventResult, OrderStatusReport
-from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out, _exactly
+from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out, SignedMoneyStr, _exactly
 
 MAX_EVENTS = 500
 
@@ -84,9 +84,7 @@ class CustomerBalanceEventIn(In):
         description="The ERP's event id (required; sent as `id` or `event_id`): a replay of it changes nothing.",
     )
     customer_code: Ref
-    receivables: Annotated[str, StringConstraints(pattern=r"^-?\d{1,13}(\.\d{1,2})?$", max_length=17)] = Field(
-        description='Open invoice balance, e.g. "25000.00"; negative for an advance.'
-    )
+    receivables: SignedMoneyStr = Field(description='Open invoice balance, e.g. "25000.00"; negative for an advance.')
     currency: Currency | None = Field(
         default=None, description="Of receivables (CRM_DEFAULT_CURRENCY when left out); must be the customer's."
     )

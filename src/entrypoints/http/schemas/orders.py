@@ -10,16 +10,15 @@ from pydantic import ConfigDict, Field
 
 from crm_domain.orders import Channel, LineRequest, Order, OrderLine, StatusChange
 from crm_domain.services.orders import NewOrder, Quote
-from entrypoints.http.schemas.common import ExactBool, Id, In, Out, ShortText, Text
+from entrypoints.http.schemas.common import ExactBool, Id, In, Out, PlainDecimal, ShortText, Text
 
-LaxDecimal = Annotated[Decimal, Field(strict=False, allow_inf_nan=False)]
 ChannelName = Literal["field_app", "dealer_app", "call_center", "web", "import"]
 
 
 class LineIn(In):
     sku: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: LaxDecimal = Field(description="Positive, at most 3 decimal places, at most 1,000,000.")
-    discount_pct: LaxDecimal = Field(default=Decimal(0), description="0 to 100, at most 2 decimal places.")
+    quantity: PlainDecimal = Field(description="Positive, at most 3 decimal places, at most 1,000,000.")
+    discount_pct: PlainDecimal = Field(default=Decimal(0), description="0 to 100, at most 2 decimal places.")
 
 
 class OrderIn(In):

@@ -11,14 +11,12 @@ from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 from crm_domain.money import Money
 from crm_domain.products import Product
 from crm_domain.services.catalogue import NewProduct, ProductChanges
-from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out, ShortText
+from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out, PlainDecimal, RateStr, ShortText
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")]
 Uom = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")]
-#: A percentage with at most two places, as a string ("18.00"); the domain checks 0–100.
-RateStr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,2})?$")]
 ErpMaterialId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Quantity = Annotated[Decimal, Field(strict=False, allow_inf_nan=False, description="Positive, at most 3 places.")]
+Quantity = Annotated[PlainDecimal, Field(description="Positive, at most 3 places.")]
 Name = Annotated[ShortText, StringConstraints(min_length=1)]
 
 

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from crm_domain.performance import PerformanceRow, Target
 from entrypoints.http.schemas.common import Currency, Id, In, MoneyStr, Out
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 
 
