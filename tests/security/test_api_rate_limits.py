@@ -24,6 +24,8 @@ def test_a_signed_in_user_over_the_api_rate_gets_429_with_retry_after(secure_app
 
     problem(refused, 429, "too_many_requests")
     assert refused.headers["retry-after"] == "20"  # one request every 60 / 3 s
+    assert refused.headers["x-request-id"]  # a refusal is traceable like any answer (SPEC §5)
+    assert refused.headers["x-content-type-options"] == "nosniff"
     # the rate is the user's: the same user from another address is refused too
     assert app.client.get("/api/v1/auth/me", headers={**headers, PEER: "198.51.100.7"}).status_code == 429
     app.clock.advance(timedelta(seconds=20))
@@ -39,6 +41,7 @@ def test_anonymous_callers_are_limited_per_address_and_bad_tokens_count_as_anony
     refused = app.client.get("/api/v1/auth/me", headers=bad)
     problem(refused, 429, "too_many_requests")
     assert int(refused.headers["retry-after"]) == 30
+    assert refused.headers["x-request-id"]
     # another address has its own allowance; health probes are never limited
     assert app.client.get("/api/v1/auth/me", headers={**bad, PEER: "192.0.2.10"}).status_code == 401
     assert app.client.get("/health/live", headers={PEER: "192.0.2.9"}).status_code == 200
