@@ -11,6 +11,7 @@ import attrs
 from crm_domain.decimals import canonical, decimal_of
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
+from crm_domain.text import check_text
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
 MAX_QUANTITY = Decimal(1_000_000)
@@ -59,6 +60,7 @@ class Product:
     updated_at: datetime
 
     def __attrs_post_init__(self) -> None:
+        check_text(self.name, "name")  # from the ERP or a file as much as from a person (SPEC §5)
         if not self.name.strip():
             raise ValidationFailed("name must not be empty", field="name")
         if self.unit_price.is_negative():

@@ -4,16 +4,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest
-from crm_domain.services.customers import NewCustomer
+from crm_domain.products import Product
+from crm_domain.services.customers import CustomerRecord, NewCustomer
 from crm_domain.services.orders import NewOrder
 from crm_domain.text import check_text
 from tests.api.conftest import Api, problem
 
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
 CONTROLS = ["\x00", "\x07", "\x1b[31m", "\x7f", "\x85", "\x9b", "\r", "\n", "\t"]
 LINE_BREAKS = ["\n", "\r\n", "\t"]
 
@@ -32,6 +36,16 @@ class TestTheDomainRule:
     @pytest.mark.parametrize("lines", LINE_BREAKS)
     def test_a_note_may_span_lines(self, lines: str) -> None:
         assert check_text(f"deliver{lines}before Diwali", "notes", multiline=True)
+
+    def test_records_from_an_erp_or_a_file_refuse_them(self) -> None:
+        """The doors without a person: the customer upsert's record (CSV import, ERP customer sync) and the
+        product itself (ERP product sync, import, API)."""
+        with pytest.raises(ValidationFailed):
+            CustomerRecord(code="D1", name="Agro\x1b[2J", currency="INR")
+        with pytest.raises(ValidationFailed):
+            CustomerRecord(code="D1", name="Agro", currency="INR", territory="NORTH\x00")
+        with pytest.raises(ValidationFailed):
+            Product(sku="PMP-1", name="Pump\x85", unit_price=Money.of("1.00", "INR"), updated_at=T0)
 
     def test_library_commands_refuse_them(self) -> None:
         with pytest.raises(ValidationFailed):

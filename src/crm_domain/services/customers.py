@@ -79,10 +79,10 @@ class CustomerRecord:
     `terms` None leaves the credit terms to the CRM; `reason` goes to the limit history with a change of terms."""
 
     code: str
-    name: str
+    name: str = attrs.field(validator=text_validator())  # from a file or an ERP as much as from a person
     currency: str
     mobile: str | None = None
-    territory: str = UNSET
+    territory: str = attrs.field(default=UNSET, validator=text_validator())
     erp_system: ErpSystem | str = UNSET
     erp_customer_id: str | None = UNSET
     assigned_rep_id: str | None = UNSET
