@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from httpx import Response
+from litestar import MediaType, get
 from litestar.testing import TestClient
 
 from entrypoints.bootstrap import bootstrap
@@ -133,3 +134,21 @@ class TestHsts:
         with app_with(tmp_path, **prod) as client:
             for answer in (client.get("/health/live"), client.get("/nowhere")):
                 assert answer.headers.get("strict-transport-security") == "max-age=31536000; includeSubDomains"
+
+
+class TestContentSecurityPolicy:
+    """HTML pages allow only the app's own origin and no framing (SPEC §5); JSON answers need no policy."""
+
+    def test_an_html_page_carries_the_policy_and_json_does_not(self, tmp_path: Path) -> None:
+        @get("/health/page", media_type=MediaType.HTML, sync_to_thread=False)  # a public path
+        def page() -> str:
+            return "<!doctype html><title>page</title>"
+
+        app = create_app(bootstrap(Settings(database_url="memory://", data_dir=tmp_path, jwt_secret="x" * 48)))
+        app.register(page)
+        with TestClient(app) as client:
+            policy = client.get("/health/page").headers.get("content-security-policy", "")
+            assert "default-src 'self'" in policy
+            assert "frame-ancestors 'none'" in policy
+            assert "http" not in policy  # no other origin
+            assert "content-security-policy" not in client.get("/health/live").headers
