@@ -3,7 +3,7 @@ any ERP report, and the figures. Written to kill the survivors of `scripts/mutat
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -235,3 +235,38 @@ class TestCreditLimitRequest:
                 requested_by="rep",
                 requested_at=AT,
             )
+
+
+class TestBalanceAsOf:
+    """The ERP's time of the balance last applied (SPEC §5: an older balance must not replace newer figures)."""
+
+    def test_only_a_strictly_older_balance_is_older(self) -> None:
+        credit = account()
+        assert credit.is_older_balance(AT) is False  # nothing applied yet
+        credit.update_balance(inr(500), 0, AT, as_of=AT)
+        assert credit.is_older_balance(AT - timedelta(seconds=1)) is True
+        assert credit.is_older_balance(AT) is False  # the same moment: the ERP's last word wins
+        assert credit.is_older_balance(None) is False  # a balance without a time cannot be told older
+
+    def test_a_balance_of_the_same_moment_replaces_the_figures(self) -> None:
+        credit = account()
+        credit.update_balance(inr(500), 0, AT, as_of=AT)
+        credit.update_balance(inr(700), 3, AT, as_of=AT)
+        assert (credit.receivables, credit.overdue_days, credit.balance_as_of) == (700, 3, AT)
+
+    def test_the_time_moves_only_forward_and_says_so(self) -> None:
+        credit = account()
+        assert credit.note_balance_as_of(AT) is True
+        assert credit.note_balance_as_of(AT) is False  # the same time again: nothing moved
+        assert credit.note_balance_as_of(AT - timedelta(days=1)) is False
+        assert credit.balance_as_of == AT
+        assert credit.note_balance_as_of(None) is False
+        assert credit.note_balance_as_of(AT + timedelta(hours=1)) is True
+        assert credit.balance_as_of == AT + timedelta(hours=1)
+
+    def test_the_account_itself_refuses_an_older_balance(self) -> None:
+        credit = account()
+        credit.update_balance(inr(500), 0, AT, as_of=AT)
+        with pytest.raises(ValidationFailed):
+            credit.update_balance(inr(0), 0, AT, as_of=AT - timedelta(minutes=5))
+        assert (credit.receivables, credit.balance_as_of) == (500, AT)
