@@ -8,7 +8,7 @@ document on MongoDB).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -70,10 +70,9 @@ class CreditCheck:
         return self.verdict is Verdict.APPROVED
 
 
-def _non_negative_minor(value: int, field: str) -> int:
+def _non_negative_minor(value: int, field: str) -> None:
     if value < 0:
         raise ValidationFailed(f"{field} must not be negative", field=field)
-    return value
 
 
 class ReservationNotLoaded(RuntimeError):
@@ -313,10 +312,11 @@ class CreditAccount:
 
     def _temporary_raises(self, amount: int | None, until: date | None, today: date) -> bool:
         """Whether the temporary limit (`amount`, `until`) lets the effective limit be higher on some day from
-        `today` on than the present one does. The effective limit steps only the day after a valid-until date, so
-        comparing today, each valid-until date and each day after covers every day."""
+        `today` on than the present one does. Both effective limits are steps that change only the day after a
+        valid-until date, and after the later of the two dates both are the base limit; so today and each
+        valid-until date stand for every day (one in each stretch where neither changes)."""
         proposed = attrs.evolve(self, temp_limit=amount, temp_limit_until=until, reservations={}, events=[])
-        days = {today} | {d + timedelta(days=k) for d in (until, self.temp_limit_until) if d for k in (0, 1)}
+        days = {today, *(d for d in (until, self.temp_limit_until) if d is not None)}
         return any(proposed.effective_limit(day) > self.effective_limit(day) for day in days if day >= today)
 
     def _temporary_text(self) -> str | None:

@@ -16,7 +16,7 @@ from crm_domain.credit import (
     Verdict,
 )
 from crm_domain.credit_governance import Approval, CreditLimitRequest
-from crm_domain.errors import CurrencyMismatch, ValidationFailed
+from crm_domain.errors import CreditRaiseNeedsApproval, CurrencyMismatch, ValidationFailed
 from crm_domain.money import Money
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -270,3 +270,41 @@ class TestBalanceAsOf:
         with pytest.raises(ValidationFailed):
             credit.update_balance(inr(0), 0, AT, as_of=AT - timedelta(minutes=5))
         assert (credit.receivables, credit.balance_as_of) == (500, AT)
+
+
+class TestWhatCountsAsARaise:
+    """SPEC §2.3 credit governance at the account: a change that lets the customer owe more on any day needs an
+    approval; one that does not, does not (killed survivors of `scripts/mutation.py credit`)."""
+
+    WITHOUT = {"by": "u-admin", "reason": "review", "at": AT}  # no approval
+
+    def test_setting_the_same_limit_again_needs_no_approval(self) -> None:
+        credit = account(1_000)
+        credit.set_limit(inr(1_000), **self.WITHOUT)
+        with pytest.raises(CreditRaiseNeedsApproval):
+            credit.set_limit(inr(1_001), **self.WITHOUT)
+
+    def test_ending_early_a_temporary_limit_below_the_base_is_a_raise(self) -> None:
+        credit = account(1_000)
+        credit.set_temporary_limit(inr(500), date(2025, 3, 11), **self.WITHOUT)  # lower than the base: at once
+        with pytest.raises(CreditRaiseNeedsApproval):  # from the 5th to the 11th it would be 1,000 instead of 500
+            credit.set_temporary_limit(inr(500), date(2025, 3, 4), **self.WITHOUT)
+        assert credit.temp_limit_until == date(2025, 3, 11)
+
+    def test_extending_a_temporary_limit_above_the_base_is_a_raise_shortening_it_is_not(self) -> None:
+        credit = account(1_000)
+        credit.set_temporary_limit(inr(5_000), date(2025, 3, 4), **BY)
+        with pytest.raises(CreditRaiseNeedsApproval):  # 5,000 instead of 1,000 from the 5th to the 11th
+            credit.set_temporary_limit(inr(5_000), date(2025, 3, 11), **self.WITHOUT)
+        credit.set_temporary_limit(inr(5_000), date(2025, 3, 2), **self.WITHOUT)
+        assert credit.temp_limit_until == date(2025, 3, 2)
+
+    def test_an_overdue_block_of_zero_days_is_a_block_not_a_raise(self) -> None:
+        credit = account()
+        credit.set_overdue_block(0, **self.WITHOUT)  # none before: blocking at any overdue tightens
+        assert credit.overdue_block_days == 0
+        credit.set_overdue_block(0, **self.WITHOUT)  # the same days again: no raise
+        with pytest.raises(CreditRaiseNeedsApproval):
+            credit.set_overdue_block(1, **self.WITHOUT)
+        with pytest.raises(ValidationFailed):
+            credit.set_overdue_block(-1, **BY)
