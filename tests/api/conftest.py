@@ -6,7 +6,6 @@ customers, products) and `api.login(user)` signs a user in through the real OTP 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +27,7 @@ from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests import mongo
+from tests.sms import last_code
 
 
 def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -94,11 +94,7 @@ class Api:
         self._tokens: dict[str, dict[str, Any]] = {}
 
     def last_otp(self, mobile: str) -> str:
-        for line in reversed(self.sms_file.read_text().splitlines()):
-            message = json.loads(line)
-            if message["to"] == mobile:
-                return str(message["text"][:6])
-        raise AssertionError(f"no SMS to {mobile}")
+        return last_code(self.sms_file, mobile)
 
     def sign_in(self, user: User) -> dict[str, Any]:
         """The whole OTP flow; returns the token pair."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.net import free_port
+from tests.sms import last_code
 
 BIN = Path(sys.executable).parent
 
@@ -67,11 +67,7 @@ class Server:
                 self.process.wait(timeout=5)
 
     def last_otp(self, mobile: str) -> str:
-        for line in reversed(self.sms_file.read_text().splitlines()):
-            message = json.loads(line)
-            if message["to"] == mobile:
-                return str(message["text"][:6])
-        raise AssertionError(f"no SMS to {mobile}")
+        return last_code(self.sms_file, mobile)
 
     def sign_in(self, client: httpx.Client, mobile: str) -> dict[str, str]:
         assert client.post("/api/v1/auth/otp/request", json={"mobile": mobile}).status_code == 202

@@ -21,6 +21,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.api.conftest import api
 from tests.cli.conftest import crm_cli, data_dir
+from tests.sms import last_code
 from tests.unit.conftest import world
 
 __all__ = ["PEER", "SecureApp", "api", "crm_cli", "data_dir", "secure_app", "with_peer", "world"]
@@ -52,13 +53,7 @@ class SecureApp:
         self.admin = container.crm.users.create_admin("+919000000001", "Asha Admin")
 
     def last_otp(self, mobile: str) -> str:
-        import json
-
-        for line in reversed(self.sms_file.read_text().splitlines()):
-            message = json.loads(line)
-            if message["to"] == mobile:
-                return str(message["text"][:6])
-        raise AssertionError(f"no SMS to {mobile}")
+        return last_code(self.sms_file, mobile)
 
     def bearer(self, mobile: str = "+919000000001", peer: str = "192.0.2.1") -> dict[str, str]:
         headers = {PEER: peer}
