@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import attrs
 import pytest
@@ -27,10 +26,10 @@ from crm_domain.services.customers import NewCustomer
 from crm_domain.services.erp_events import OrderStatusReport
 from crm_domain.services.orders import NewOrder
 from entrypoints.cli.context import OPERATOR, container
-from entrypoints.cli.main import main
 from entrypoints.demo_data import erp_progress
 from entrypoints.http.app import create_app
 from entrypoints.http.controllers.integrations import sign
+from tests.cli.conftest import Result
 
 SECRET = "erp-webhook-" + "s" * 40
 S = OrderStatus
@@ -60,23 +59,12 @@ def sandbox() -> SandboxErpGateway:
 
 
 @pytest.fixture
-def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Scenario]:
-    for name in ("CRM_DATABASE_URL", "CRM_ENV", "CRM_JWT_SECRET", "CRM_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "crm-data"))
-    monkeypatch.setenv("CRM_ERP_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("COLUMNS", "200")
-    container.cache_clear()
+def scenario(crm_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
+    monkeypatch.setenv("CRM_ERP_WEBHOOK_SECRET", SECRET)  # read when the CLI's container is first built
 
     def cli(*args: str) -> tuple[int, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
+        result = crm_cli(*args)
+        return result.code, result.out + result.err
 
     crm = container().crm
     crm.catalogue.create(OPERATOR, NewProduct(sku="AMT", name="Credit test item at 1.00", unit_price=inr("1.00")))
