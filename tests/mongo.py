@@ -1,27 +1,46 @@
-"""MongoDB for tests: the server at `CRM_TEST_MONGODB_URI` when set, else mongomock (in process). Test ids and
-the report header say which (`mongo-uri` / `mongo-mongomock`). Each user gets a fresh database, dropped after."""
+"""MongoDB for tests: the server at `CRM_TEST_MONGODB_URI` when set (a replica set: the store refuses a
+standalone server), else mongomock (in process) through a session shim. Test ids and the report header say
+which (`mongo-uri` / `mongo-mongomock`). Each user gets a fresh database, dropped after.
+
+mongomock has no sessions or transactions and fails `hello`. The shim (`ShimSession`, installed on mongomock
+when this module is imported) lets the store take its one production path: `start_session()` gives a shim
+session whose `with_transaction` runs the transaction body once with that session, after checking the
+transaction options (write concern majority with journal, read concern snapshot, read preference primary);
+every write must carry the session of a running transaction (a write outside it fails the test), and a body
+that raises has its writes undone. **It checks the flow, not isolation**: other threads see a transaction's
+writes as they happen, and nothing detects write conflicts between transactions. Isolation is MongoDB's
+job, checked by running the same tests against a real replica set (docs/operations.md).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import types
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from pymongo import MongoClient
+from pymongo import MongoClient, ReadPreference
 
 URI = os.environ.get("CRM_TEST_MONGODB_URI") or None
 MODE = "uri" if URI else "mongomock"
 ID = f"mongo-{MODE}"
 
+T = TypeVar("T")
+
 
 def describe() -> str:
     """One line for the pytest report header."""
     if URI is None:
-        return "mongo: mongomock (in process; set CRM_TEST_MONGODB_URI to test against a MongoDB server)"
-    return "mongo: the server at CRM_TEST_MONGODB_URI"
+        return (
+            "mongo: mongomock (in process) through a session shim that runs each transaction body with its session"
+            " — it checks the transaction flow, not isolation; set CRM_TEST_MONGODB_URI to a replica set to test"
+            " MongoDB's transactions"
+        )
+    return "mongo: the server at CRM_TEST_MONGODB_URI (real transactions)"
 
 
 def client() -> MongoClient[dict[str, Any]]:
@@ -47,3 +66,166 @@ def fresh_database() -> Iterator[tuple[MongoClient[dict[str, Any]], str]]:
     finally:
         mongo.drop_database(name)
         mongo.close()
+
+
+# --- the session shim (mongomock only) --------------------------------------------------------------------------
+
+
+class ShimStats:
+    """What the shim saw, for tests that assert the transaction path ran."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.committed = 0
+        self.aborted = 0
+        self.writes_in_transactions = 0
+
+
+STATS = ShimStats()
+
+
+class ShimSession:
+    """A stand-in for `pymongo.client_session.ClientSession` on mongomock: checks the flow, not isolation."""
+
+    def __init__(self) -> None:
+        self.in_transaction = False
+        self._undo: list[Callable[[], object]] = []
+
+    def __enter__(self) -> ShimSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end_session()
+
+    def end_session(self) -> None:
+        assert not self.in_transaction, "a session ended inside its transaction"
+
+    def with_transaction(
+        self,
+        callback: Callable[[ShimSession], T],
+        read_concern: Any = None,
+        write_concern: Any = None,
+        read_preference: Any = None,
+        max_commit_time_ms: int | None = None,
+    ) -> T:
+        assert read_concern is not None and read_concern.level == "snapshot", read_concern
+        assert write_concern is not None and write_concern.document == {"w": "majority", "j": True}, write_concern
+        assert read_preference == ReadPreference.PRIMARY, read_preference
+        assert not self.in_transaction, "transactions do not nest"
+        self.in_transaction, self._undo = True, []
+        try:
+            result = callback(self)
+        except BaseException:
+            for undo in reversed(self._undo):  # atomicity of the body's writes (never isolation)
+                undo()
+            with STATS.lock:
+                STATS.aborted += 1
+            raise
+        finally:
+            self.in_transaction = False
+            self._undo = []
+        with STATS.lock:
+            STATS.committed += 1
+        return result
+
+    def remember(self, undo: Callable[[], object]) -> None:
+        self._undo.append(undo)
+
+
+#: mongomock's own methods, before the shim wraps them.
+_ORIGINAL: dict[str, Any] = {}
+
+
+def _start_session(self: Any, *args: Any, **kwargs: Any) -> ShimSession:
+    return ShimSession()
+
+
+def _command_with_hello(self: Any, cmd: Any, **kwargs: Any) -> Any:
+    name = cmd if isinstance(cmd, str) else next(iter(cmd))
+    if name == "hello":  # what a replica-set member answers (mongomock has no `hello`)
+        return {"ok": 1.0, "isWritablePrimary": True, "setName": "mongomock-session-shim"}
+    return _ORIGINAL["command"](self, cmd, **kwargs)
+
+
+def _session_of(kwargs: dict[str, Any]) -> ShimSession | None:
+    session = kwargs.pop("session", None)
+    if session is None:
+        return None
+    assert isinstance(session, ShimSession), f"not the shim's session: {session!r}"
+    assert session.in_transaction, "an operation with a session outside its transaction"
+    return session
+
+
+def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _session_of(kwargs)
+        return method(self, *args, **kwargs)
+
+    return run
+
+
+def _restore(collection: Any, before: list[dict[str, Any]], created: list[Any]) -> Callable[[], None]:
+    def undo() -> None:
+        for doc_id in created:
+            _ORIGINAL["delete_one"](collection, {"_id": doc_id})
+        for doc in before:
+            _ORIGINAL["replace_one"](collection, {"_id": doc["_id"]}, doc, upsert=True)
+
+    return undo
+
+
+def _counted(session: ShimSession, undo: Callable[[], None]) -> None:
+    session.remember(undo)
+    with STATS.lock:
+        STATS.writes_in_transactions += 1
+
+
+def _writing(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        session = _session_of(kwargs)
+        if session is None:
+            return method(self, *args, **kwargs)
+        flt = args[0] if args else kwargs.get("filter", {})
+        if many:
+            before = list(_ORIGINAL["find"](self, flt))
+        else:
+            before = [d for d in [_ORIGINAL["find_one"](self, flt)] if d is not None]
+        result = method(self, *args, **kwargs)
+        upserted = getattr(result, "upserted_id", None)
+        _counted(session, _restore(self, before, [] if upserted is None else [upserted]))
+        return result
+
+    return run
+
+
+def _inserting(self: Any, document: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    session = _session_of(kwargs)
+    result = _ORIGINAL["insert_one"](self, document, *args, **kwargs)
+    if session is not None:
+        _counted(session, _restore(self, [], [result.inserted_id]))
+    return result
+
+
+def _install_shim() -> None:
+    import mongomock
+    from mongomock.collection import Collection
+    from mongomock.database import Database
+
+    _ORIGINAL["command"] = Database.command
+    for name in ("find", "find_one", "insert_one", "replace_one", "delete_one"):
+        _ORIGINAL[name] = getattr(Collection, name)
+    mongomock.MongoClient.start_session = _start_session
+    Database.command = _command_with_hello
+    for name in ("find", "find_one", "count_documents", "aggregate", "distinct"):
+        setattr(Collection, name, _reading(getattr(Collection, name)))
+    for name in ("update_one", "replace_one", "delete_one", "find_one_and_update", "find_one_and_replace"):
+        setattr(Collection, name, _writing(getattr(Collection, name), many=False))
+    for name in ("update_many", "delete_many"):
+        setattr(Collection, name, _writing(getattr(Collection, name), many=True))
+    Collection.insert_one = _inserting
+
+
+if URI is None:
+    _install_shim()

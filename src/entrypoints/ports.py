@@ -82,9 +82,14 @@ class StoreMaintenance(Protocol):
         """Bring the store up to date: SQLite schema migrations, MongoDB indexes; safe to run again."""
         ...
 
+    def check(self) -> None:
+        """Raise, with a one-line reason, when the store cannot serve: MongoDB on a standalone server (no
+        transactions) or without the indexes of `crm db init` (decision 0012)."""
+        ...
+
     def recover(self) -> Recovery:
-        """Finish or roll back the commits a crashed process left half done (MongoDB without transactions,
-        decision 0006); stores that commit atomically have nothing to recover."""
+        """Finish or roll back the commits a crashed process left half done; every store commits atomically
+        today (MongoDB in transactions, decision 0012), so there is nothing to recover."""
         ...
 
     def close(self) -> None:

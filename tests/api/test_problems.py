@@ -22,6 +22,7 @@ import adapters
 import crm_domain
 import entrypoints
 from adapters.erp.errors import ErpCredentialsRefused
+from adapters.mongo.errors import CommitOutcomeUnknown, StoreNotReady
 from crm_domain import errors as e
 from crm_domain.erp import ErpRejected
 from entrypoints.bootstrap import bootstrap
@@ -67,6 +68,8 @@ EXPECTED: list[tuple[e.DomainError, int, str, str]] = [
     (e.TooManyRequests("slow down", retry_after=30), 429, "too_many_requests", "Too many requests"),
     (ErpRejected("sold-to party D0001 is blocked"), 502, "erp_rejected", "Refused by the ERP"),
     (e.UpstreamUnavailable("the ERP times out"), 503, "upstream_unavailable", "A dependency is unavailable"),
+    (CommitOutcomeUnknown(), 503, "commit_outcome_unknown", "A dependency is unavailable"),
+    (StoreNotReady("MongoDB is a standalone server"), 503, "store_not_ready", "A dependency is unavailable"),
     (
         ErpCredentialsRefused("SAP", "HTTP 401", "CRM_SAP_USER and CRM_SAP_PASSWORD"),
         503,

@@ -39,5 +39,7 @@ class TestDbInit:
 
             assert result.code == 0, result.err
             assert f"MongoDB database {name!r}" in result.out
-            assert "orders.number_unique" in result.out
-            assert store.db["orders"].index_information()["number_unique"]["unique"] is True
+            assert "customers.code_unique" in result.out
+            assert "orders.customer_hashed" in result.out  # the shard key of the sharding plan
+            assert store.db["customers"].index_information()["code_unique"]["unique"] is True
+            assert store.missing_indexes() == []

@@ -99,7 +99,6 @@ class TestConcurrentSubmits:
         for order in held:  # every hold was right when decided: the order did not fit what was reserved
             assert order.credit is not None
             assert order.credit.shortfall.minor > 0
-        assert store.db["commits"].count_documents({}) == 0  # every commit finished its journal
 
 
 def _all_orders(crm: Any, actor: Any) -> list[Order]:

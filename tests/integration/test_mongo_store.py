@@ -1,5 +1,5 @@
-"""The MongoDB store beyond the contract suites: wiring from settings (bounded timeouts, GridFS for
-attachments), indexes, transactions detection, and GridFS revisions."""
+"""The MongoDB store beyond the contract suites: wiring from settings (client options, bounded timeouts, GridFS
+for attachments), indexes and the start check, the transaction path, and GridFS revisions."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, ReadPreference
+from pymongo.errors import ServerSelectionTimeoutError
 
 from adapters.mongo import GridFsFileStore, MongoStore
+from adapters.mongo.errors import StoreNotReady
+from adapters.mongo.store import TRANSACTION_OPTIONS
 from crm_domain.errors import UpstreamUnavailable
 from entrypoints.bootstrap import build_files, build_store
 from entrypoints.settings import Settings
 from tests import mongo
+from tests.contract.builders import an_account, an_audit_entry, write
 
 
 @pytest.fixture
@@ -33,7 +37,8 @@ class TestWiring:
         assert store.db.name == "sales"
         options = store.client.options
         assert options.server_selection_timeout == 5
-        assert (options.pool_options.connect_timeout, options.pool_options.socket_timeout) == (5, 30)
+        assert options.pool_options.connect_timeout == 5
+        assert options.timeout == 10  # pymongo's client-side deadline of every operation (timeoutMS)
         assert isinstance(build_files(settings, store), GridFsFileStore)
         store.close()
 
@@ -45,6 +50,45 @@ class TestWiring:
         store.close()
 
 
+class TestClientSettings:
+    """Finding 6: the client is built durable (w majority, journal) and reading from the primary, whatever the
+    URL says; the URL's own timeouts are kept. Seen failing first: the old client had w=1 by default, followed a
+    URL's `secondaryPreferred`, and its keyword timeouts replaced the URL's."""
+
+    def test_writes_wait_for_a_majority_and_the_journal_and_reads_go_to_the_primary(self) -> None:
+        client = MongoStore.from_url("mongodb://db.invalid:27017/sales").client
+        options = client.options
+
+        assert options.write_concern.document == {"w": "majority", "j": True}
+        assert options.read_preference == ReadPreference.PRIMARY
+        assert options.read_concern.level == "majority"
+        assert (options.retry_writes, options.retry_reads) == (True, True)
+        client.close()
+
+    def test_a_url_cannot_weaken_durability_or_read_from_secondaries(self) -> None:
+        url = "mongodb://db.invalid:27017/sales?w=1&readPreference=secondaryPreferred&readConcernLevel=local"
+        client = MongoStore.from_url(url).client
+
+        assert client.options.write_concern.document == {"w": "majority", "j": True}
+        assert client.options.read_preference == ReadPreference.PRIMARY
+        assert client.options.read_concern.level == "majority"
+        client.close()
+
+    def test_the_url_s_own_timeouts_are_kept(self) -> None:
+        url = "mongodb://db.invalid:27017/sales?serverSelectionTimeoutMS=1500&connectTimeoutMS=700&timeoutMS=2500"
+        client = MongoStore.from_url(url).client
+
+        assert client.options.server_selection_timeout == 1.5
+        assert client.options.pool_options.connect_timeout == 0.7
+        assert client.options.timeout == 2.5
+        client.close()
+
+    def test_every_transaction_runs_with_majority_snapshot_and_primary(self) -> None:
+        assert TRANSACTION_OPTIONS["write_concern"].document == {"w": "majority", "j": True}
+        assert TRANSACTION_OPTIONS["read_concern"].level == "snapshot"
+        assert TRANSACTION_OPTIONS["read_preference"] == ReadPreference.PRIMARY
+
+
 class TestIndexes:
     def test_unique_and_ttl_indexes_exist_and_creating_them_again_changes_nothing(self, store: MongoStore) -> None:
         first = store.init_indexes()
@@ -53,28 +97,112 @@ class TestIndexes:
         orders = store.db["orders"].index_information()
         idempotency = store.db["idempotency"].index_information()
         assert first == again
-        assert orders["number_unique"]["unique"] is True
+        assert not orders["by_number"].get("unique")  # unique through order_numbers (the sharding plan)
         assert store.db["customers"].index_information()["code_unique"]["unique"] is True
         assert store.db["users"].index_information()["mobile_unique"]["unique"] is True
         assert store.db["products"].index_information()["sku_unique"]["unique"] is True
         assert idempotency["expiry_ttl"]["expireAfterSeconds"] == 0
         assert list(store.db["outbox"].index_information()["due"]["key"])[:2] == [("status", 1), ("next_attempt_at", 1)]
+        assert store.missing_indexes() == []
 
-    def test_the_first_unit_of_work_creates_the_indexes_when_asked(self) -> None:
-        with mongo.fresh_database() as (client, name):
-            store = MongoStore(client, name, ensure_indexes=True)
-            with store(read_only=True) as uow:
-                uow.orders.get("o-1")
+    def test_the_shard_keys_have_their_indexes(self, store: MongoStore) -> None:
+        """Sharding plan (docs/operations.md): orders by hashed customer, credit and order numbers by hashed `_id`."""
+        store.init_indexes()
 
-            assert "number_unique" in store.db["orders"].index_information()
+        assert list(store.db["orders"].index_information()["customer_hashed"]["key"]) == [("customer_id", "hashed")]
+        assert list(store.db["credit"].index_information()["id_hashed"]["key"]) == [("_id", "hashed")]
+        assert list(store.db["order_numbers"].index_information()["id_hashed"]["key"]) == [("_id", "hashed")]
+
+    def test_a_database_from_before_the_plan_moves_its_numbers_to_order_numbers(self, store: MongoStore) -> None:
+        store.db["orders"].create_index("number", unique=True, name="number_unique")
+        store.db["orders"].insert_one({"_id": "o-1", "number": "SO-2026-000001"})
+
+        store.init_indexes()
+
+        assert "number_unique" not in store.db["orders"].index_information()
+        assert store.db["order_numbers"].find_one({"_id": "SO-2026-000001"}) == {
+            "_id": "SO-2026-000001",
+            "order_id": "o-1",
+        }
+
+    def test_no_unit_of_work_builds_an_index(self, store: MongoStore) -> None:
+        """Finding 8: the first unit of work of a URL-built store created every index under a 30 s socket
+        timeout (seen failing first: indexes appeared after one read)."""
+        store._checked = False  # as built from a URL: the first unit of work checks
+        with pytest.raises(StoreNotReady, match=r"lacks indexes \(users\.mobile_unique, .*\); run `crm db init`"):
+            store(read_only=True)
+
+        assert store.db["orders"].index_information() == {}
+
+
+class TestStartCheck:
+    def test_a_standalone_server_is_refused_with_one_line(
+        self, store: MongoStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store.init_indexes()
+        monkeypatch.setattr(store.client.admin, "command", lambda name: {"ok": 1.0, "isWritablePrimary": True})
+
+        with pytest.raises(StoreNotReady) as refused:
+            store.check()
+
+        assert "standalone" in str(refused.value) and "replica set" in str(refused.value)
+        assert "\n" not in str(refused.value)
+
+    def test_a_failed_check_is_not_remembered(self, store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Finding 1: one transient error at the first commit cached "no transactions" for the life of the
+        process (seen failing first: `supports_transactions` stayed False after the server came back)."""
+        store.init_indexes()
+        store._checked = False
+        hello = store.client.admin.command
+        monkeypatch.setattr(store.client.admin, "command", _down)
+        with pytest.raises(UpstreamUnavailable):
+            store(read_only=True)
+
+        monkeypatch.setattr(store.client.admin, "command", hello)
+        with store(read_only=True) as uow:  # checked again, and served
+            assert uow.users.get("u-1") is None
+
+    def test_a_replica_set_member_or_mongos_passes(self, store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        store.init_indexes()
+        for hello in ({"setName": "rs0"}, {"msg": "isdbgrid"}):
+            monkeypatch.setattr(store.client.admin, "command", lambda name, hello=hello: {"ok": 1.0, **hello})
+            store.check()
+
+    def test_crm_serve_and_worker_refuse_to_start_on_a_store_that_is_not_ready(
+        self, store: MongoStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from entrypoints.bootstrap import bootstrap
+        from entrypoints.cli import serve, worker
+
+        container = bootstrap(Settings(data_dir=tmp_path, database_url="mongodb://127.0.0.1/crm"), uow=store)
+        for command in (serve, worker):
+            monkeypatch.setattr(command, "container", lambda: container)
+        monkeypatch.setattr(worker, "_log_json_lines", lambda: None)
+        with pytest.raises(StoreNotReady, match="run `crm db init`"):
+            serve.serve()
+        with pytest.raises(StoreNotReady, match="run `crm db init`"):
+            worker.worker()
+
+
+def _down(name: str) -> Any:
+    raise ServerSelectionTimeoutError("no primary")
 
 
 class TestTransactions:
-    def test_the_store_uses_transactions_only_where_the_server_has_them(self, store: MongoStore) -> None:
-        hello = None if mongo.URI is None else store.client.admin.command("hello")
-        expected = hello is not None and (bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
+    def test_a_commit_of_several_documents_runs_in_one_transaction(self, store: MongoStore) -> None:
+        store.init_indexes()
+        before = mongo.STATS.committed
 
-        assert store.supports_transactions is expected
+        write(store, lambda uow: (uow.credit.add(an_account()), uow.audit.add(an_audit_entry())))
+
+        assert store.db["credit"].count_documents({}) == 1
+        if mongo.URI is None:
+            assert mongo.STATS.committed == before + 1
+
+    @pytest.mark.skipif(mongo.URI is not None, reason="the shim's own check: a real server has no shim")
+    def test_the_shim_refuses_a_write_with_a_session_outside_its_transaction(self, store: MongoStore) -> None:
+        with store.client.start_session() as session, pytest.raises(AssertionError, match="outside its transaction"):
+            store.db["users"].insert_one({"_id": "u-1"}, session=session)
 
 
 class TestGridFs:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from adapters.mongo.codec import decode, encode
 from adapters.mongo.query import Filter, Sort, after_cursor, conjunction, next_cursor
-from adapters.mongo.tx import MongoTx, Op, StagedWrite
+from adapters.mongo.tx import TRACKED_VERSION, MongoTx, Op, StagedWrite
 from crm_domain.errors import ConcurrentUpdate
 from crm_domain.records import Page, PageRequest
 
@@ -32,6 +32,34 @@ class MongoRepository:
 
     def _stage(self, op: Op, doc: dict[str, Any]) -> None:
         self._tx.stage(StagedWrite(collection=self.collection, id=doc["_id"], op=op, doc=doc))
+
+    def _save_tracked(self, doc: dict[str, Any]) -> None:
+        """Stage `doc` (a domain object without a version of its own) as a write conditional on the tracked
+        version (`_v`) this unit of work read: a create when it was not there, else a replace while the stored
+        version is still the one read (`ConcurrentUpdate` at commit when it moved on)."""
+        doc_id = doc["_id"]
+        staged = self._tx.staged(self.collection, doc_id)
+        if staged is not None and staged.op in (Op.INSERT, Op.CREATE):
+            self._stage(staged.op, {**doc, TRACKED_VERSION: 1})
+            return
+        read = self._tx.read_version(self.collection, doc_id)
+        if read is None:
+            self._stage(Op.CREATE, {**doc, TRACKED_VERSION: 1})
+            return
+        self._tx.stage(
+            StagedWrite(
+                collection=self.collection,
+                id=doc_id,
+                op=Op.CAS,
+                doc={**doc, TRACKED_VERSION: read + 1},
+                expected=read,
+                version_field=TRACKED_VERSION,
+            )
+        )
+
+    def _insert_tracked(self, doc: dict[str, Any]) -> None:
+        """Stage a new document (version 1); a duplicate `_id` or unique key is `DuplicateKey` at commit."""
+        self._stage(Op.INSERT, {**doc, TRACKED_VERSION: 1})
 
     def _save_versioned(self, kind: str, doc_id: str, entity: Any, **extra: Any) -> None:
         """Stage a replace conditional on the version read; `ConcurrentUpdate` now when it already moved on."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from adapters.mongo.base import MongoRepository
-from adapters.mongo.tx import Op
 from crm_domain.errors import DuplicateKey
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
@@ -22,10 +21,10 @@ class MongoProductRepository(MongoRepository):
     def add(self, product: Product) -> None:
         if self._tx.get(self.collection, product.sku) is not None:
             raise DuplicateKey("product", "sku", product.sku)
-        self._stage(Op.INSERT, self._doc(product.sku, product))
+        self._insert_tracked(self._doc(product.sku, product))
 
     def save(self, product: Product) -> None:
-        self._stage(Op.PUT, self._doc(product.sku, product))
+        self._save_tracked(self._doc(product.sku, product))
 
     def upsert_many(self, products: list[Product]) -> int:
         for product in products:

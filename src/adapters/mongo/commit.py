@@ -1,15 +1,13 @@
-"""Applying a unit of work's staged writes (see docs/decisions/0006-mongo-store-without-transactions.md).
+"""Applying a unit of work's staged writes inside one MongoDB transaction (docs/decisions/0012).
 
-Writes go in a fixed order: idempotency records, reference data (users, customers, products), credit accounts,
-orders, then what follows from them (outbox, audit, limit history and requests, targets, running totals).
-The credit account is written by one conditional update on its version, so the check-and-reserve of a submit
-is atomic without a transaction.
+`apply_all` is the one place where a commit's writes reach the server: `MongoStore.apply` calls it from the
+callback of `ClientSession.with_transaction`, so every write carries the session and lands with the others
+or not at all. Writes go in a fixed order: idempotency records, reference data (users, customers, products),
+credit accounts, orders, then what follows from them (outbox, audit, limit history and requests, targets),
+then the running totals (`$inc`). A new kind of write (e.g. another running total) is added here.
 
-With a replica set, everything runs in one transaction. Without one, a unit of work that writes more than one
-document first records its writes in a journal document (`commits`), applies them, and deletes the journal.
-Each step can be applied again without effect (`replay`), so a journal left behind by a crash is finished by
-`MongoStore.recover`; a step that cannot be applied (the version moved on) makes the journal roll back:
-reservations are reconciled with the orders' states and the journal's idempotency records are removed.
+Every replace is conditional on the version the unit of work read (`Op.CAS`): `ConcurrentUpdate` when it
+moved on, which aborts the transaction; the service runs the use case again on fresh reads.
 """
 
 from __future__ import annotations
@@ -18,13 +16,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from adapters.epoch_micros import micros
-from adapters.mongo.tx import Increment, Op, StagedWrite
-from crm_domain.errors import ConcurrentUpdate, DuplicateKey
+from adapters.mongo.tx import TRACKED_VERSION, Increment, Op, StagedWrite
+from crm_domain.errors import ConcurrentUpdate, DuplicateKey, ValidationFailed
 
 Db = Database[dict[str, Any]]
 
@@ -33,13 +32,11 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("idempotency",),
     ("users", "customers", "products"),
     ("credit",),
-    ("orders",),
+    ("orders", "order_numbers"),
     ("outbox", "audit", "limit_history", "limit_requests", "targets"),
 )
-#: Versioned documents keep the ids of the last commits that wrote them, so recovery can tell what landed.
-VERSIONED = frozenset({"credit", "orders"})
-KEPT_COMMITS = 20
-JOURNAL = "commits"
+#: MongoDB refuses a document over 16 MiB; ours are refused before the transaction starts, with a clear error.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 #: Unique keys besides `_id`, for `DuplicateKey(kind, field, value)`.
 UNIQUE: dict[str, tuple[str, str]] = {
@@ -60,6 +57,7 @@ KINDS = {
     "limit_history": "limit change",
     "limit_requests": "credit-limit request",
     "targets": "target",
+    "performance": "performance total",
 }
 
 
@@ -68,96 +66,110 @@ def ordered(writes: Iterable[StagedWrite]) -> list[StagedWrite]:
     return sorted(writes, key=lambda w: rank.get(w.collection, len(PHASES)))
 
 
+def check_sizes(writes: Iterable[StagedWrite]) -> None:
+    """`ValidationFailed` naming the document when one would pass MongoDB's 16 MiB document limit."""
+    for write in writes:
+        if write.doc is None:
+            continue
+        size = len(bson.encode({**write.doc, "_id": write.id}))
+        if size > MAX_DOCUMENT_BYTES:
+            kind = KINDS.get(write.collection, write.collection)
+            raise ValidationFailed(
+                f"the {kind} {write.id!r} is too large to store ({size} bytes; MongoDB's limit is 16 MiB)"
+            )
+
+
+def apply_all(applier: Applier, writes: list[StagedWrite], increments: list[Increment]) -> None:
+    """Every write of one commit, in order, in `applier`'s transaction: the one place a commit writes."""
+    for write in ordered(writes):
+        applier.apply(write)
+    for increment in increments:
+        applier.increment(increment)
+
+
 class Applier:
-    """Applies writes of one commit (`commit_id`), inside `session`'s transaction when there is one."""
+    """Applies the writes of one commit inside `session`'s transaction."""
 
-    def __init__(self, db: Db, commit_id: str, now: datetime, session: ClientSession | None = None) -> None:
+    def __init__(self, db: Db, session: ClientSession, now: datetime) -> None:
         self.db = db
-        self.commit_id = commit_id
+        self.session = session
         self.now = micros(now)
-        self._kw: dict[str, Any] = {"session": session} if session is not None else {}
 
-    # --- the core: may fail with DuplicateKey or ConcurrentUpdate ---------------------------------------------
-
-    def apply(self, write: StagedWrite, *, pending: bool = False, replaying: bool = False) -> None:
-        """Apply one write. `pending` marks idempotency records as not yet complete (journaled commits);
-        `replaying` skips what already landed (recovery)."""
+    def apply(self, write: StagedWrite) -> None:
+        """Apply one write; `DuplicateKey` or `ConcurrentUpdate` (which abort the transaction) on a conflict."""
         collection = self.db[write.collection]
         doc = dict(write.doc or {})
         doc.pop("_id", None)
-        if write.collection == "idempotency" and write.op is not Op.DELETE:
-            self._put_idempotency(write, doc, pending=pending, replaying=replaying)
+        if write.collection == "idempotency":
+            self._put_idempotency(write, doc)
         elif write.op is Op.DELETE:
-            collection.delete_one({"_id": write.id}, **self._kw)
+            collection.delete_one({"_id": write.id}, session=self.session)
         elif write.op is Op.CAS:
-            self._cas(write, doc, replaying=replaying)
-        elif write.op is Op.PUT:
-            self._guard(
-                write, replaying, lambda: collection.replace_one({"_id": write.id}, doc, upsert=True, **self._kw)
-            )
+            self._cas(write, doc)
         else:
-            if write.collection in VERSIONED:
-                doc["commits"] = [self.commit_id]
-            self._guard(write, replaying, lambda: collection.insert_one({"_id": write.id, **doc}, **self._kw))
+            try:
+                collection.insert_one({"_id": write.id, **doc}, session=self.session)
+            except DuplicateKeyError as exc:
+                raise self._duplicate(write, exc) from None
 
-    def _cas(self, write: StagedWrite, doc: dict[str, Any], *, replaying: bool) -> None:
-        collection = self.db[write.collection]
-        if replaying and collection.find_one({"_id": write.id, "commits": self.commit_id}, {"_id": 1}, **self._kw):
-            return
-        doc.pop("commits", None)
-        result = collection.update_one(
-            {"_id": write.id, "version": write.expected},
-            {"$set": doc, "$push": {"commits": {"$each": [self.commit_id], "$slice": -KEPT_COMMITS}}},
-            **self._kw,
-        )
+    def _cas(self, write: StagedWrite, doc: dict[str, Any]) -> None:
+        field, expected = write.version_field, write.expected
+        condition: dict[str, Any] = {field: expected}
+        if field == TRACKED_VERSION and expected == 0:  # a document from before versions were tracked
+            condition = {"$or": [{field: 0}, {field: {"$exists": False}}]}
+        update: dict[str, Any] = {"$set": doc}
+        if field not in doc and TRACKED_VERSION not in doc:  # conditional on a lease: the version moves on too
+            update["$inc"] = {TRACKED_VERSION: 1}
+        try:
+            result = self.db[write.collection].update_one({"_id": write.id, **condition}, update, session=self.session)
+        except DuplicateKeyError as exc:  # a unique key (mobile, code) taken by another document meanwhile
+            raise self._duplicate(write, exc) from None
         if result.matched_count != 1:
             raise ConcurrentUpdate(KINDS.get(write.collection, write.collection), str(write.id))
 
-    def _put_idempotency(self, write: StagedWrite, doc: dict[str, Any], *, pending: bool, replaying: bool) -> None:
+    def _put_idempotency(self, write: StagedWrite, doc: dict[str, Any]) -> None:
         """Insert, or replace an expired record; a live one (another request's) is `DuplicateKey`."""
-        collection = self.db["idempotency"]
-        if pending:
-            doc["pending"] = self.commit_id
         try:
-            collection.update_one(
-                {"_id": write.id, "expires_us": {"$lte": self.now}}, {"$set": doc}, upsert=True, **self._kw
+            self.db["idempotency"].update_one(
+                {"_id": write.id, "expires_us": {"$lte": self.now}}, {"$set": doc}, upsert=True, session=self.session
             )
         except DuplicateKeyError:
-            if replaying and collection.find_one({"_id": write.id, "pending": self.commit_id}, **self._kw):
-                return
             raise DuplicateKey("idempotency record", "key", str(doc.get("k", ""))) from None
 
-    def _guard(self, write: StagedWrite, replaying: bool, action: Any) -> None:
-        try:
-            action()
-        except DuplicateKeyError as exc:
-            if replaying:
-                return  # it landed before the crash (or someone took the key since: nothing to redo)
-            raise duplicate(self.db, write, exc) from None
+    def _duplicate(self, write: StagedWrite, exc: DuplicateKeyError) -> DuplicateKey | ConcurrentUpdate:
+        if write.op is Op.CREATE and self._on_id(write, exc):
+            # the document was not there when read, and another commit created it since
+            return ConcurrentUpdate(KINDS.get(write.collection, write.collection), str(write.id))
+        return duplicate(self.db, write, exc)
 
-    # --- what follows: idempotent, never fails on a conflict ------------------------------------------------------
+    def _on_id(self, write: StagedWrite, exc: DuplicateKeyError) -> bool:
+        """Whether the duplicate is the `_id` (a server names the index; mongomock does not)."""
+        pattern = (exc.details or {}).get("keyPattern")
+        if pattern:
+            return list(pattern) == ["_id"]
+        return self.db[write.collection].find_one({"_id": write.id}, {"_id": 1}) is not None
 
-    def increment(self, increment: Increment, token: str) -> None:
-        """`$inc` once per token: the token is kept in the document (the last few hundred)."""
+    def increment(self, increment: Increment) -> None:
+        """`$inc` of a running-totals document that `prepare_increments` made sure exists (an upsert inside a
+        transaction that loses a duplicate-key race aborts the transaction; this update cannot)."""
+        result = self.db[increment.collection].update_one(
+            {"_id": increment.id}, {"$inc": increment.amounts}, session=self.session
+        )
+        if result.matched_count != 1:  # removed since it was prepared: the commit is tried again
+            raise ConcurrentUpdate(KINDS.get(increment.collection, increment.collection), str(increment.id))
+
+
+def prepare_increments(db: Db, increments: Iterable[Increment]) -> None:
+    """Before the transaction: the running-totals documents that `increments` add to, created at zero where
+    missing. A duplicate-key error here means another process created the document first, which is what was
+    wanted; it is never taken for the increment itself."""
+    for increment in increments:
+        zero = {**dict.fromkeys(increment.amounts, 0), **dict(increment.id)}
         try:
-            self.db[increment.collection].update_one(
-                {"_id": increment.id, "tokens": {"$ne": token}},
-                {
-                    "$inc": increment.amounts,
-                    "$set": dict(increment.id),
-                    "$push": {"tokens": {"$each": [token], "$slice": -200}},
-                },
-                upsert=True,
-                **self._kw,
-            )
+            db[increment.collection].update_one({"_id": increment.id}, {"$setOnInsert": zero}, upsert=True)
         except DuplicateKeyError:
-            return  # the document exists and already has the token: applied before
-
-    def complete_idempotency(self, ids: list[Any]) -> None:
-        if ids:
-            self.db["idempotency"].update_many(
-                {"_id": {"$in": ids}, "pending": self.commit_id}, {"$unset": {"pending": ""}}, **self._kw
-            )
+            if db[increment.collection].find_one({"_id": increment.id}, {"_id": 1}) is None:  # pragma: no cover
+                raise
 
 
 def duplicate(db: Db, write: StagedWrite, exc: DuplicateKeyError) -> DuplicateKey:
@@ -174,6 +186,8 @@ def duplicate(db: Db, write: StagedWrite, exc: DuplicateKeyError) -> DuplicateKe
             return DuplicateKey(unique[0], field, str(value))
     if write.collection == "credit":
         return DuplicateKey(kind, "customer_id", str(write.id))
+    if write.collection == "order_numbers":
+        return DuplicateKey("order", "number", str(write.id))
     if write.collection == "products":
         return DuplicateKey(kind, "sku", str(write.id))
     return DuplicateKey(kind, "id", str(write.id))

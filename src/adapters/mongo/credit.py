@@ -88,10 +88,10 @@ class MongoCreditLimitRequestRepository(MongoRepository):
     def add(self, request: CreditLimitRequest) -> None:
         if self._tx.get(self.collection, request.id) is not None:
             raise DuplicateKey("credit-limit request", "id", request.id)
-        self._stage(Op.INSERT, self._doc(request.id, request))
+        self._insert_tracked(self._doc(request.id, request))
 
     def save(self, request: CreditLimitRequest) -> None:
-        self._stage(Op.PUT, self._doc(request.id, request))
+        self._save_tracked(self._doc(request.id, request))
 
     def page(
         self,
@@ -114,7 +114,7 @@ class MongoLimitHistoryRepository(MongoRepository):
     def add(self, change: LimitChange) -> None:
         if self._tx.get(self.collection, change.id) is not None:
             raise DuplicateKey("limit change", "id", change.id)
-        self._stage(Op.INSERT, self._doc(change.id, change))
+        self._insert_tracked(self._doc(change.id, change))
 
     def list_for(self, customer_id: str) -> list[LimitChange]:
         return self._find(LimitChange, {"customer_id": customer_id}, [("at", 1), ("_id", 1)])

@@ -10,11 +10,14 @@ from pymongo import ReturnDocument
 from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Op
+from adapters.mongo.tx import Op, StagedWrite
 from crm_domain.errors import DuplicateKey
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import Page, PageRequest
+
+#: One document per order number (`_id`), so that numbers stay unique when orders are sharded by customer.
+NUMBERS = "order_numbers"
 
 
 class MongoOrderRepository(MongoRepository):
@@ -30,9 +33,12 @@ class MongoOrderRepository(MongoRepository):
     def add(self, order: Order) -> None:
         if self._tx.get(self.collection, order.id) is not None:
             raise DuplicateKey("order", "id", order.id)
-        if self._tx.find(self.collection, {"number": order.number}, limit=1):
+        if self._tx.find(self.collection, {"number": order.number}, limit=1) or self._tx.get(NUMBERS, order.number):
             raise DuplicateKey("order", "number", order.number)
         self._stage(Op.INSERT, self._doc(order.id, order, **_extra(order)))
+        # The number's own document keeps numbers unique on a cluster where orders are sharded by customer
+        # (a unique index there must start with the shard key): written in the same transaction as the order.
+        self._tx.stage(StagedWrite(collection=NUMBERS, id=order.number, op=Op.INSERT, doc={"order_id": order.id}))
         self._tx.seen.note(order)
 
     def save(self, order: Order) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Op
 from crm_domain.customers import Customer
 from crm_domain.errors import DuplicateKey
 from crm_domain.records import Page, PageRequest
@@ -26,11 +25,11 @@ class MongoUserRepository(MongoRepository):
         if self._tx.get(self.collection, user.id) is not None:
             raise DuplicateKey("user", "id", user.id)
         self._check_mobile(user)
-        self._stage(Op.INSERT, self._doc(user.id, user))
+        self._insert_tracked(self._doc(user.id, user))
 
     def save(self, user: User) -> None:
         self._check_mobile(user)
-        self._stage(Op.PUT, self._doc(user.id, user))
+        self._save_tracked(self._doc(user.id, user))
 
     def _check_mobile(self, user: User) -> None:
         other = self.get_by_mobile(user.mobile)
@@ -66,11 +65,11 @@ class MongoCustomerRepository(MongoRepository):
         if self._tx.get(self.collection, customer.id) is not None:
             raise DuplicateKey("customer", "id", customer.id)
         self._check_code(customer)
-        self._stage(Op.INSERT, self._doc(customer.id, customer))
+        self._insert_tracked(self._doc(customer.id, customer))
 
     def save(self, customer: Customer) -> None:
         self._check_code(customer)
-        self._stage(Op.PUT, self._doc(customer.id, customer))
+        self._save_tracked(self._doc(customer.id, customer))
 
     def _check_code(self, customer: Customer) -> None:
         other = self.get_by_code(customer.code)

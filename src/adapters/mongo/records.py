@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -13,12 +14,14 @@ from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode
 from adapters.mongo.query import Filter
-from adapters.mongo.tx import Increment, Op
-from crm_domain.errors import ConcurrentUpdate, DuplicateKey
+from adapters.mongo.tx import TRACKED_VERSION, Increment, Op, StagedWrite
+from crm_domain.errors import DuplicateKey
 from crm_domain.outbox import OutboxMessage, OutboxStats, OutboxStatus
 from crm_domain.performance import Achieved, Target
 from crm_domain.records import AuditEntry, IdempotencyRecord
 
+#: The field of an outbox message that names the lease a worker holds on it.
+LEASE = "lease"
 _DUE_ORDER = [("next_attempt_at", 1), ("_id", 1)]
 
 
@@ -33,7 +36,7 @@ class MongoTargetRepository(MongoRepository):
         return self._get(Target, {"user_id": user_id, "period": period})
 
     def put(self, target: Target) -> None:
-        self._stage(Op.PUT, self._doc({"user_id": target.user_id, "period": target.period}, target))
+        self._save_tracked(self._doc({"user_id": target.user_id, "period": target.period}, target))
 
     def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
         return self._find(Target, {"period": period, **_users(user_ids)}, [("user_id", 1)])
@@ -72,7 +75,7 @@ class MongoOutboxRepository(MongoRepository):
     collection = "outbox"
 
     def add(self, message: OutboxMessage) -> None:
-        self._stage(Op.INSERT, self._doc(message.id, message))
+        self._insert_tracked(self._doc(message.id, message))
 
     def add_all(self, messages: list[OutboxMessage]) -> None:
         for message in messages:  # staged: written together at commit
@@ -90,19 +93,39 @@ class MongoOutboxRepository(MongoRepository):
         claimed: list[OutboxMessage] = []
         lease = micros(lease_until)
         for _ in range(limit):
+            token = uuid.uuid4().hex
             doc = self._tx.db[self.collection].find_one_and_update(
                 _due(now),
-                {"$set": {"next_attempt_at": lease}},
+                {"$set": {"next_attempt_at": lease, LEASE: token}, "$inc": {TRACKED_VERSION: 1}},
                 sort=_DUE_ORDER,
                 return_document=ReturnDocument.AFTER,
             )
             if doc is None:
                 break
+            self._tx.leases[doc["_id"]] = (token, lease)
             claimed.append(decode(OutboxMessage, doc))
         return claimed
 
     def save(self, message: OutboxMessage) -> None:
-        self._stage(Op.PUT, self._doc(message.id, message))
+        """A message this process leased is saved only while the lease is still its own (another worker that
+        claimed it since makes this `ConcurrentUpdate`); others conditionally on the version read."""
+        held = self._tx.leases.get(message.id)
+        if held is None:
+            self._save_tracked(self._doc(message.id, message))
+            return
+        token, until = held
+        self._tx.stage(
+            StagedWrite(
+                collection=self.collection,
+                id=message.id,
+                op=Op.CAS,
+                doc=self._doc(message.id, message, **{LEASE: token}),
+                expected=token,
+                version_field=LEASE,
+            )
+        )
+        if message.status is not OutboxStatus.PENDING or micros(message.next_attempt_at) != until:
+            self._tx.leases_ended.append(message.id)  # delivered, dead, released or due again: lease over
 
     def stats(self) -> OutboxStats:
         """Committed messages only (a health figure, read without this unit of work's own writes)."""
@@ -128,9 +151,8 @@ def _due(now: datetime) -> Filter:
 class MongoIdempotencyRepository(MongoRepository):
     """Records expire by the store's clock (`expires_us`, exact). A TTL index on `expires_at` (a BSON date: the
     record's lifetime counted from when it was written, by this machine's clock) lets the server remove them
-    as housekeeping; correctness never depends on when that happens. A record written by a commit still in
-    flight (`pending`) is not an answer yet: reading it is `ConcurrentUpdate`, which makes the service try
-    again."""
+    as housekeeping; correctness never depends on when that happens. A record is written in the same
+    transaction as the result it names, so a record that can be read always has its result."""
 
     collection = "idempotency"
 
@@ -141,8 +163,6 @@ class MongoIdempotencyRepository(MongoRepository):
         now = self._tx.now()
         if now is not None and doc["expires_us"] <= micros(now):
             return None
-        if doc.get("pending"):
-            raise ConcurrentUpdate("idempotency record", key)
         return _record(doc)
 
     def add(self, record: IdempotencyRecord) -> None:
@@ -158,7 +178,7 @@ class MongoIdempotencyRepository(MongoRepository):
             o=record.operation,
             k=record.key,
         )
-        self._stage(Op.INSERT, doc)
+        self._insert_tracked(doc)
 
     def purge_expired(self, now: datetime) -> int:
         """At once: removing records that have expired is right whether or not the unit of work commits."""
@@ -180,7 +200,7 @@ class MongoAuditRepository(MongoRepository):
     def add(self, entry: AuditEntry) -> None:
         if self._tx.get(self.collection, entry.id) is not None:
             raise DuplicateKey("audit entry", "id", entry.id)
-        self._stage(Op.INSERT, self._doc(entry.id, entry))
+        self._insert_tracked(self._doc(entry.id, entry))
 
     def list_for(self, entity: str, entity_id: str) -> list[AuditEntry]:
         return self._find(AuditEntry, {"entity": entity, "entity_id": entity_id}, [("at", 1), ("_id", 1)])

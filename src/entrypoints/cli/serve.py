@@ -25,6 +25,7 @@ def serve(
     # Build once in the parent: settings are checked, the store created and migrated, the dev JWT secret
     # written, before any worker starts (workers then build their own container from the same environment).
     c = container()
+    c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
     # The workers' own files in the data directory (metric samples) are their owner's only (SPEC §5).
     os.umask(os.umask(0o077) | 0o077)
     os.environ.setdefault("CRM_DATA_DIR", str(c.settings.data_dir))

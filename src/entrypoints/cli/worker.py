@@ -38,6 +38,7 @@ def worker(
     """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
     _log_json_lines()
     c = container()
+    c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
     dispatcher = build_dispatcher(c)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -102,8 +103,8 @@ def _sweep(c: Container) -> None:
 
 
 def _recover_store(c: Container) -> None:
-    """On MongoDB without transactions, finish or roll back the commits a crashed process left half done
-    (docs/decisions/0006). Other stores commit atomically and have nothing to recover."""
+    """Finish or roll back the commits a crashed process left half done, for a store that needs it (none does
+    today: SQLite and MongoDB both commit atomically, docs/decisions/0012)."""
     try:
         recovered = c.maintenance.recover()
     except Exception:

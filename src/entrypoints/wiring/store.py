@@ -1,4 +1,4 @@
-"""Maintenance of the configured store (`crm db init`, the worker's recovery sweep), chosen by the store's kind."""
+"""Maintenance of the configured store (`crm db init`, the start check, the recovery sweep), by the store's kind."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class SqliteMaintenance:
         summary = f"SQLite {path}: {applied} migration(s) applied, schema version {version}"
         return Preparation(summary=summary, schema_version=version)
 
+    def check(self) -> None:
+        """Nothing to check: the store migrates itself on first use."""
+
     def recover(self) -> Recovery:
         return Recovery()
 
@@ -40,7 +43,8 @@ class SqliteMaintenance:
 
 
 class MongoMaintenance:
-    """MongoDB: its indexes, and the recovery of journalled commits a crashed process left half done."""
+    """MongoDB: its indexes, and the start check (a replica set, every index in place). It commits in
+    transactions (decision 0012), so there is nothing to recover."""
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
@@ -50,9 +54,11 @@ class MongoMaintenance:
         summary = f"MongoDB database {self._store.db.name!r}: {len(names)} indexes in place"
         return Preparation(summary=summary, items=tuple(names))
 
+    def check(self) -> None:
+        self._store.check()
+
     def recover(self) -> Recovery:
-        recovered = self._store.recover()
-        return Recovery(completed=recovered.completed, rolled_back=recovered.rolled_back)
+        return Recovery()
 
     def close(self) -> None:
         self._store.close()
@@ -63,6 +69,9 @@ class InMemoryMaintenance:
 
     def prepare(self) -> Preparation:
         return Preparation(summary="in-memory store: nothing to prepare")
+
+    def check(self) -> None:
+        """Nothing to check."""
 
     def recover(self) -> Recovery:
         return Recovery()
