@@ -5,7 +5,7 @@ Every test here runs the store's one commit path: on mongomock through the sessi
 which runs each transaction body with its session and checks the flow, **not isolation**; against the replica
 set at `CRM_TEST_MONGODB_URI` when it is set. Races are staged deterministically: a commit is held at its
 start while the racing request runs to the end. Each docstring says how the test failed on the commit-journal
-code it replaces.
+code it replaces (run against that code, commit 0238e52, with only the new names taken out), or why it was not.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def _events(store: MongoStore, name: str) -> list[dict[str, Any]]:
 
 class TestEveryCommitIsATransaction:
     def test_a_submit_writes_through_one_transaction(self, place: World, store: MongoStore) -> None:
-        """Finding 1's consequence: every test took the journal, never the transaction path (seen failing first:
-        the shim's counter stayed put; the journal wrote to `commits`)."""
+        """Finding 1's consequence: every test took the journal, never the transaction path (the old code had no
+        shim to count with; its journal wrote to `commits`)."""
         before = mongo.STATS.committed
 
         place.crm.orders.create(place.rep, a_new_order(place, 2, submit=True), idempotency_key="k-1")
@@ -108,7 +108,8 @@ class TestOneKeyOneOrder:
     ) -> None:
         """Finding 2: the journal's recovery ran beside a live commit and one keyed request became two
         submitted orders. Now the idempotency record commits with the order, so the loser of the race replays
-        the winner's order (on the journal code the loser's half-applied commit had to be recovered)."""
+        the winner's order. This test passed on the journal code too: the reproduced race needs the recovery
+        sweep running beside a live commit (two hosts' clocks), which is gone; what stays is the guarantee."""
         new = a_new_order(place, 3, submit=True)
         inner: list[str] = []
         _before_commit(
@@ -128,7 +129,7 @@ class TestOneKeyOneOrder:
     def test_a_retried_key_replays_after_many_later_commits(self, place: World, store: MongoStore) -> None:
         """Finding 4: a credit document kept the last 20 commit ids, so after more than 20 later commits recovery
         rolled back a commit that had landed and the retried key made a second order (seen failing first: the
-        document carried `commits`)."""
+        credit document carried `commits`, the bookkeeping that recovery trusted)."""
         first = place.crm.orders.create(place.rep, a_new_order(place, 1, submit=True), idempotency_key="k-once")
         for _ in range(25):
             place.crm.orders.create(place.rep, a_new_order(place, 1, submit=False))
@@ -240,7 +241,7 @@ class TestNoBlindReplace:
         self, place: World, store: MongoStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Finding 5: a reject racing an approve left the request rejected with the limit raised and both events
-        (seen failing first: status rejected, limit 2,000.00, two decisions)."""
+        (seen failing first: the approve went through over the reject, no conflict)."""
         crm = place.crm
         controller = crm.users.create(
             place.admin,
@@ -312,8 +313,8 @@ class TestUnknownOutcome:
     def test_an_unknown_outcome_says_so_and_the_keyed_retry_replays(
         self, place: World, store: MongoStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Finding 7: the 503 said "nothing was committed" when the outcome was unknown (seen failing first: the
-        error said nothing was committed, and the order was there)."""
+        """Finding 7: the 503 said "nothing was committed" when the outcome was unknown (the old code raised the
+        pymongo error as it was; this test needs `CommitOutcomeUnknown` and was not run against it)."""
         new = a_new_order(place, 2, submit=True)
         _commit_reply_lost(monkeypatch)
 
@@ -327,8 +328,8 @@ class TestUnknownOutcome:
     def test_every_commit_runs_under_a_client_side_deadline(
         self, place: World, store: MongoStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Finding 7: `with_transaction` retried for up to 120 s with no client-side timeout (seen failing first:
-        no deadline in force while the writes ran)."""
+        """Finding 7: `with_transaction` retried for up to 120 s with no client-side timeout (the old code set no
+        deadline; this test hooks the new `Applier.apply` and was not run against it)."""
         deadlines: list[float | None] = []
         apply = Applier.apply
 
@@ -396,7 +397,8 @@ class TestBackoff:
     def test_contention_is_retried_after_growing_jittered_pauses(
         self, place: World, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Finding 10: eight immediate retries with no backoff (seen failing first: no pause at all)."""
+        """Finding 10: eight immediate retries with no backoff (the old store had no pause to record; this test
+        was not run against it)."""
         pauses: list[float] = []
         store = place.crm.ctx.uow
         assert isinstance(store, MongoStore)
@@ -510,8 +512,8 @@ class TestGridFs:
 
 class TestDocumentLimit:
     def test_an_order_past_16_mib_is_refused_before_the_transaction(self, store: MongoStore) -> None:
-        """Finding 12: a large commit could pass the 16 MiB document limit (seen failing first: the server's
-        own error, a 500)."""
+        """Finding 12: a large commit could pass the 16 MiB document limit (seen failing first: accepted, as
+        mongomock has no limit; a server refuses it mid-commit, which answered 500)."""
         big = an_order("o-1", number="SO-2026-000001", customer_id="c-1")
         big.notes = "x" * (MAX_DOCUMENT_BYTES + 1)
 

@@ -52,8 +52,9 @@ class TestWiring:
 
 class TestClientSettings:
     """Finding 6: the client is built durable (w majority, journal) and reading from the primary, whatever the
-    URL says; the URL's own timeouts are kept. Seen failing first: the old client had w=1 by default, followed a
-    URL's `secondaryPreferred`, and its keyword timeouts replaced the URL's."""
+    URL says; the URL's own timeouts are kept. On the old client: no write concern (the server's default, w:1 on
+    a primary-secondary-arbiter set), the URL's `secondaryPreferred` followed, and keyword timeouts over the
+    URL's."""
 
     def test_writes_wait_for_a_majority_and_the_journal_and_reads_go_to_the_primary(self) -> None:
         client = MongoStore.from_url("mongodb://db.invalid:27017/sales").client
@@ -127,7 +128,8 @@ class TestIndexes:
 
     def test_no_unit_of_work_builds_an_index(self, store: MongoStore) -> None:
         """Finding 8: the first unit of work of a URL-built store created every index under a 30 s socket
-        timeout (seen failing first: indexes appeared after one read)."""
+        timeout (the old store did so from `from_url`; this test uses the new start check and was not run
+        against it)."""
         store._checked = False  # as built from a URL: the first unit of work checks
         with pytest.raises(StoreNotReady, match=r"lacks indexes \(users\.mobile_unique, .*\); run `crm db init`"):
             store(read_only=True)
@@ -150,7 +152,8 @@ class TestStartCheck:
 
     def test_a_failed_check_is_not_remembered(self, store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
         """Finding 1: one transient error at the first commit cached "no transactions" for the life of the
-        process (seen failing first: `supports_transactions` stayed False after the server came back)."""
+        process (the old `supports_transactions` was a cached_property; this test uses the new start check and
+        was not run against it)."""
         store.init_indexes()
         store._checked = False
         hello = store.client.admin.command
