@@ -126,6 +126,25 @@ class TestIndexes:
             "order_id": "o-1",
         }
 
+    def test_crm_db_init_builds_without_a_deadline(self, store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Finding 8: index builds ran under a 30 s socket timeout. The client's `timeoutMS` does not apply to
+        `init_indexes` (a build on a large collection takes what it takes)."""
+        from pymongo import _csot
+
+        collection = type(store.db["orders"])
+        create_indexes = collection.create_indexes
+        deadlines: list[tuple[float | None, float | None]] = []
+
+        def timed(self: Any, indexes: Any, *args: Any, **kwargs: Any) -> Any:
+            deadlines.append((_csot.get_timeout(), _csot.remaining()))
+            return create_indexes(self, indexes, *args, **kwargs)
+
+        monkeypatch.setattr(collection, "create_indexes", timed)
+        store.init_indexes()
+
+        # 0 set in the block (pymongo applies the client's timeoutMS only where none is set), no deadline left
+        assert deadlines and set(deadlines) == {(0, None)}
+
     def test_no_unit_of_work_builds_an_index(self, store: MongoStore) -> None:
         """Finding 8: the first unit of work of a URL-built store created every index under a 30 s socket
         timeout (the old store did so from `from_url`; this test uses the new start check and was not run
@@ -185,6 +204,21 @@ class TestStartCheck:
             serve.serve()
         with pytest.raises(StoreNotReady, match="run `crm db init`"):
             worker.worker()
+
+    def test_readiness_says_what_is_missing(self, store: MongoStore, tmp_path: Path) -> None:
+        from litestar.testing import TestClient
+
+        from entrypoints.bootstrap import bootstrap
+        from entrypoints.http.app import create_app
+
+        store._checked = False  # as built from a URL, and `crm db init` never ran
+        settings = Settings(data_dir=tmp_path, database_url="mongodb://127.0.0.1/crm", jwt_secret="x" * 48)  # type: ignore[arg-type]
+        with TestClient(create_app(bootstrap(settings, uow=store))) as client:
+            ready = client.get("/health/ready")
+
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"].startswith("failed: StoreNotReady: MongoDB database")
+        assert ready.json()["checks"]["store"].endswith("run `crm db init`")
 
 
 def _down(name: str) -> Any:

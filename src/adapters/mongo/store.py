@@ -213,7 +213,7 @@ class MongoStore:
         deadline (a build on a large collection takes what it takes); returns `collection.index` names. Only
         `crm db init` (and tests) call this: nothing builds an index on the request path."""
         created = []
-        with pymongo.timeout(None):
+        with pymongo.timeout(0):  # 0: no deadline (None would leave the client's timeoutMS in force)
             _number_index_to_order_numbers(self.db)
             for collection, indexes in INDEXES.items():
                 for name in self.db[collection].create_indexes(indexes):

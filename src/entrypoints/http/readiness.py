@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from crm_domain.errors import UpstreamUnavailable
 from crm_domain.ports import UnitOfWorkFactory
 from crm_domain.records import PageRequest
 
@@ -21,6 +22,8 @@ class Readiness:
             with self._store(read_only=True) as uow:
                 uow.products.page(PageRequest(limit=1))
             checks["store"] = "ok"
+        except UpstreamUnavailable as exc:  # says why for the operator (e.g. "… lacks indexes …; run `crm db init`")
+            checks["store"] = f"failed: {type(exc).__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["store"] = f"failed: {type(exc).__name__}"
         for name, probe in self._probes.items():
