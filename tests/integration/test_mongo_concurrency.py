@@ -5,7 +5,9 @@ the conditional update of the credit document (on its version) must keep every r
 mongomock does not make one operation atomic against other threads the way a server does; for mongomock each
 collection operation is made atomic here (one lock per operation, nothing more). Reads and the conditional
 update remain separate operations, exactly as on a server, so over-reservation is prevented by the version
-condition alone.
+condition alone. Every commit takes the transaction path: on mongomock through the session shim of
+tests/mongo.py, which checks the flow, not isolation (the transactions of the threads see each other's writes
+as they happen); against a replica set, MongoDB's own transactions.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class TestConcurrentSubmits:
         for order in held:  # every hold was right when decided: the order did not fit what was reserved
             assert order.credit is not None
             assert order.credit.shortfall.minor > 0
+        if mongo.URI is None:
+            assert mongo.STATS.committed >= len(stored)  # through the shim's transactions
 
 
 def _all_orders(crm: Any, actor: Any) -> list[Order]:

@@ -84,6 +84,12 @@ class TestClientSettings:
         assert client.options.timeout == 2.5
         client.close()
 
+    def test_option_names_in_the_url_are_case_insensitive(self) -> None:
+        client = MongoStore.from_url("mongodb://db.invalid:27017/sales?timeoutms=2500").client
+
+        assert client.options.timeout == 2.5
+        client.close()
+
     def test_every_transaction_runs_with_majority_snapshot_and_primary(self) -> None:
         assert TRANSACTION_OPTIONS["write_concern"].document == {"w": "majority", "j": True}
         assert TRANSACTION_OPTIONS["read_concern"].level == "snapshot"

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import parse_qs
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, HASHED, IndexModel, MongoClient, ReadPreference
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
-from pymongo.uri_parser import parse_uri
 from pymongo.write_concern import WriteConcern
 
 from adapters.mongo.catalogue import MongoProductRepository
@@ -113,7 +113,8 @@ INDEXES: dict[str, list[IndexModel]] = {
 def client_options(url: str) -> dict[str, Any]:
     """The keyword options of the production client for `url`: durability and primary reads always (a URL
     cannot weaken them); the bounded timeouts only where the URL sets none (the URL's own win)."""
-    given = {name.lower() for name in parse_uri(url, validate=False, warn=True)["options"]}
+    query = url.split("?", 1)[1] if "?" in url else ""  # read here: parsing a +srv URL would query DNS
+    given = {name.lower() for name in parse_qs(query, keep_blank_values=True)}
     options: dict[str, Any] = {
         "tz_aware": True,
         "w": "majority",
