@@ -3,6 +3,7 @@ for attachments), indexes and the start check, the transaction path, and GridFS 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from entrypoints.bootstrap import build_files, build_store
 from entrypoints.settings import Settings
 from tests import mongo
 from tests.contract.builders import an_account, an_audit_entry, write
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 @pytest.fixture
@@ -112,13 +115,20 @@ class TestIndexes:
         assert list(store.db["outbox"].index_information()["due"]["key"])[:2] == [("status", 1), ("next_attempt_at", 1)]
         assert store.missing_indexes() == []
 
-    def test_the_shard_keys_have_their_indexes(self, store: MongoStore) -> None:
-        """Sharding plan (docs/operations.md): orders by hashed customer, credit and order numbers by hashed `_id`."""
+    def test_every_shard_key_of_the_plan_has_its_index(self, store: MongoStore) -> None:
+        """Finding 11: the sharding plan in docs/operations.md names shard keys that `crm db init` indexes (a
+        collection is sharded on an existing index), and no sharded collection keeps a unique index that does
+        not start with its shard key."""
+        plan = re.findall(r'sh\.shardCollection\("crm\.(\w+)", \{(\w+): "hashed"\}\)', OPERATIONS.read_text())
         store.init_indexes()
 
-        assert list(store.db["orders"].index_information()["customer_hashed"]["key"]) == [("customer_id", "hashed")]
-        assert list(store.db["credit"].index_information()["id_hashed"]["key"]) == [("_id", "hashed")]
-        assert list(store.db["order_numbers"].index_information()["id_hashed"]["key"]) == [("_id", "hashed")]
+        assert {collection for collection, _ in plan} >= {"orders", "credit", "order_numbers"}
+        for collection, field in plan:
+            indexes = store.db[collection].index_information()
+            assert [(field, "hashed")] in [list(index["key"]) for index in indexes.values()], collection
+            for name, index in indexes.items():
+                if index.get("unique") and name != "_id_":
+                    assert next(iter(index["key"]))[0] == field, f"{collection}.{name} cannot be unique when sharded"
 
     def test_a_database_from_before_the_plan_moves_its_numbers_to_order_numbers(self, store: MongoStore) -> None:
         store.db["orders"].create_index("number", unique=True, name="number_unique")

@@ -96,13 +96,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     "idempotency": [
         IndexModel([("expires_at", _ASC)], expireAfterSeconds=0, name="expiry_ttl"),
         IndexModel([("expires_us", _ASC)], name="expiry"),
+        IndexModel([("_id", _HASHED)], name="id_hashed"),  # the shard key
     ],
     "audit": [IndexModel([("entity", _ASC), ("entity_id", _ASC), ("at", _ASC), ("_id", _ASC)], name="by_entity")],
     "limit_requests": [
         IndexModel([("requested_at", _DESC), ("_id", _DESC)], name="newest_first"),
         IndexModel([("status", _ASC), ("requested_at", _DESC), ("_id", _DESC)], name="by_status"),
     ],
-    "limit_history": [IndexModel([("customer_id", _ASC), ("at", _ASC), ("_id", _ASC)], name="by_customer")],
+    "limit_history": [
+        IndexModel([("customer_id", _ASC), ("at", _ASC), ("_id", _ASC)], name="by_customer"),
+        IndexModel([("customer_id", _HASHED)], name="customer_hashed"),  # the shard key
+    ],
     "targets": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
     "performance": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
     "credit": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key
