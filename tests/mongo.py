@@ -6,10 +6,11 @@ mongomock has no sessions or transactions and fails `hello`. The shim (`ShimSess
 when this module is imported) lets the store take its one production path: `start_session()` gives a shim
 session whose `with_transaction` runs the transaction body once with that session, after checking the
 transaction options (write concern majority with journal, read concern snapshot, read preference primary);
-every write must carry the session of a running transaction (a write outside it fails the test), and a body
-that raises has its writes undone. **It checks the flow, not isolation**: other threads see a transaction's
-writes as they happen, and nothing detects write conflicts between transactions. Isolation is MongoDB's
-job, checked by running the same tests against a real replica set (docs/operations.md).
+every write made while a transaction runs must carry its session and every operation that carries a session
+must run inside its transaction (either slip fails the test), and a body that raises has its writes undone.
+**It checks the flow, not isolation**: other threads see a transaction's writes as they happen, and nothing
+detects write conflicts between transactions. Isolation is MongoDB's job, checked by running the same tests
+against a real replica set (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pymongo import MongoClient, ReadPreference
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 URI = os.environ.get("CRM_TEST_MONGODB_URI") or None
 MODE = "uri" if URI else "mongomock"
@@ -82,6 +85,14 @@ class ShimStats:
 
 
 STATS = ShimStats()
+#: Options the shim accepts (what the store passes), for tests that drive the shim directly.
+TRANSACTION_CHECKED_OPTIONS: dict[str, Any] = {
+    "read_concern": ReadConcern("snapshot"),
+    "write_concern": WriteConcern("majority", j=True),
+    "read_preference": ReadPreference.PRIMARY,
+}
+#: The shim transaction running in this thread, if any: a write without its session meanwhile fails the test.
+_RUNNING = threading.local()
 
 
 class ShimSession:
@@ -113,6 +124,7 @@ class ShimSession:
         assert read_preference == ReadPreference.PRIMARY, read_preference
         assert not self.in_transaction, "transactions do not nest"
         self.in_transaction, self._undo = True, []
+        _RUNNING.session = self
         try:
             result = callback(self)
         except BaseException:
@@ -124,6 +136,7 @@ class ShimSession:
         finally:
             self.in_transaction = False
             self._undo = []
+            _RUNNING.session = None
         with STATS.lock:
             STATS.committed += 1
         return result
@@ -147,9 +160,11 @@ def _command_with_hello(self: Any, cmd: Any, **kwargs: Any) -> Any:
     return _ORIGINAL["command"](self, cmd, **kwargs)
 
 
-def _session_of(kwargs: dict[str, Any]) -> ShimSession | None:
+def _session_of(kwargs: dict[str, Any], *, writing: bool = False) -> ShimSession | None:
     session = kwargs.pop("session", None)
     if session is None:
+        running = getattr(_RUNNING, "session", None)
+        assert not (writing and running is not None), "a write without the session while its transaction runs"
         return None
     assert isinstance(session, ShimSession), f"not the shim's session: {session!r}"
     assert session.in_transaction, "an operation with a session outside its transaction"
@@ -184,7 +199,7 @@ def _counted(session: ShimSession, undo: Callable[[], None]) -> None:
 def _writing(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        session = _session_of(kwargs)
+        session = _session_of(kwargs, writing=True)
         if session is None:
             return method(self, *args, **kwargs)
         flt = args[0] if args else kwargs.get("filter", {})
@@ -201,7 +216,7 @@ def _writing(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
 
 
 def _inserting(self: Any, document: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-    session = _session_of(kwargs)
+    session = _session_of(kwargs, writing=True)
     result = _ORIGINAL["insert_one"](self, document, *args, **kwargs)
     if session is not None:
         _counted(session, _restore(self, [], [result.inserted_id]))

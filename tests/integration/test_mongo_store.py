@@ -257,6 +257,16 @@ class TestTransactions:
         with store.client.start_session() as session, pytest.raises(AssertionError, match="outside its transaction"):
             store.db["users"].insert_one({"_id": "u-1"}, session=session)
 
+    @pytest.mark.skipif(mongo.URI is not None, reason="the shim's own check: a real server has no shim")
+    def test_the_shim_refuses_a_write_without_the_session_while_a_transaction_runs(self, store: MongoStore) -> None:
+        from tests.mongo import TRANSACTION_CHECKED_OPTIONS
+
+        with store.client.start_session() as session, pytest.raises(AssertionError, match="without the session"):
+            session.with_transaction(
+                lambda s: store.db["users"].insert_one({"_id": "u-1"}), **TRANSACTION_CHECKED_OPTIONS
+            )
+        assert store.db["users"].count_documents({}) == 0
+
 
 class TestGridFs:
     def test_replacing_a_file_keeps_one_revision_with_its_content_type(self, store: MongoStore) -> None:
