@@ -177,7 +177,7 @@ class TestStartCheck:
         self, store: MongoStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         store.init_indexes()
-        monkeypatch.setattr(store.client.admin, "command", lambda name: {"ok": 1.0, "isWritablePrimary": True})
+        monkeypatch.setattr(store, "hello", lambda: {"ok": 1.0, "isWritablePrimary": True})
 
         with pytest.raises(StoreNotReady) as refused:
             store.check()
@@ -191,19 +191,18 @@ class TestStartCheck:
         was not run against it)."""
         store.init_indexes()
         store._checked = False
-        hello = store.client.admin.command
-        monkeypatch.setattr(store.client.admin, "command", _down)
+        monkeypatch.setattr(store, "hello", _down)
         with pytest.raises(UpstreamUnavailable):
             store(read_only=True)
 
-        monkeypatch.setattr(store.client.admin, "command", hello)
+        monkeypatch.undo()
         with store(read_only=True) as uow:  # checked again, and served
             assert uow.users.get("u-1") is None
 
     def test_a_replica_set_member_or_mongos_passes(self, store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
         store.init_indexes()
         for hello in ({"setName": "rs0"}, {"msg": "isdbgrid"}):
-            monkeypatch.setattr(store.client.admin, "command", lambda name, hello=hello: {"ok": 1.0, **hello})
+            monkeypatch.setattr(store, "hello", lambda hello=hello: {"ok": 1.0, **hello})
             store.check()
 
     def test_crm_serve_and_worker_refuse_to_start_on_a_store_that_is_not_ready(
@@ -237,7 +236,7 @@ class TestStartCheck:
         assert ready.json()["checks"]["store"].endswith("run `crm db init`")
 
 
-def _down(name: str) -> Any:
+def _down() -> Any:
     raise ServerSelectionTimeoutError("no primary")
 
 

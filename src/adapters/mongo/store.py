@@ -192,7 +192,7 @@ class MongoStore:
         """`StoreNotReady` with a one-line reason unless the server runs transactions (a replica set, or mongos)
         and every index of `crm db init` is in place; `UpstreamUnavailable` when it cannot be reached."""
         try:
-            hello = self.client.admin.command("hello")
+            hello = self.hello()
         except ConnectionFailure as exc:
             raise UpstreamUnavailable("the database cannot be reached; try again shortly") from exc
         if not hello.get("setName") and hello.get("msg") != "isdbgrid":
@@ -204,6 +204,10 @@ class MongoStore:
         if missing:
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise StoreNotReady(f"MongoDB database {self.db.name!r} lacks indexes ({shown}); run `crm db init`")
+
+    def hello(self) -> dict[str, Any]:
+        """The server's answer to `hello` (what kind of deployment it is)."""
+        return dict(self.client.admin.command("hello"))
 
     def missing_indexes(self) -> list[str]:
         """`collection.index` names of `INDEXES` that the database does not have."""
