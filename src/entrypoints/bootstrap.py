@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from litestar.stores.base import Store
 
     from adapters.redis import RedisConnection
+    from crm_domain.services.erp_commitments import CommitmentHandler
 
 
 class ConfigurationError(Exception):
@@ -313,7 +314,24 @@ def build_handlers(container: Container) -> list[OutboxHandler]:
 
     ctx = container.crm.ctx
     email = build_email(container.settings, ctx.clock)
-    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, container.sms, email)]
+    handlers: list[OutboxHandler] = [ErpSyncHandler(ctx, container.erp)]
+    commitments = build_commitments(container)
+    if commitments is not None:
+        handlers.append(commitments)
+    return [*handlers, *notification_handlers(ctx, container.sms, email)]
+
+
+def build_commitments(container: Container) -> CommitmentHandler | None:
+    """The handler reporting SAP customers' open orders to SAP Credit Management (`CRM_SAP_COMMITMENTS`)."""
+    if not container.settings.sap_commitments:
+        return None
+    from adapters.erp.sap import SapErpGateway
+    from crm_domain.services.erp_commitments import CommitmentHandler
+
+    sap = container.erp.for_system("sap") if container.settings.sap_wsdl else None
+    if not isinstance(sap, SapErpGateway):
+        raise ConfigurationError("CRM_SAP_COMMITMENTS needs SAP configured (CRM_SAP_WSDL)")
+    return CommitmentHandler(container.crm.ctx, "sap", sap)
 
 
 def build_dispatcher(container: Container) -> OutboxDispatcher:
