@@ -1,12 +1,17 @@
 """Order submit over HTTP vs the reference route of SPEC §10, same server, same workers, same run.
 
     .venv/bin/python bench/order_submit.py [--workers 2] [--connections 64] [--seconds 15] [--rounds 2]
+                                           [--live-balance]
 
 Seeds a fresh embedded store (200 dealers with large limits, 50 products, a call-center agent), starts
 `crm serve --workers N` with CRM_BENCH_ROUTES=true on a loopback port, signs in through the OTP flow, and runs
 wrk (Debian package `wrk`) alternately against POST /api/v1/bench/reference and POST /api/v1/orders
 (`submit: true`: validated, credit-checked, stored with its outbox event). Prints req/s, p50/p99 and the
 ratio submit/reference per round. Loopback only; every run is bounded by --seconds.
+
+With --live-balance the dealers belong to GenNext and the server reads each one's balance live at submit
+(CRM_LIVE_BALANCE=gennext) from a GenNext peer on loopback (the tests' peer, tests/erp/gennext_peer.py): the
+submit figures then include that round trip; run once with and once without to see what it costs.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -37,7 +43,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed(data_dir: Path) -> list[str]:
+def seed(data_dir: Path, erp: str = "sandbox") -> list[str]:
     from crm_domain.money import Money
     from crm_domain.services.catalogue import NewProduct
     from crm_domain.services.customers import NewCustomer
@@ -70,10 +76,36 @@ def seed(data_dir: Path) -> list[str]:
                 name=f"Bench Dealer {i}",
                 mobile=f"+91910000{i:04d}",
                 credit_limit=Money.of("999999999.00", "INR"),
+                erp_system=erp,
             ),
         )
         ids.append(view.customer.id)
     return ids
+
+
+def live_balance_peer(dealers: int) -> tuple[dict[str, str], Any]:
+    """A GenNext peer on loopback holding a small balance for every bench dealer, and the server's settings."""
+    sys.path.insert(0, str(ROOT))
+    from tests.erp.gennext_peer import GenNextPeer
+
+    class CountingPeer(GenNextPeer):
+        balance_reads = 0
+
+        def _route(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+            if path.endswith("/balance"):
+                CountingPeer.balance_reads += 1
+            return super()._route(method, path, query, body)
+
+    peer = CountingPeer()
+    for i in range(dealers):
+        peer.set_balance(f"B{i:04d}", "1000.00")
+    peer.start()
+    env = {
+        "CRM_GENNEXT_URL": peer.base_url,
+        "CRM_GENNEXT_API_KEY": peer.api_key,
+        "CRM_LIVE_BALANCE": "gennext",
+    }
+    return env, peer
 
 
 LUA = """
@@ -168,11 +200,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--api-rate", type=int, default=1_000_000_000, help="CRM_API_RATE of the server")
+    parser.add_argument("--live-balance", action="store_true", help="read each dealer's balance live from a peer")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     data_dir = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    ids = seed(data_dir)
+    ids = seed(data_dir, "gennext" if args.live_balance else "sandbox")
+    live_env, peer = live_balance_peer(len(ids)) if args.live_balance else ({}, None)
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CRM_")},
@@ -182,6 +216,7 @@ def main() -> None:
         # One user at thousands of requests a second: the limiter runs on every request (its cost is measured)
         # but must not refuse.
         "CRM_API_RATE": str(args.api_rate),
+        **live_env,
     }
     server = subprocess.Popen(
         [str(BIN / "crm"), "serve", "--port", str(port), "--workers", str(args.workers)],
@@ -208,6 +243,7 @@ def main() -> None:
         print(
             f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"workers={args.workers} connections={args.connections} seconds={args.seconds}"
+            f" live_balance={'gennext peer on loopback' if args.live_balance else 'off'}"
         )
         wrk(f"{base}/api/v1/orders", token, script, args.connections, 3)  # warm-up
         pids = process_tree(server.pid)
@@ -224,9 +260,13 @@ def main() -> None:
                 f" submit {sub['cpu_ms']:.2f} ms ({sub['cores']:.2f} cores busy)"
                 f" | CPU ratio reference/submit {ref['cpu_ms'] / sub['cpu_ms']:.2f}"
             )
+        if peer is not None:
+            print(f"         live balance reads answered by the peer: {peer.balance_reads}")
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if peer is not None:
+            peer.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -24,6 +24,8 @@ class HoldReason(StrEnum):
     CUSTOMER_BLOCKED = "customer_blocked"
     LIMIT_EXCEEDED = "limit_exceeded"
     OVERDUE = "overdue"
+    #: Our check passed, the ERP's own credit check (SAP's credit worthiness) did not: a person decides (four eyes)
+    ERP_CREDIT_CHECK = "erp_credit_check"
 
 
 class Verdict(StrEnum):
@@ -68,6 +70,14 @@ class CreditCheck:
     @property
     def approved(self) -> bool:
         return self.verdict is Verdict.APPROVED
+
+    def refused_by_erp(self, amount: Money, erp_available: Money | None) -> CreditCheck:
+        """This check, approved by us, turned into a hold because the ERP's own credit check refused `amount`;
+        the shortfall is what the ERP says is missing (zero when it does not say how much it has left)."""
+        missing = Money.zero(amount.currency)
+        if erp_available is not None and erp_available.currency == amount.currency and erp_available < amount:
+            missing = amount - erp_available
+        return attrs.evolve(self, verdict=Verdict.HOLD, reason=HoldReason.ERP_CREDIT_CHECK, shortfall=missing)
 
 
 def _non_negative_minor(value: int, field: str) -> None:

@@ -97,6 +97,33 @@ class ErpBalance:
     as_of: datetime | None = None
 
 
+class BalanceSource(StrEnum):
+    """Where the receivables of a credit check came from: read from the ERP at that moment, or as last stored."""
+
+    LIVE = "live"
+    STORED = "stored"
+
+
+@attrs.frozen(kw_only=True)
+class ErpCreditVerdict:
+    """An ERP's own credit check of one amount for a customer (SAP's `CreditWorthinessQuery_In`): a second
+    opinion next to ours. `available` is what the ERP says is left, when it says."""
+
+    customer_code: str
+    passed: bool
+    available: Money | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ErpCommitment:
+    """An order the ERP does not know as an invoice yet, reported so the ERP's credit exposure includes it. A later
+    report of the same `external_ref` (our order id) replaces the earlier one; an amount of zero ends it."""
+
+    customer_code: str
+    external_ref: str
+    amount: Money
+
+
 @attrs.frozen(kw_only=True)
 class ErpCustomer:
     customer_code: str

@@ -10,6 +10,7 @@ from typing import Final, TypedDict
 import attrs
 
 from crm_domain.credit import CreditCheck, HoldReason, Verdict
+from crm_domain.erp import BalanceSource
 from crm_domain.errors import FourEyesViolation, InvalidTransition, ValidationFailed
 from crm_domain.events import (
     Event,
@@ -145,15 +146,28 @@ class CreditDecision:
     #: The automatic release may not move the order: its creator asked for or approved a credit raise of its
     #: customer while it was held (SPEC §2.3 credit governance); a person other than its creator releases it.
     needs_person: bool = False
+    #: Where the receivables of the check came from: read from the ERP at submit (`live`) or as last stored, and
+    #: the time of those figures as far as known (SPEC §8, request-reply at the credit check).
+    balance_source: BalanceSource = BalanceSource.STORED
+    balance_as_of: datetime | None = None
 
     @classmethod
-    def from_check(cls, check: CreditCheck, at: datetime) -> CreditDecision:
+    def from_check(
+        cls,
+        check: CreditCheck,
+        at: datetime,
+        *,
+        balance_source: BalanceSource = BalanceSource.STORED,
+        balance_as_of: datetime | None = None,
+    ) -> CreditDecision:
         return cls(
             verdict=check.verdict,
             reason=check.reason,
             available=check.available,
             shortfall=check.shortfall,
             decided_at=at,
+            balance_source=balance_source,
+            balance_as_of=balance_as_of,
         )
 
 
@@ -296,13 +310,22 @@ class Order:
         if target not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.id, self.status.value, target.value)
 
-    def submit(self, check: CreditCheck, rep_id: str | None, actor: Actor, at: datetime) -> None:
+    def submit(
+        self,
+        check: CreditCheck,
+        rep_id: str | None,
+        actor: Actor,
+        at: datetime,
+        *,
+        balance_source: BalanceSource = BalanceSource.STORED,
+        balance_as_of: datetime | None = None,
+    ) -> None:
         """Record the credit verdict: `submitted` when approved, else `on_credit_hold`. Only a draft is submitted;
         a held order leaves its hold by `release` (a person, four eyes, or the system) or `reject`."""
         if self.status is not OrderStatus.DRAFT:
             raise InvalidTransition(self.id, self.status.value, OrderStatus.SUBMITTED.value)
         self.rep_id = rep_id
-        self.credit = CreditDecision.from_check(check, at)
+        self.credit = CreditDecision.from_check(check, at, balance_source=balance_source, balance_as_of=balance_as_of)
         base = self._event_base(actor.id, at)
         if check.approved:
             self._move(OrderStatus.SUBMITTED, actor.id, at)
@@ -359,8 +382,11 @@ class Order:
 
     @property
     def releasable_automatically(self) -> bool:
-        """Whether the automatic release may move this order when it fits (not when it `needs_person`)."""
-        return self.credit is None or not self.credit.needs_person
+        """Whether the automatic release may move this order when it fits: not when it `needs_person`, nor when the
+        ERP's own credit check refused it (fitting our limit is not the question then; a person decides)."""
+        if self.credit is None:
+            return True
+        return not self.credit.needs_person and self.credit.reason is not HoldReason.ERP_CREDIT_CHECK
 
     def reject(self, actor: Actor, reason: str, at: datetime) -> None:
         if self.status is not OrderStatus.ON_CREDIT_HOLD:

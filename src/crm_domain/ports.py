@@ -8,7 +8,7 @@ bump the version on success.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -18,8 +18,19 @@ import attrs
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer
-from crm_domain.erp import ErpBalance, ErpChanges, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
+from crm_domain.erp import (
+    ErpBalance,
+    ErpChanges,
+    ErpCommitment,
+    ErpCreditVerdict,
+    ErpCustomer,
+    ErpOrderAck,
+    ErpOrderRequest,
+    ErpOrderStatus,
+    ErpProduct,
+)
 from crm_domain.events import Event
+from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage, OutboxStats
 from crm_domain.performance import Achieved, Target
@@ -419,6 +430,17 @@ class ErpGateways(Protocol):
 
     def for_system(self, system: str) -> ErpGateway:
         """`ValidationFailed` when no gateway of that name is configured."""
+        ...
+
+
+class ErpCreditManagement(Protocol):
+    """An ERP's credit management beyond the gateway (SAP Credit Management): its own credit check of an amount,
+    and our open orders reported as commitments. Timeouts and failures as `ErpGateway`'s."""
+
+    def credit_worthiness(self, customer_code: str, amount: Money) -> ErpCreditVerdict: ...
+
+    def report_commitments(self, commitments: Sequence[ErpCommitment]) -> None:
+        """One-way; a later report of the same external reference replaces the earlier one."""
         ...
 
 

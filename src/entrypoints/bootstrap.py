@@ -21,6 +21,7 @@ from crm_domain.app import Crm
 from crm_domain.ports import (
     Clock,
     EmailSender,
+    ErpCreditManagement,
     ErpGateway,
     ErpGateways,
     FileStore,
@@ -36,6 +37,7 @@ from crm_domain.services.api_limits import ApiLimits, ApiRates
 from crm_domain.services.auth import AuthService
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.delivery import BreakerSettings, OutboxDispatcher
+from crm_domain.services.live_credit import LiveCredit
 from crm_domain.sessions import AuthPolicy
 from entrypoints.ports import Clocks, SandboxErpDriver, StoreMaintenance, Writes
 from entrypoints.settings import MIN_SECRET_BYTES, Settings
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from litestar.stores.base import Store
 
     from adapters.redis import RedisConnection
+    from crm_domain.services.erp_commitments import CommitmentHandler
 
 
 class ConfigurationError(Exception):
@@ -141,7 +144,7 @@ def bootstrap(
     erp = build_erp(settings, clock)
     return Container(
         settings=settings,
-        crm=Crm(ctx),
+        crm=Crm(ctx, live_credit=build_live_credit(settings, clock, erp)),
         uow=store,
         auth=auth,
         sms=sms,
@@ -238,14 +241,18 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
     from adapters.erp.sandbox import SandboxErpGateway
 
     in_memory = settings.effective_database_url.startswith("memory://")
-    gateways: dict[str, ErpGateway] = {
-        "sandbox": SandboxErpGateway(
-            None if in_memory else settings.data_dir / "sandbox-erp.db",
-            clock,
-            latency=settings.sandbox_erp_latency_ms / 1000,
-            outage_file=settings.sandbox_erp_outage_file,
-        ),
-    }
+    sandbox = SandboxErpGateway(
+        None if in_memory else settings.data_dir / "sandbox-erp.db",
+        clock,
+        latency=settings.sandbox_erp_latency_ms / 1000,
+        outage_file=settings.sandbox_erp_outage_file,
+    )
+    return ErpRouter({"sandbox": sandbox, **_remote_erps(settings, timeout=settings.erp_timeout)})
+
+
+def _remote_erps(settings: Settings, *, timeout: float) -> dict[str, ErpGateway]:
+    """The configured SAP and GenNext gateways, each call bounded by `timeout` seconds."""
+    gateways: dict[str, ErpGateway] = {}
     if settings.sap_wsdl:
         from adapters.erp.sap import BUNDLED_WSDL, SapErpGateway
 
@@ -254,7 +261,7 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
             username=settings.sap_username,
             password=settings.sap_password.get_secret_value() if settings.sap_password else None,
             ws_security=settings.sap_ws_security,
-            timeout=settings.erp_timeout,
+            timeout=timeout,
             endpoint=settings.sap_endpoint,
         )
     if settings.gennext_url:
@@ -263,9 +270,41 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
         if settings.gennext_api_key is None:
             raise ConfigurationError("CRM_GENNEXT_URL is set but CRM_GENNEXT_API_KEY is not")
         gateways["gennext"] = GenNextErpGateway(
-            settings.gennext_url, settings.gennext_api_key.get_secret_value(), timeout=settings.erp_timeout
+            settings.gennext_url, settings.gennext_api_key.get_secret_value(), timeout=timeout
         )
-    return ErpRouter(gateways)
+    return gateways
+
+
+def build_live_credit(settings: Settings, clock: Clock, erp: ErpGateways) -> LiveCredit | None:
+    """The live reads at the credit check (SPEC §8 request-reply): a gateway per ERP of `CRM_LIVE_BALANCE` with the
+    short `CRM_LIVE_CREDIT_TIMEOUT_MS` (the sandbox is in-process: its own), SAP's credit check when
+    `CRM_SAP_CREDIT_CHECK`; a breaker per ERP with the worker's settings. None when nothing is read live."""
+    from datetime import timedelta
+
+    wanted = settings.live_balance_erps
+    if not wanted and not settings.sap_credit_check:
+        return None
+    remote = _remote_erps(settings, timeout=settings.live_credit_timeout_ms / 1000)
+    missing = sorted(name for name in wanted if name != "sandbox" and name not in remote)
+    if missing or (settings.sap_credit_check and "sap" not in remote):
+        names = ", ".join(missing or ["sap"])
+        raise ConfigurationError(f"live credit reads need the ERP configured: {names} (CRM_SAP_WSDL / CRM_GENNEXT_URL)")
+    balances = {name: remote[name] if name in remote else erp.for_system(name) for name in wanted}
+    verdicts: dict[str, ErpCreditManagement] = {}
+    if settings.sap_credit_check:
+        from adapters.erp.sap import SapErpGateway
+
+        sap = remote["sap"]
+        assert isinstance(sap, SapErpGateway)
+        verdicts["sap"] = sap
+    return LiveCredit(
+        clock=clock,
+        balances=balances,
+        verdicts=verdicts,
+        breaker=BreakerSettings(
+            failures=settings.erp_breaker_failures, cool_down=timedelta(seconds=settings.erp_breaker_cooldown)
+        ),
+    )
 
 
 def build_handlers(container: Container) -> list[OutboxHandler]:
@@ -275,7 +314,24 @@ def build_handlers(container: Container) -> list[OutboxHandler]:
 
     ctx = container.crm.ctx
     email = build_email(container.settings, ctx.clock)
-    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, container.sms, email)]
+    handlers: list[OutboxHandler] = [ErpSyncHandler(ctx, container.erp)]
+    commitments = build_commitments(container)
+    if commitments is not None:
+        handlers.append(commitments)
+    return [*handlers, *notification_handlers(ctx, container.sms, email)]
+
+
+def build_commitments(container: Container) -> CommitmentHandler | None:
+    """The handler reporting SAP customers' open orders to SAP Credit Management (`CRM_SAP_COMMITMENTS`)."""
+    if not container.settings.sap_commitments:
+        return None
+    from adapters.erp.sap import SapErpGateway
+    from crm_domain.services.erp_commitments import CommitmentHandler
+
+    sap = container.erp.for_system("sap") if container.settings.sap_wsdl else None
+    if not isinstance(sap, SapErpGateway):
+        raise ConfigurationError("CRM_SAP_COMMITMENTS needs SAP configured (CRM_SAP_WSDL)")
+    return CommitmentHandler(container.crm.ctx, "sap", sap)
 
 
 def build_dispatcher(container: Container) -> OutboxDispatcher:

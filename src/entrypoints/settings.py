@@ -72,6 +72,20 @@ class Settings(BaseSettings):
     outbox_retry_base: float = Field(default=2.0, gt=0, description="first retry delay ceiling, seconds")
     outbox_retry_cap: float = Field(default=600.0, gt=0, description="largest retry delay, seconds")
     outbox_lease: float = Field(default=120.0, gt=0, description="seconds a worker holds the messages it claimed")
+    live_balance: str = Field(
+        default="",
+        description="comma-separated ERPs (sap, gennext, sandbox) whose customers' balance is read live at submit "
+        "and quote; none: the stored receivables",
+    )
+    live_credit_timeout_ms: int = Field(
+        default=800, gt=0, le=10_000, description="milliseconds a live balance or credit check may take"
+    )
+    sap_credit_check: bool = Field(
+        default=False, description="ask SAP's own credit check at submit too; where it says no, the order is held"
+    )
+    sap_commitments: bool = Field(
+        default=False, description="the worker reports open orders of SAP customers to SAP as credit commitments"
+    )
     erp_breaker_failures: int = Field(default=5, gt=0, description="consecutive ERP failures that open the breaker")
     erp_breaker_cooldown: float = Field(default=30.0, gt=0, description="seconds an open breaker waits")
     # the sandbox ERP only: a slow link and an outage switch, for demos and drills
@@ -109,6 +123,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"CRM_CORS_ORIGINS lists origins such as https://app.example.com, not {origin!r}")
         return value
 
+    @field_validator("live_balance")
+    @classmethod
+    def _live_balance(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = sorted(set(names) - {"sap", "gennext", "sandbox"})
+        if unknown:
+            raise ValueError(f"CRM_LIVE_BALANCE lists ERPs among sap, gennext and sandbox, not {', '.join(unknown)}")
+        return ",".join(names)
+
     @field_validator("sms_backend")
     @classmethod
     def _sms_backend(cls, value: str) -> str:
@@ -137,6 +160,10 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         """The origins of `CRM_CORS_ORIGINS`, in order."""
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def live_balance_erps(self) -> frozenset[str]:
+        return frozenset(n for n in self.live_balance.split(",") if n)
 
     @property
     def effective_database_url(self) -> str:

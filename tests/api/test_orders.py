@@ -38,6 +38,8 @@ class TestCreateOrder:
             "released_by": None,
             "released_at": None,
             "release_note": None,
+            "balance_source": "stored",
+            "balance_as_of": None,
         }
 
     def test_same_idempotency_key_and_body_returns_the_first_order(self, api: Api) -> None:

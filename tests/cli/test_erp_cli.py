@@ -259,3 +259,55 @@ class TestUsage:
         result = crm_cli("erp", "sync", "products", "--erp", "gennext")
         assert result.code == 1
         assert "gennext" in result.err and result.err.strip().count("\n") == 0
+
+
+class TestCommitments:
+    """`crm erp commitments`: every open order of SAP customers reported to SAP in batches (SPEC §8)."""
+
+    def test_without_the_setting_it_says_what_to_set(self, crm_cli: Callable[..., Result]) -> None:
+        result = crm_cli("erp", "commitments")
+        assert result.code == 2
+        assert result.err.strip().splitlines() == [
+            "error: set CRM_SAP_COMMITMENTS=true (and CRM_SAP_WSDL) to report commitments to SAP"
+        ]
+
+    def test_without_sap_configured_it_refuses(
+        self, crm_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("CRM_SAP_COMMITMENTS", "true")
+        result = crm_cli("erp", "commitments")
+        assert result.code == 2
+        assert "CRM_SAP_COMMITMENTS needs SAP configured" in result.err
+
+    def test_reports_the_open_orders_of_sap_customers(
+        self, crm_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tests.erp.sap_peer import SapPeer
+
+        peer = SapPeer()
+        peer.start()
+        try:
+            for name, value in {
+                "CRM_SAP_COMMITMENTS": "true",
+                "CRM_SAP_WSDL": "bundled",
+                "CRM_SAP_ENDPOINT": peer.base_url,
+                "CRM_SAP_USERNAME": peer.username,
+                "CRM_SAP_PASSWORD": peer.password,
+            }.items():
+                monkeypatch.setenv(name, value)
+            crm = container().crm
+            crm.catalogue.create(OPERATOR, NewProduct(sku="AMT", name="Item", unit_price=inr("1.00")))
+            sap = customer("D0001", erp="sap")
+            other = customer("D0002")  # a sandbox customer: not reported
+            for who in (sap.id, other.id):
+                crm.orders.create(
+                    OPERATOR,
+                    NewOrder(customer_id=who, lines=(LineRequest(sku="AMT", quantity=Decimal("250")),), submit=True),
+                )
+            result = crm_cli("erp", "commitments")
+            assert result.code == 0, result.err
+            assert result.out.strip() == "reported 1 open orders to SAP as credit commitments"
+            assert [(c["DebtorPartyInternalID"], c["Amount"]) for c in peer.commitments] == [("D0001", "250.00")]
+        finally:
+            peer.stop()
+        assert peer.problems == []

@@ -3,11 +3,13 @@ every `OrderQuery` filter, held orders in hold order, and the order-number seque
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
 
+from crm_domain.credit import HoldReason
+from crm_domain.erp import BalanceSource
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, ValidationFailed
 from crm_domain.events import OrderCreated
 from crm_domain.orders import Order, OrderStatus
@@ -53,6 +55,23 @@ class TestOrderRoundTrip:
 
         assert stored == order
         assert stored.credit is not None and stored.credit.needs_person
+
+    def test_a_decision_on_a_live_balance_round_trips(self, store: UnitOfWorkFactory) -> None:
+        """SPEC §8 request-reply: the decision records that the ERP's balance was read live, and as of when."""
+        order = an_order(status=S.ON_CREDIT_HOLD)
+        assert order.credit is not None
+        as_of = datetime(2026, 12, 1, 8, 0, 0, 123456, tzinfo=UTC)
+        credit = attrs.evolve(
+            order.credit, reason=HoldReason.ERP_CREDIT_CHECK, balance_source=BalanceSource.LIVE, balance_as_of=as_of
+        )
+        order = attrs.evolve(order, credit=credit)
+        write(store, lambda uow: uow.orders.add(order))
+
+        stored = _stored(store)
+
+        assert stored == order
+        assert stored.credit is not None and stored.credit.balance_source is BalanceSource.LIVE
+        assert stored.credit.balance_as_of == as_of
 
     def test_pending_events_are_not_stored(self, store: UnitOfWorkFactory) -> None:
         order = an_order()

@@ -91,6 +91,7 @@ class CreditAccount:
     receivables: Decimal
     overdue_days: int = 0
     currency: str = "INR"
+    key_date: datetime = attrs.field(factory=lambda: datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
 
 
 def el(tag: str, *children: Any, text: Any = None, **attrib: str) -> etree._Element:
@@ -369,7 +370,7 @@ class SapPeer(Peer):
                 amount("ReceivablesAmount", account.receivables, account.currency),
                 el("OldestOpenItemOverdueDays", text=account.overdue_days),
                 el("BlockedIndicator", text="false"),
-                el("KeyDateTime", text="2026-11-02T09:30:00Z"),
+                el("KeyDateTime", text=stamp(account.key_date)),
             ),
         )
 

@@ -14,7 +14,15 @@ from typing import Any
 
 import attrs
 
-from crm_domain.erp import ErpCustomer, ErpOrderRequest, ErpOrderState, ErpOrderStatus, ErpProduct
+from crm_domain.erp import (
+    ErpCommitment,
+    ErpCreditVerdict,
+    ErpCustomer,
+    ErpOrderRequest,
+    ErpOrderState,
+    ErpOrderStatus,
+    ErpProduct,
+)
 from crm_domain.money import Money
 
 GLOBAL_NS = "http://sap.com/xi/SAPGlobal20/Global"
@@ -27,24 +35,18 @@ class SapAnswerMalformed(Exception):
 
 
 @attrs.frozen(kw_only=True)
-class SapCreditWorthiness:
-    """The answer of `CreditWorthinessQuery_In` for one amount: whether SAP's own credit check passes it."""
+class SapCreditWorthiness(ErpCreditVerdict):
+    """The answer of `CreditWorthinessQuery_In` for one amount: whether SAP's own credit check passes it, with
+    SAP's figures."""
 
-    customer_code: str
-    passed: bool
+    available: Money
     limit: Money
     exposure: Money
-    available: Money
     risk_class: str | None = None
 
 
-@attrs.frozen(kw_only=True)
-class SapCreditCommitment:
-    """One open order (not yet invoiced) reported to SAP Credit Management as a commitment of its customer."""
-
-    customer_code: str
-    external_ref: str
-    amount: Money
+#: One open order (not yet invoiced) reported to SAP Credit Management as a commitment of its customer.
+SapCreditCommitment = ErpCommitment
 
 
 def message_header(message_id: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from adapters.sqlite.codec import (
     money_pair_or_none,
 )
 from crm_domain.credit import HoldReason, Verdict
+from crm_domain.erp import BalanceSource
 from crm_domain.orders import (
     Attachment,
     Channel,
@@ -143,6 +144,8 @@ def _decision_doc(decision: CreditDecision) -> dict[str, Any]:
         "release_note": decision.release_note,
         "released_shortfall": money_pair_or_none(decision.released_shortfall),
         "needs_person": decision.needs_person,
+        "balance_source": decision.balance_source.value,
+        "balance_as_of": micros_or_none(decision.balance_as_of),
     }
 
 
@@ -158,6 +161,9 @@ def _decision_from(doc: dict[str, Any]) -> CreditDecision:
         release_note=doc["release_note"],
         released_shortfall=money_or_none(doc["released_shortfall"]),
         needs_person=bool(doc.get("needs_person", False)),  # absent in documents written before it existed
+        # absent in documents written before live balances: those checks used the stored figures
+        balance_source=BalanceSource(doc.get("balance_source", BalanceSource.STORED.value)),
+        balance_as_of=instant_or_none(doc.get("balance_as_of")),
     )
 
 

@@ -114,6 +114,8 @@ def _sms_on_hold(message: OutboxMessage, order: Order) -> str | None:
         why = "account blocked for credit"
     elif reason == HoldReason.OVERDUE:
         why = "invoices overdue, please clear them"
+    elif reason == HoldReason.ERP_CREDIT_CHECK:
+        why = "the ERP's credit check did not pass it"
     else:
         shortfall = format_money(_money(message.payload, "shortfall", Money.zero(order.currency)))
         available = order.credit.available if order.credit is not None else Money.zero(order.currency)
@@ -214,6 +216,7 @@ _HOLD_REASONS: Final = {
     HoldReason.LIMIT_EXCEEDED.value: "credit limit exceeded",
     HoldReason.CUSTOMER_BLOCKED.value: "customer is blocked for credit",
     HoldReason.OVERDUE.value: "receivables overdue",
+    HoldReason.ERP_CREDIT_CHECK.value: "the ERP's own credit check refused it",
 }
 
 

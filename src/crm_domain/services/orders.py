@@ -10,8 +10,9 @@ from typing import Final
 
 import attrs
 
-from crm_domain.credit import CreditCheck
+from crm_domain.credit import CreditAccount, CreditCheck
 from crm_domain.customers import Customer
+from crm_domain.erp import BalanceSource
 from crm_domain.errors import (
     EntityNotFound,
     IdempotencyKeyReused,
@@ -34,6 +35,7 @@ from crm_domain.ports import OrderQuery, UnitOfWork
 from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, Write, account_of, customer_in_scope, scope_of
 from crm_domain.services.credit import reevaluate_holds
+from crm_domain.services.live_credit import NO_READING, LiveCredit, LiveReading
 from crm_domain.services.tally import count_order
 from crm_domain.text import check_text, text_validator
 from crm_domain.users import Actor, Permission, Role
@@ -81,11 +83,18 @@ class Quote:
     tax_total: Money
     total: Money
     credit: CreditCheck
+    balance_source: BalanceSource = BalanceSource.STORED
+    balance_as_of: datetime | None = None
 
 
 class OrderService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, live: LiveCredit | None = None) -> None:
         self._ctx = ctx
+        self._live = live if live is not None and live.enabled else None
+
+    def _read_live(self, customer: Customer, amount: Money) -> LiveReading:
+        """The ERP's word on the customer now (outside any unit of work), when its ERP is read live."""
+        return NO_READING if self._live is None else self._live.read(customer, amount)
 
     # --- pricing ------------------------------------------------------------------------------------------
 
@@ -115,25 +124,33 @@ class OrderService:
         return lines
 
     def quote(self, actor: Actor, new: NewOrder) -> Quote:
-        """Totals and the credit verdict a submit would get now; changes nothing."""
+        """Totals and the credit verdict a submit would get now (with the ERP's live figures when its ERP is read
+        live); changes nothing."""
         actor.require(Permission.ORDER_CREATE)
 
-        def step(uow: UnitOfWork) -> Quote:
+        def step(uow: UnitOfWork) -> tuple[Customer, list[OrderLine], CreditAccount]:
             customer = customer_in_scope(uow, actor, new.customer_id)
-            lines = self._price(uow, customer, new.lines)
-            account = account_of(uow, customer.id)
-            amount = sum((line.total for line in lines), Money.zero(customer.currency))
-            return Quote(
-                customer_id=customer.id,
-                currency=customer.currency,
-                lines=tuple(lines),
-                subtotal=sum((line.net for line in lines), Money.zero(customer.currency)),
-                tax_total=sum((line.tax for line in lines), Money.zero(customer.currency)),
-                total=amount,
-                credit=account.check(amount, self._ctx.config.credit_policy, self._ctx.today()),
-            )
+            return customer, self._price(uow, customer, new.lines), account_of(uow, customer.id)
 
-        return self._ctx.read(step)
+        customer, lines, account = self._ctx.read(step)
+        amount = sum((line.total for line in lines), Money.zero(customer.currency))
+        reading = self._read_live(customer, amount)
+        now = self._ctx.now()
+        source, as_of, _ = _take_live_balance(account, reading, now)
+        check = _second_opinion(
+            account.check(amount, self._ctx.config.credit_policy, self._ctx.today(now)), amount, reading
+        )
+        return Quote(
+            customer_id=customer.id,
+            currency=customer.currency,
+            lines=tuple(lines),
+            subtotal=sum((line.net for line in lines), Money.zero(customer.currency)),
+            tax_total=sum((line.tax for line in lines), Money.zero(customer.currency)),
+            total=amount,
+            credit=check,
+            balance_source=source,
+            balance_as_of=as_of,
+        )
 
     # --- create and submit -------------------------------------------------------------------------------
 
@@ -166,6 +183,9 @@ class OrderService:
         if isinstance(prepared, Order):
             return prepared
         customer, lines = prepared
+        reading = NO_READING
+        if new.submit:
+            reading = self._read_live(customer, sum((line.total for line in lines), Money.zero(customer.currency)))
 
         def step(uow: UnitOfWork) -> Order:
             # A request with the same key may have committed since the snapshot: replay it.
@@ -186,7 +206,7 @@ class OrderService:
                 at=now,
             )
             if new.submit:
-                self._submit(uow, actor, order, customer, now)
+                self._submit(uow, actor, order, customer, now, reading)
             uow.orders.add(order)
             self._ctx.remember(
                 uow,
@@ -204,6 +224,11 @@ class OrderService:
 
     def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
         actor.require(Permission.ORDER_SUBMIT)
+        reading = NO_READING
+        if self._live is not None:  # the ERP's word first, outside the unit of work that checks and reserves
+            order, customer = self._ctx.read(lambda uow: self._order_in_scope(uow, actor, order_id))
+            if order.status is OrderStatus.DRAFT:
+                reading = self._read_live(customer, order.total)
 
         def step(uow: UnitOfWork) -> Order:
             # The key is the user's for the operation; the order is what was asked (another order: 409).
@@ -212,7 +237,7 @@ class OrderService:
                 return replay
             order, customer = self._order_in_scope(uow, actor, order_id)
             now = self._ctx.now()
-            self._submit(uow, actor, order, customer, now)
+            self._submit(uow, actor, order, customer, now, reading)
             uow.orders.save(order)
             self._ctx.remember(
                 uow,
@@ -228,17 +253,36 @@ class OrderService:
 
         return self._ctx.finish(Write(step))
 
-    def _submit(self, uow: UnitOfWork, actor: Actor, order: Order, customer: Customer, now: datetime) -> None:
-        """The credit check and the reservation, in the caller's unit of work (one atomic step)."""
+    def _submit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        order: Order,
+        customer: Customer,
+        now: datetime,
+        reading: LiveReading = NO_READING,
+    ) -> None:
+        """The credit check and the reservation, in the caller's unit of work (one atomic step). A live balance read
+        before it replaces the stored one first (unless the stored one is newer), releasing the customer's holds
+        that fit now; an ERP's refusal turns an approval into a hold (`erp_credit_check`)."""
         order.ensure_can(OrderStatus.SUBMITTED)
-        account = account_of(uow, customer.id, orders=[order.id])  # its cost does not grow with open orders
-        check = account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now))
-        order.submit(check, customer.assigned_rep_id, actor, now)
+        if reading.balance is None:
+            account = account_of(uow, customer.id, orders=[order.id])  # its cost does not grow with open orders
+        else:
+            account = account_of(uow, customer.id)  # in full: a lower balance may release held orders
+        source, as_of, changed = _take_live_balance(account, reading, now)
+        if changed:
+            reevaluate_holds(self._ctx, uow, account, now)
+        check = _second_opinion(
+            account.check(order.total, self._ctx.config.credit_policy, self._ctx.today(now)), order.total, reading
+        )
+        order.submit(check, customer.assigned_rep_id, actor, now, balance_source=source, balance_as_of=as_of)
         if check.approved:
             account.reserve(order.id, order.total, now)
             account.updated_at = now
-            uow.credit.save(account)
             count_order(self._ctx, uow, order)
+        if check.approved or changed:
+            uow.credit.save(account)
 
     # --- credit-hold decisions ------------------------------------------------------------------------------
 
@@ -379,6 +423,29 @@ class OrderService:
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         return _order(uow, record.result_id)
+
+
+def _take_live_balance(
+    account: CreditAccount, reading: LiveReading, now: datetime
+) -> tuple[BalanceSource, datetime | None, bool]:
+    """Apply a live balance to `account` (in memory; the caller saves it) unless the stored one is newer; answers
+    the source the check uses, the time of its figures, and whether the account changed."""
+    balance = reading.balance
+    if balance is None or account.is_older_balance(balance.as_of):
+        return BalanceSource.STORED, account.balance_as_of, False
+    as_of = balance.as_of or reading.read_at or now
+    if (account.receivables, account.overdue_days) != (balance.receivables.minor, balance.overdue_days):
+        account.update_balance(balance.receivables, balance.overdue_days, now, balance.as_of)
+        return BalanceSource.LIVE, as_of, True
+    return BalanceSource.LIVE, as_of, account.note_balance_as_of(balance.as_of)
+
+
+def _second_opinion(check: CreditCheck, amount: Money, reading: LiveReading) -> CreditCheck:
+    """Our approval stands unless the ERP's own credit check (read live) refused the amount."""
+    verdict = reading.verdict
+    if not check.approved or verdict is None or verdict.passed:
+        return check
+    return check.refused_by_erp(amount, verdict.available)
 
 
 def channel_of(actor: Actor, claimed: Channel | None) -> Channel:

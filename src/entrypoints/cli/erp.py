@@ -284,6 +284,28 @@ def _order_status(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, a
     run.advance(None)
 
 
+@app.command("commitments")
+def commitments() -> None:
+    """Report every open order of SAP customers to SAP Credit Management as a commitment, in batches: the first
+    load, or a reconciliation. The worker reports each change afterwards (CRM_SAP_COMMITMENTS)."""
+    from entrypoints.bootstrap import ConfigurationError, build_commitments
+
+    try:
+        handler = build_commitments(container())
+    except ConfigurationError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if handler is None:
+        err.print("error: set CRM_SAP_COMMITMENTS=true (and CRM_SAP_WSDL) to report commitments to SAP")
+        raise typer.Exit(2)
+    try:
+        sent = handler.report_all()
+    except UpstreamUnavailable as exc:
+        err.print(f"error: SAP did not take the commitments ({exc}); run it again", markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"reported {sent} open orders to SAP as credit commitments")
+
+
 # --- the sandbox --------------------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,11 @@ class CreditOut(Out):
     released_by: str | None = None
     released_at: datetime | None = None
     release_note: str | None = None
+    balance_source: Literal["live", "stored"] = Field(
+        default="stored",
+        description="where the check's receivables came from: read from the ERP at that moment, or as last stored",
+    )
+    balance_as_of: datetime | None = Field(default=None, description="the time of those receivables, when known")
 
 
 class HistoryOut(Out):
@@ -165,6 +170,8 @@ class OrderOut(Out):
                 released_by=credit.released_by,
                 released_at=credit.released_at,
                 release_note=credit.release_note,
+                balance_source=credit.balance_source.value,
+                balance_as_of=credit.balance_as_of,
             ),
             erp_sync=order.erp_sync.value,
             erp_order_id=order.erp_order_id,
@@ -210,5 +217,7 @@ class QuoteOut(Out):
                 reason=c.reason.value if c.reason else None,
                 available=c.available.decimal_string(),
                 shortfall=c.shortfall.decimal_string(),
+                balance_source=quote.balance_source.value,
+                balance_as_of=quote.balance_as_of,
             ),
         )
