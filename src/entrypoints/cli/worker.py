@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +36,13 @@ def worker(
     sweep_every: Annotated[
         float, typer.Option("--sweep-every", min=1, help="Seconds between housekeeping sweeps.")
     ] = 600.0,
+    heartbeat: Annotated[
+        Path | None,
+        typer.Option(
+            "--heartbeat",
+            help="A file touched after every pass, for a health check of its age (docker-compose.yml).",
+        ),
+    ] = None,
 ) -> None:
     """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
     _log_json_lines()
@@ -53,6 +62,7 @@ def worker(
         try:
             report = dispatcher.run_once(batch, should_stop=stop.is_set)
             failures = 0
+            _beat(heartbeat)
         except Exception:
             failures += 1
             log.exception("worker: a pass failed (%d in a row)", failures)
@@ -64,6 +74,13 @@ def worker(
         if report.claimed < batch:
             stop.wait(poll)
     log.info("worker stopped")
+
+
+def _beat(heartbeat: Path | None) -> None:
+    """Touch the heartbeat file: the loop is alive and its last pass reached the store."""
+    if heartbeat is not None:
+        heartbeat.touch(mode=0o600)
+        os.utime(heartbeat)
 
 
 def _once(c: Container, dispatcher: OutboxDispatcher, batch: int, stop: threading.Event) -> None:
