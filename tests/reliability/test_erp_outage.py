@@ -51,8 +51,9 @@ def test_an_erp_outage_within_the_retry_policy_delays_orders_and_loses_none(site
     dead = site.outbox_status()["dead"]
     duplicated = [i for i in ids if erp.order_count(i) != 1]
     print(
-        f"\nERP outage: {ORDERS} orders, ERP down {back_at - down_at:.1f} s from the first failed call; all confirmed {caught_up:.1f} s after it "
-        f"came back; most failed attempts of one order {most} (dead at 10); dead letters {dead}; lost or duplicated {len(duplicated)}"
+        f"\nERP outage: {ORDERS} orders, ERP down {back_at - down_at:.1f} s from the first failed call; all "
+        f"confirmed {caught_up:.1f} s after it came back; most failed attempts of one order {most} (dead at 10); "
+        f"dead letters {dead}; lost or duplicated {len(duplicated)}"
     )
     assert (dead, duplicated) == (0, [])
     assert 3 <= most < 10  # the outage cost attempts, within the policy
