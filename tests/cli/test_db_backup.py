@@ -57,6 +57,15 @@ class TestBackup:
         assert forced.code == 0, forced.err
         assert users(target) == {"+919876543210"}
 
+    def test_refuses_a_directory_and_the_store_itself(self, crm_cli: Cli, store: Path, tmp_path: Path) -> None:
+        directory = crm_cli("db", "backup", str(tmp_path), "--force")
+        itself = crm_cli("db", "backup", str(store), "--force")
+
+        assert (directory.code, itself.code) == (1, 1)
+        assert directory.err.strip() == f"error: {tmp_path} is a directory; name the backup file"
+        assert itself.err.strip() == "error: the backup must not be the store itself"
+        assert users(store) == {"+919876543210"}
+
     def test_mongodb_names_mongodump(self, crm_cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv("CRM_DATABASE_URL", "mongodb://127.0.0.1:1/crm")  # never connected to
 

@@ -55,10 +55,10 @@ def backup(source: Path, target: Path, *, force: bool = False) -> Copied:
         raise BackupRefused(f"no SQLite store at {source}")
     if target.resolve() == source.resolve():
         raise BackupRefused("the backup must not be the store itself")
-    if target.exists() and not force:
-        raise BackupRefused(f"{target} exists; pass --force to overwrite it")
     if target.is_dir():
         raise BackupRefused(f"{target} is a directory; name the backup file")
+    if target.exists() and not force:
+        raise BackupRefused(f"{target} exists; pass --force to overwrite it")
     owner_only_dir(target.parent)
     staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
