@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,6 +64,7 @@ def test_sigterm_lets_every_request_in_flight_finish(server_factory: Callable[..
         thread.join(timeout=30)
     exit_code = server.process.wait(timeout=30)
     drained = time.monotonic() - sent_at
+    left = _group_left(server.process.pid)
 
     statuses = [a.status_code if isinstance(a, httpx.Response) else repr(a) for a in answers]
     print(
@@ -71,5 +73,23 @@ def test_sigterm_lets_every_request_in_flight_finish(server_factory: Callable[..
     )
     assert statuses == [201] * IN_FLIGHT
     assert exit_code == 0
+    assert not left, f"processes of the server still running after it exited: {left}"
     ids = {a.json()["id"] for a in answers if isinstance(a, httpx.Response)}
     assert ids <= set(stored_orders(server.data_dir / "crm.db"))
+
+
+def _group_left(group: int) -> list[int]:
+    """The processes still in the server's process group (its granian workers must not outlive it)."""
+    deadline = time.monotonic() + 5
+    while True:
+        left = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _group_of(p) == group]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def _group_of(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
