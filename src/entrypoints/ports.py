@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import attrs
@@ -75,6 +76,19 @@ class Recovery:
     rolled_back: int = 0
 
 
+@attrs.frozen(kw_only=True)
+class StoreCopy:
+    """What a backup or restore wrote, for the operator: a one-line summary and a line per table counted."""
+
+    summary: str
+    items: tuple[str, ...] = ()
+
+
+class MaintenanceRefused(Exception):
+    """A backup or restore refused (a target that exists, a store in use, a file that is not a crm database of
+    a schema this build runs, or a store whose own tools do it): the message says why and what to do."""
+
+
 class StoreMaintenance(Protocol):
     """Preparing and repairing the configured store (`crm db init`, the worker's housekeeping sweep)."""
 
@@ -90,6 +104,14 @@ class StoreMaintenance(Protocol):
     def recover(self) -> Recovery:
         """Finish or roll back the commits a crashed process left half done; every store commits atomically
         today (MongoDB in transactions, decision 0012), so there is nothing to recover."""
+        ...
+
+    def backup(self, target: Path, *, force: bool = False) -> StoreCopy:
+        """Copy the store to `target` while processes keep using it; refuses to overwrite unless `force`."""
+        ...
+
+    def restore(self, source: Path) -> StoreCopy:
+        """Replace the store with the backup `source`, keeping the replaced one; refuses while it is in use."""
         ...
 
     def close(self) -> None:

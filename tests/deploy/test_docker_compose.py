@@ -3,6 +3,10 @@ services SPEC §9 names, a MongoDB replica set that is initiated, and settings t
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -68,11 +72,57 @@ def test_start_order_db_init_after_the_replica_set_and_the_processes_after_both(
         assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["api"]["command"][:2] == ["crm", "serve"]
     assert "/health/ready" in " ".join(services["api"]["healthcheck"]["test"])
-    assert services["worker"]["command"] == ["crm", "worker"]
+    assert services["worker"]["command"][:2] == ["crm", "worker"]
 
 
-def test_the_image_installs_the_project_on_python_311() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "FROM python:3.11-slim" in dockerfile
-    assert "pip install ." in dockerfile
-    assert 'CMD ["crm", "serve", "--host", "0.0.0.0"' in dockerfile
+def test_long_running_services_restart_and_one_shots_do_not(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {name: services[name].get("restart") for name in services} == {
+        "mongo": "unless-stopped",
+        "redis": "unless-stopped",
+        "api": "unless-stopped",
+        "worker": "unless-stopped",
+        "mongo-init": "no",
+        "db-init": "no",
+    }
+
+
+def test_the_worker_is_healthy_while_its_heartbeat_is_fresh(compose: dict[str, Any], tmp_path: Path) -> None:
+    worker = compose["services"]["worker"]
+    command = worker["command"]
+    beat = command[command.index("--heartbeat") + 1]
+    check = worker["healthcheck"]["test"]
+    assert check[0] == "CMD" and check[1:3] == ["crm", "worker"] and "--check" in check
+    assert check[check.index("--heartbeat") + 1] == beat  # the file the worker touches
+    local = tmp_path / "heartbeat"
+    argv = [str(Path(sys.executable).parent / "crm"), *[str(local) if a == beat else a for a in check[2:]]]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+    missing = run()
+    local.touch()
+    fresh = run()
+    os.utime(local, (time.time() - 601, time.time() - 601))
+    stale = run()
+
+    assert (missing.returncode, fresh.returncode, stale.returncode) == (1, 0, 1), (missing, fresh, stale)
+    assert "worker unhealthy: no heartbeat" in missing.stderr
+    assert "worker healthy" in fresh.stdout
+    assert "s ago (more than 600 s)" in stale.stderr
+
+
+@pytest.fixture(scope="module")
+def override() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.override.yml").read_text()))
+
+
+def test_the_development_override_mounts_the_source_and_reloads(override: dict[str, Any]) -> None:
+    api = override["services"]["api"]
+    assert api["command"][:2] == ["crm", "serve"] and "--reload" in api["command"]
+    assert cli_knows("serve")
+    for name, service in override["services"].items():
+        [mount] = service["volumes"]
+        source, target, mode = mount.split(":")
+        assert (ROOT / source).resolve() == ROOT / "src" and mode == "ro", name
+        assert service["environment"]["PYTHONPATH"] == target, name  # the mounted source before the installed one

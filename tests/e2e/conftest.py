@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +46,7 @@ class Server:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: `kill` reaches granian's workers too
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -65,6 +68,15 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):  # no worker of a test's server outlives the test
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL the server and its worker processes at once (a node lost, an OOM kill of the pod)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def last_otp(self, mobile: str) -> str:
         return last_code(self.sms_file, mobile)

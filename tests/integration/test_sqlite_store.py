@@ -52,11 +52,34 @@ class TestFileAndSchema:
         assert read(again, lambda uow: uow.products.get("P-1")) == a_product("P-1")
         assert _raw(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
-    def test_a_file_from_a_newer_build_is_refused(self, tmp_path: Path) -> None:
+    def test_a_file_a_newer_build_only_expanded_is_used_as_it_is(self, tmp_path: Path) -> None:
+        path = tmp_path / "crm.db"
+        write(SqliteStore(path), lambda uow: uow.products.add(a_product("P-1")))
+        newer = _raw(path)
+        newer.execute("ALTER TABLE products ADD COLUMN colour TEXT")  # the next release's expand migration
+        newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+        again = SqliteStore(path)
+        write(again, lambda uow: uow.products.add(a_product("P-2")))
+
+        assert read(again, lambda uow: uow.products.get("P-2")) == a_product("P-2")
+        assert _raw(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1  # left as it is
+
+    def test_a_file_a_newer_build_contracted_past_this_one_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "crm.db"
+        write(SqliteStore(path), lambda uow: uow.products.add(a_product("P-1")))
+        newer = _raw(path)
+        newer.execute("INSERT INTO table_versions VALUES ('schema:contracted-at', ?)", (SCHEMA_VERSION + 2,))
+        newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 2}")
+
+        with pytest.raises(RuntimeError, match=f"no longer runs code older than version {SCHEMA_VERSION + 2}"):
+            read(SqliteStore(path), lambda uow: uow.products.get("P-1"))
+
+    def test_a_file_of_no_release_of_ours_with_a_higher_version_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "crm.db"
         _raw(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
 
-        with pytest.raises(RuntimeError, match="newer than this build"):
+        with pytest.raises(RuntimeError, match="upgrade crm"):
             read(SqliteStore(path), lambda uow: uow.products.get("P-1"))
 
     def test_closed_stores_open_new_connections_when_used_again(self, tmp_path: Path) -> None:

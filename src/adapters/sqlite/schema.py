@@ -2,6 +2,12 @@
 
 `migrate` applies the missing ones in one `BEGIN IMMEDIATE` transaction, so several processes opening a fresh
 file at once apply each migration exactly once. Append new migrations; never edit an applied one.
+
+Releases roll (docs/operations.md, "Releases"): for a while the previous release's processes run on the schema
+the new release migrated to. So migrations expand — new tables, indexes, triggers, columns that are nullable or
+have a default, data copied forward — and code runs on a newer schema than its own. Removing or changing what
+an older release uses (contract) waits until no process of that release runs, and then sets `CONTRACTED_AT` to
+its own number: the store records it, and code older than that refuses to start instead of failing mid-request.
 """
 
 from __future__ import annotations
@@ -238,6 +244,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+#: The last migration that removed or changed something earlier code used; code whose SCHEMA_VERSION is lower
+#: must not run on this schema. 0: every migration so far only expanded.
+CONTRACTED_AT: Final = 0
+_CONTRACTED_KEY: Final = "schema:contracted-at"  # its row in table_versions (from migration 5 on)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -249,21 +259,48 @@ def migrate(conn: sqlite3.Connection) -> int:
 
     `conn` must be in autocommit mode (isolation_level=None) and outside a transaction.
     """
-    if schema_version(conn) == SCHEMA_VERSION:
+    current = schema_version(conn)
+    if current == SCHEMA_VERSION:
+        return 0
+    if current > SCHEMA_VERSION:  # a newer release migrated: run on it unless it contracted what we use
+        _check_newer(conn, current)
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = schema_version(conn)  # again, under the write lock: another process may have migrated
-        if current > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database schema is version {current}, newer than this build ({SCHEMA_VERSION}); upgrade crm"
-            )
-        for statements in MIGRATIONS[current:]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if current < SCHEMA_VERSION:
+            for statements in MIGRATIONS[current:]:
+                for statement in statements:
+                    conn.execute(statement)
+            if CONTRACTED_AT:
+                conn.execute(
+                    "INSERT OR REPLACE INTO table_versions (name, version) VALUES (?, ?)",
+                    (_CONTRACTED_KEY, CONTRACTED_AT),
+                )
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if current > SCHEMA_VERSION:
+        _check_newer(conn, current)
+        return 0
     return SCHEMA_VERSION - current
+
+
+def contracted_at(conn: sqlite3.Connection) -> int:
+    """The `CONTRACTED_AT` of the newest release that migrated this store (0 when none contracted)."""
+    try:
+        row = conn.execute("SELECT version FROM table_versions WHERE name = ?", (_CONTRACTED_KEY,)).fetchone()
+    except sqlite3.OperationalError:  # no table_versions: not a schema any release of ours wrote
+        return schema_version(conn)
+    return 0 if row is None else int(row[0])
+
+
+def _check_newer(conn: sqlite3.Connection, current: int) -> None:
+    floor = contracted_at(conn)
+    if floor > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database schema is version {current} and no longer runs code older than version {floor}; "
+            f"this build is {SCHEMA_VERSION}: upgrade crm"
+        )

@@ -17,6 +17,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    reload: Annotated[
+        bool, typer.Option("--reload", help="Development: restart the workers when a source file changes.")
+    ] = False,
 ) -> None:
     """Run the API (embedded default when nothing is configured). Any number of workers share the store."""
     from granian import Granian
@@ -41,7 +44,18 @@ def serve(
         backlog=2048,
         respawn_failed_workers=True,
         log_access=False,
+        reload=reload,
+        reload_paths=_source_paths() if reload else None,
+        reload_ignore_worker_failure=reload,
     ).serve()
+
+
+def _source_paths() -> list[Path]:
+    """What `--reload` watches (granian's reloader: the `granian[reload]` extra, watchfiles): the source packages,
+    wherever they are imported from (a bind mount in docker-compose.override.yml)."""
+    import entrypoints
+
+    return [Path(entrypoints.__file__).resolve().parents[1]]
 
 
 def _prometheus_multiprocess(default_dir: Path) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,7 +22,7 @@ import typer
 from crm_domain.services.delivery import DeliveryReport, OutboxDispatcher, Outcome
 from crm_domain.services.sweeps import run_sweeps
 from entrypoints.bootstrap import Container, build_dispatcher
-from entrypoints.cli.context import container
+from entrypoints.cli.context import container, err, out
 
 log = logging.getLogger("crm.worker")
 
@@ -34,8 +36,25 @@ def worker(
     sweep_every: Annotated[
         float, typer.Option("--sweep-every", min=1, help="Seconds between housekeeping sweeps.")
     ] = 600.0,
+    heartbeat: Annotated[
+        Path | None,
+        typer.Option(
+            "--heartbeat",
+            help="A file touched after every pass, for a health check of its age (--check).",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Health check: exit 0 when the --heartbeat file is fresh, else 1; run nothing."),
+    ] = False,
+    max_age: Annotated[
+        float, typer.Option("--max-age", min=1, help="With --check: the oldest heartbeat that is fresh, seconds.")
+    ] = 600.0,
 ) -> None:
     """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
+    if check:
+        _check_heartbeat(heartbeat, max_age)
+        return
     _log_json_lines()
     c = container()
     c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
@@ -54,6 +73,7 @@ def worker(
         try:
             report = dispatcher.run_once(batch, should_stop=stop.is_set)
             failures = 0
+            _beat(heartbeat)
         except Exception:
             failures += 1
             log.exception("worker: a pass failed (%d in a row)", failures)
@@ -65,6 +85,28 @@ def worker(
         if report.claimed < batch:
             stop.wait(poll)
     log.info("worker stopped")
+
+
+def _check_heartbeat(heartbeat: Path | None, max_age: float) -> None:
+    """`--check`: whether a worker's loop touched `heartbeat` within `max_age` seconds (no settings needed)."""
+    if heartbeat is None:
+        raise typer.BadParameter("--check needs --heartbeat PATH", param_hint="--check")
+    try:
+        age = time.time() - heartbeat.stat().st_mtime
+    except FileNotFoundError:
+        err.print(f"worker unhealthy: no heartbeat at {heartbeat} yet", markup=False)
+        raise typer.Exit(1) from None
+    if age > max_age:
+        err.print(f"worker unhealthy: last heartbeat {age:.0f} s ago (more than {max_age:.0f} s)", markup=False)
+        raise typer.Exit(1)
+    out.print(f"worker healthy: last heartbeat {age:.0f} s ago", markup=False)
+
+
+def _beat(heartbeat: Path | None) -> None:
+    """Touch the heartbeat file: the loop is alive and its last pass reached the store."""
+    if heartbeat is not None:
+        heartbeat.touch(mode=0o600)
+        os.utime(heartbeat)
 
 
 def _once(c: Container, dispatcher: OutboxDispatcher, batch: int, stop: threading.Event) -> None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from adapters.mongo import MongoStore
 from adapters.owner_only import owner_only_database
 from adapters.sqlite import SqliteStore
+from adapters.sqlite import backup as sqlite_backup
 from crm_domain.ports import UnitOfWorkFactory
-from entrypoints.ports import Preparation, Recovery, StoreMaintenance
+from entrypoints.ports import MaintenanceRefused, Preparation, Recovery, StoreCopy, StoreMaintenance
+
+MONGO_BACKUP = (
+    "MongoDB is backed up with its own tools, not `crm db backup`: "
+    'mongodump --uri "$CRM_DATABASE_URL" --oplog --gzip --archive=PATH '
+    '(restore: mongorestore --uri "$CRM_DATABASE_URL" --oplogReplay --gzip --archive=PATH --drop); '
+    "see docs/operations.md, Backups"
+)
 
 
 class SqliteMaintenance:
@@ -38,8 +47,28 @@ class SqliteMaintenance:
     def recover(self) -> Recovery:
         return Recovery()
 
+    def backup(self, target: Path, *, force: bool = False) -> StoreCopy:
+        try:
+            copied = sqlite_backup.backup(self._store.path, target, force=force)
+        except sqlite_backup.BackupRefused as exc:
+            raise MaintenanceRefused(str(exc)) from exc
+        return _report(f"backed up {self._store.path} to {copied.path}", copied)
+
+    def restore(self, source: Path) -> StoreCopy:
+        try:
+            copied = sqlite_backup.restore(source, self._store.path)
+        except sqlite_backup.BackupRefused as exc:
+            raise MaintenanceRefused(str(exc)) from exc
+        kept = f"; the replaced store is kept as {copied.kept}" if copied.kept else ""
+        return _report(f"restored {copied.path} from {source}{kept}", copied)
+
     def close(self) -> None:
         """Nothing to let go of: `prepare` closes its own connection."""
+
+
+def _report(what: str, copied: sqlite_backup.Copied) -> StoreCopy:
+    summary = f"{what}: {copied.size} bytes, schema version {copied.schema_version}"
+    return StoreCopy(summary=summary, items=tuple(f"{table}: {n} rows" for table, n in copied.rows.items()))
 
 
 class MongoMaintenance:
@@ -60,6 +89,12 @@ class MongoMaintenance:
     def recover(self) -> Recovery:
         return Recovery()
 
+    def backup(self, target: Path, *, force: bool = False) -> StoreCopy:
+        raise MaintenanceRefused(MONGO_BACKUP)
+
+    def restore(self, source: Path) -> StoreCopy:
+        raise MaintenanceRefused(MONGO_BACKUP)
+
     def close(self) -> None:
         self._store.close()
 
@@ -75,6 +110,12 @@ class InMemoryMaintenance:
 
     def recover(self) -> Recovery:
         return Recovery()
+
+    def backup(self, target: Path, *, force: bool = False) -> StoreCopy:
+        raise MaintenanceRefused("the in-memory store keeps nothing to back up")
+
+    def restore(self, source: Path) -> StoreCopy:
+        raise MaintenanceRefused("the in-memory store cannot be restored")
 
     def close(self) -> None:
         """Nothing to let go of."""

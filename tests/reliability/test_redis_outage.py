@@ -17,7 +17,7 @@ from tests.e2e.conftest import Server
 from tests.redis_server import RedisServer
 
 ADMIN = "+919876543210"
-FAST = 3.0  # seconds: "at once" for a refused connection, with room for a loaded CI machine
+FAST = 3.0  # seconds: "at once" for a refused connection, with room for a loaded CI machine (issue 17 asks < 5 s)
 
 
 def timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
@@ -85,7 +85,9 @@ def test_redis_outage_fails_readiness_and_auth_with_503_then_recovers(
         assert {"session", "user-sessions", "rate", "cache"} <= kinds
 
         redis_server.stop()
+        stopped = time.monotonic()
         ready, elapsed = timed(lambda: client.get("/health/ready"))
+        not_ready_after = time.monotonic() - stopped
         assert ready.status_code == 503 and elapsed < FAST
         assert ready.headers["content-type"].startswith("application/problem+json")
         assert ready.json()["checks"]["store"] == "ok"
@@ -101,10 +103,15 @@ def test_redis_outage_fails_readiness_and_auth_with_503_then_recovers(
         assert client.get("/health/live").status_code == 200
 
         redis_server.start()  # same port, and empty: it kept nothing (no persistence in this test)
-        deadline = time.monotonic() + 10
+        restarted = time.monotonic()
+        deadline = restarted + 10
         while client.get("/health/ready").status_code != 200:
             assert time.monotonic() < deadline, "readiness did not recover within 10 s"
             time.sleep(0.1)
+        print(
+            f"\nRedis outage: readiness 503 {not_ready_after:.2f} s after Redis stopped (answered in {elapsed:.2f} s); "
+            f"200 again {time.monotonic() - restarted:.2f} s after it was back, without a restart"
+        )
         assert client.get("/api/v1/auth/me", headers=admin).status_code == 401  # its session was lost with Redis
         again = {"Authorization": f"Bearer {sign_in(server, client, ADMIN)['access_token']}"}
         assert client.get("/api/v1/auth/me", headers=again).status_code == 200
