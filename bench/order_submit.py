@@ -1,6 +1,7 @@
 """Order submit over HTTP vs the reference route of SPEC §10, same server, same workers, same run.
 
     .venv/bin/python bench/order_submit.py [--workers 2] [--connections 64] [--seconds 15] [--rounds 2]
+        [--sqlite-synchronous FULL|NORMAL]
 
 Seeds a fresh embedded store (200 dealers with large limits, 50 products, a call-center agent), starts
 `crm serve --workers N` with CRM_BENCH_ROUTES=true on a loopback port, signs in through the OTP flow, and runs
@@ -168,6 +169,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--api-rate", type=int, default=1_000_000_000, help="CRM_API_RATE of the server")
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="CRM_SQLITE_SYNCHRONOUS of the server (FULL: durable on power loss, the default)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -182,6 +189,7 @@ def main() -> None:
         # One user at thousands of requests a second: the limiter runs on every request (its cost is measured)
         # but must not refuse.
         "CRM_API_RATE": str(args.api_rate),
+        "CRM_SQLITE_SYNCHRONOUS": args.sqlite_synchronous,
     }
     server = subprocess.Popen(
         [str(BIN / "crm"), "serve", "--port", str(port), "--workers", str(args.workers)],
@@ -208,6 +216,7 @@ def main() -> None:
         print(
             f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"workers={args.workers} connections={args.connections} seconds={args.seconds}"
+            f" sqlite_synchronous={args.sqlite_synchronous}"
         )
         wrk(f"{base}/api/v1/orders", token, script, args.connections, 3)  # warm-up
         pids = process_tree(server.pid)

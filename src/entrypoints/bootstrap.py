@@ -42,6 +42,7 @@ from entrypoints.settings import MIN_SECRET_BYTES, Settings
 
 if TYPE_CHECKING:
     from litestar.stores.base import Store
+    from pydantic import SecretStr
 
     from adapters.redis import RedisConnection
 
@@ -82,7 +83,9 @@ def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator
     if url.startswith("sqlite:///"):
         from adapters.sqlite import SqliteStore
 
-        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids)
+        return SqliteStore(
+            Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids, synchronous=settings.sqlite_synchronous
+        )
     if url.startswith("memory://"):
         from adapters.memory import MemoryStore
 
@@ -92,6 +95,16 @@ def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator
 
         return MongoStore.from_url(url, clock=clock, ids=ids)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
+
+
+def store_kind(store: UnitOfWorkFactory) -> str:
+    """The store's name in the metrics: sqlite, mongodb or memory (or the class of one a test passed)."""
+    from adapters.memory import MemoryStore
+    from adapters.mongo import MongoStore
+    from adapters.sqlite import SqliteStore
+
+    kinds: dict[type, str] = {SqliteStore: "sqlite", MongoStore: "mongodb", MemoryStore: "memory"}
+    return kinds.get(type(store), type(store).__name__.lower())
 
 
 def store_maintenance(settings: Settings) -> StoreMaintenance:
@@ -114,8 +127,10 @@ def bootstrap(
     clock = clock or SystemClock()
     ids = ids or UlidGenerator()
     store = uow or build_store(settings, clock, ids)
+    from adapters.metrics import SIGN_IN_CODES, MeteredSmsSender, MeteredStore
+
     ctx = ServiceContext(
-        uow=store,
+        uow=MeteredStore(store, store_kind(store)),  # commits timed (the metrics of SPEC §9)
         clock=clock,
         ids=ids,
         mobiles=PhonenumbersNormaliser(),
@@ -124,13 +139,14 @@ def bootstrap(
     secret = jwt_secret(settings)
     redis = build_redis(settings)
     otps, sessions, limiter = build_runtime(settings, store, clock, redis)
-    sms = build_sms(settings, clock)
+    gateways = build_sms_gateways(settings, clock)
+    sms = sms_sender(gateways)
     auth = AuthService(
         ctx,
         otps=otps,
         sessions=sessions,
         limiter=limiter,
-        sms=sms,
+        sms=MeteredSmsSender(sms_sender(gateways, sign_in=True), SIGN_IN_CODES),
         otp_key=hmac.new(secret.encode(), b"crm-otp-key", hashlib.sha256).digest(),
         policy=AuthPolicy(otp_ttl=settings.otp_ttl, refresh_ttl=settings.refresh_ttl),
     )
@@ -192,27 +208,57 @@ def build_runtime(
 
 
 def build_sms(settings: Settings, clock: Clock) -> SmsSender:
+    """The SMS sender of the notifications: the gateway of `CRM_SMS_BACKEND`, then the fallback's if configured."""
+    return sms_sender(build_sms_gateways(settings, clock))
+
+
+def sms_sender(gateways: list[SmsSender], *, sign_in: bool = False) -> SmsSender:
+    """One try of each gateway in turn; for sign-in codes up to three rounds with a short backoff, within a
+    budget of seconds (`adapters.sms.failover`)."""
+    from adapters.sms.failover import SIGN_IN_ATTEMPTS, SIGN_IN_BACKOFF, FailoverSmsSender
+
+    if sign_in:
+        return FailoverSmsSender(gateways, attempts=SIGN_IN_ATTEMPTS, backoff=SIGN_IN_BACKOFF)
+    return FailoverSmsSender(gateways)
+
+
+def build_sms_gateways(settings: Settings, clock: Clock) -> list[SmsSender]:
+    """The primary gateway and the fallback (when configured), each counted in `crm_sms_gateway_sends_total`."""
+    from adapters.metrics import SMS_GATEWAY_SENDS, MeteredSmsSender
+
+    primary = build_sms_gateway(settings, clock, settings.sms_backend, settings.sms_api_key, "CRM_SMS")
+    gateways: list[SmsSender] = [MeteredSmsSender(primary, SMS_GATEWAY_SENDS, gateway="primary")]
+    if settings.sms_fallback_backend:
+        fallback = build_sms_gateway(
+            settings, clock, settings.sms_fallback_backend, settings.sms_fallback_api_key, "CRM_SMS_FALLBACK"
+        )
+        gateways.append(MeteredSmsSender(fallback, SMS_GATEWAY_SENDS, gateway="fallback"))
+    return gateways
+
+
+def build_sms_gateway(
+    settings: Settings, clock: Clock, backend: str, api_key: SecretStr | None, prefix: str
+) -> SmsSender:
     from adapters.sms.log import FileSmsSender, LogSmsSender, TeeSmsSender
 
-    backend = settings.sms_backend
     if backend == "log":
         return TeeSmsSender(LogSmsSender(), FileSmsSender(settings.data_dir / "sms.jsonl", clock))
     if backend.startswith("file:"):
         return TeeSmsSender(LogSmsSender(), FileSmsSender(Path(backend.removeprefix("file:")), clock))
-    return build_http_sms(settings, backend)
+    return build_http_sms(settings, backend, api_key, prefix)
 
 
-def build_http_sms(settings: Settings, backend: str) -> SmsSender:
-    """`http:URL` (or a bare http(s):// URL): the generic JSON gateway, keyed by `CRM_SMS_API_KEY`."""
+def build_http_sms(settings: Settings, backend: str, api_key: SecretStr | None, prefix: str = "CRM_SMS") -> SmsSender:
+    """`http:URL` (or a bare http(s):// URL): the generic JSON gateway, keyed by `{prefix}_API_KEY`."""
     from adapters.sms.http import HttpSmsSender
 
     url = backend if backend.startswith(("http://", "https://")) else backend.removeprefix("http:")
     if not url.startswith(("http://", "https://")):
-        raise ConfigurationError("CRM_SMS_BACKEND=http:URL must name an http:// or https:// URL")
-    key = settings.sms_api_key.get_secret_value() if settings.sms_api_key else ""
+        raise ConfigurationError(f"{prefix}_BACKEND=http:URL must name an http:// or https:// URL")
+    key = api_key.get_secret_value() if api_key else ""
     if not key:
-        raise ConfigurationError("CRM_SMS_BACKEND=http:… needs CRM_SMS_API_KEY")
-    return HttpSmsSender(url, key)
+        raise ConfigurationError(f"{prefix}_BACKEND=http:… needs {prefix}_API_KEY")
+    return HttpSmsSender(url, key, timeout=settings.sms_timeout)
 
 
 def build_email(settings: Settings, clock: Clock) -> EmailSender:
@@ -236,6 +282,7 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
     memory:// stores)."""
     from adapters.erp import ErpRouter
     from adapters.erp.sandbox import SandboxErpGateway
+    from adapters.metrics import MeteredErpGateway
 
     in_memory = settings.effective_database_url.startswith("memory://")
     gateways: dict[str, ErpGateway] = {
@@ -265,17 +312,19 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
         gateways["gennext"] = GenNextErpGateway(
             settings.gennext_url, settings.gennext_api_key.get_secret_value(), timeout=settings.erp_timeout
         )
-    return ErpRouter(gateways)
+    return ErpRouter({name: MeteredErpGateway(gateway) for name, gateway in gateways.items()})
 
 
 def build_handlers(container: Container) -> list[OutboxHandler]:
     """The outbox handlers `crm worker` delivers to: ERP sync, then the notifications (SMS, e-mail)."""
+    from adapters.metrics import NOTIFICATIONS, MeteredEmailSender, MeteredSmsSender
     from crm_domain.services.erp_sync import ErpSyncHandler
     from crm_domain.services.notifications import notification_handlers
 
     ctx = container.crm.ctx
-    email = build_email(container.settings, ctx.clock)
-    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, container.sms, email)]
+    sms = MeteredSmsSender(container.sms, NOTIFICATIONS, channel="sms")
+    email = MeteredEmailSender(build_email(container.settings, ctx.clock))
+    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, sms, email)]
 
 
 def build_dispatcher(container: Container) -> OutboxDispatcher:
