@@ -142,8 +142,8 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
             if len(secret.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"CRM_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes")
-            if self.sms_backend == "log":
-                problems.append("CRM_SMS_BACKEND=log is for development only")
+            if self.sms_backend == "log" or self.sms_fallback_backend == "log":
+                problems.append("CRM_SMS_BACKEND=log (or CRM_SMS_FALLBACK_BACKEND=log) is for development only")
             if not (self.sap_wsdl or self.gennext_url):
                 problems.append(
                     "the sandbox ERP cannot be the default in production: set CRM_SAP_WSDL or CRM_GENNEXT_URL"

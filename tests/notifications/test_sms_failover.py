@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 
 from adapters.sms.failover import FailoverSmsSender
 from crm_domain.errors import RecipientRejected, UpstreamUnavailable
-from entrypoints.bootstrap import Container, bootstrap
+from entrypoints.bootstrap import ConfigurationError, Container, bootstrap
 from entrypoints.settings import Settings
 from tests.net import free_port
 from tests.notifications.servers import GATEWAY_KEY, SmsGateway, sms_gateway
@@ -164,3 +167,79 @@ class TestFailoverRules:
         with pytest.raises(UpstreamUnavailable):
             sender.send("+919765400901", "text")
         assert Slow.tries == 2  # 3 s, backoff 1 s, 3 s: a third round would start at 8 s
+
+
+class _Scripted:
+    """A gateway that answers from a shared script of outcomes, one per try of any gateway."""
+
+    def __init__(self, script: list[str], log: list[tuple[int, str]], index: int) -> None:
+        self._script, self._log, self._index = script, log, index
+
+    def send(self, to: str, text: str) -> None:
+        outcome = self._script[len(self._log)] if len(self._log) < len(self._script) else "down"
+        self._log.append((self._index, outcome))
+        if outcome == "down":
+            raise UpstreamUnavailable("down")
+        if outcome == "refuse":
+            raise RecipientRejected("sms", "+91****", 400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gateways=st.integers(1, 2),
+    attempts=st.integers(1, 3),
+    script=st.lists(st.sampled_from(["ok", "down", "refuse"]), max_size=6),
+)
+def test_failover_sends_at_most_once_within_its_bounds(gateways: int, attempts: int, script: list[str]) -> None:
+    tries: list[tuple[int, str]] = []
+    slept: list[float] = []
+    sender = FailoverSmsSender(
+        [_Scripted(script, tries, i) for i in range(gateways)],
+        attempts=attempts,
+        backoff=(0.25, 0.75),
+        sleep=slept.append,
+        monotonic=lambda: sum(slept),
+    )
+    try:
+        sender.send("+919765400901", "text")
+        raised: Exception | None = None
+    except (UpstreamUnavailable, RecipientRejected) as exc:
+        raised = exc
+    outcomes = [outcome for _, outcome in tries]
+    assert outcomes.count("ok") == (0 if raised else 1)  # sent exactly when it returns, never twice
+    assert not raised or tries  # it always tried before giving up
+    assert outcomes.index("ok") == len(outcomes) - 1 if not raised else True  # nothing after the success
+    assert len(tries) <= attempts * gateways
+    rounds = [tries[i : i + gateways] for i in range(0, len(tries), gateways)]
+    for done in rounds[:-1]:  # a round with a refusal for good is the last
+        assert "refuse" not in [outcome for _, outcome in done]
+    assert len(slept) == max(len(rounds) - 1, 0)
+    if isinstance(raised, RecipientRejected):
+        assert "down" not in outcomes  # refused for good only when no gateway was merely down
+
+
+class TestFallbackSettings:
+    def test_a_fallback_gateway_needs_its_own_key(self, tmp_path: Path, gateway: SmsGateway) -> None:
+        with pytest.raises(ConfigurationError, match="CRM_SMS_FALLBACK_API_KEY"):
+            bootstrap(
+                Settings(
+                    database_url="memory://",
+                    data_dir=tmp_path,
+                    jwt_secret="x" * 48,
+                    sms_backend="http:" + gateway.url,
+                    sms_api_key=GATEWAY_KEY,
+                    sms_fallback_backend="http:" + gateway.url,
+                    sms_fallback_api_key=None,
+                )
+            )
+
+    def test_production_refuses_the_log_as_fallback(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="CRM_SMS_FALLBACK_BACKEND=log"):
+            Settings(
+                env="prod",
+                data_dir=tmp_path,
+                jwt_secret="x" * 48,
+                gennext_url="https://gennext.example.com/api/v1",
+                sms_backend="http:https://sms.example.com/send",
+                sms_fallback_backend="log",
+            )
