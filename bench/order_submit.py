@@ -1,7 +1,7 @@
 """Order submit over HTTP vs the reference route of SPEC §10, same server, same workers, same run.
 
     .venv/bin/python bench/order_submit.py [--workers 2] [--connections 64] [--seconds 15] [--rounds 2]
-                                           [--live-balance]
+        [--sqlite-synchronous FULL|NORMAL] [--live-balance]
 
 Seeds a fresh embedded store (200 dealers with large limits, 50 products, a call-center agent), starts
 `crm serve --workers N` with CRM_BENCH_ROUTES=true on a loopback port, signs in through the OTP flow, and runs
@@ -201,6 +201,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--api-rate", type=int, default=1_000_000_000, help="CRM_API_RATE of the server")
     parser.add_argument("--live-balance", action="store_true", help="read each dealer's balance live from a peer")
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="CRM_SQLITE_SYNCHRONOUS of the server (FULL: durable on power loss, the default)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -217,6 +223,7 @@ def main() -> None:
         # but must not refuse.
         "CRM_API_RATE": str(args.api_rate),
         **live_env,
+        "CRM_SQLITE_SYNCHRONOUS": args.sqlite_synchronous,
     }
     server = subprocess.Popen(
         [str(BIN / "crm"), "serve", "--port", str(port), "--workers", str(args.workers)],
@@ -244,6 +251,7 @@ def main() -> None:
             f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"workers={args.workers} connections={args.connections} seconds={args.seconds}"
             f" live_balance={'gennext peer on loopback' if args.live_balance else 'off'}"
+            f" sqlite_synchronous={args.sqlite_synchronous}"
         )
         wrk(f"{base}/api/v1/orders", token, script, args.connections, 3)  # warm-up
         pids = process_tree(server.pid)

@@ -44,6 +44,7 @@ from entrypoints.settings import MIN_SECRET_BYTES, Settings
 
 if TYPE_CHECKING:
     from litestar.stores.base import Store
+    from pydantic import SecretStr
 
     from adapters.redis import RedisConnection
     from crm_domain.services.erp_commitments import CommitmentHandler
@@ -85,7 +86,9 @@ def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator
     if url.startswith("sqlite:///"):
         from adapters.sqlite import SqliteStore
 
-        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids)
+        return SqliteStore(
+            Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids, synchronous=settings.sqlite_synchronous
+        )
     if url.startswith("memory://"):
         from adapters.memory import MemoryStore
 
@@ -95,6 +98,16 @@ def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator
 
         return MongoStore.from_url(url, clock=clock, ids=ids)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
+
+
+def store_kind(store: UnitOfWorkFactory) -> str:
+    """The store's name in the metrics: sqlite, mongodb or memory (or the class of one a test passed)."""
+    from adapters.memory import MemoryStore
+    from adapters.mongo import MongoStore
+    from adapters.sqlite import SqliteStore
+
+    kinds: dict[type, str] = {SqliteStore: "sqlite", MongoStore: "mongodb", MemoryStore: "memory"}
+    return kinds.get(type(store), type(store).__name__.lower())
 
 
 def store_maintenance(settings: Settings) -> StoreMaintenance:
@@ -117,8 +130,10 @@ def bootstrap(
     clock = clock or SystemClock()
     ids = ids or UlidGenerator()
     store = uow or build_store(settings, clock, ids)
+    from adapters.metrics import SIGN_IN_CODES, MeteredSmsSender, MeteredStore
+
     ctx = ServiceContext(
-        uow=store,
+        uow=MeteredStore(store, store_kind(store)),  # commits timed (the metrics of SPEC §9)
         clock=clock,
         ids=ids,
         mobiles=PhonenumbersNormaliser(),
@@ -127,13 +142,14 @@ def bootstrap(
     secret = jwt_secret(settings)
     redis = build_redis(settings)
     otps, sessions, limiter = build_runtime(settings, store, clock, redis)
-    sms = build_sms(settings, clock)
+    gateways = build_sms_gateways(settings, clock)
+    sms = sms_sender(gateways)
     auth = AuthService(
         ctx,
         otps=otps,
         sessions=sessions,
         limiter=limiter,
-        sms=sms,
+        sms=MeteredSmsSender(sms_sender(gateways, sign_in=True), SIGN_IN_CODES),
         otp_key=hmac.new(secret.encode(), b"crm-otp-key", hashlib.sha256).digest(),
         policy=AuthPolicy(otp_ttl=settings.otp_ttl, refresh_ttl=settings.refresh_ttl),
     )
@@ -195,27 +211,57 @@ def build_runtime(
 
 
 def build_sms(settings: Settings, clock: Clock) -> SmsSender:
+    """The SMS sender of the notifications: the gateway of `CRM_SMS_BACKEND`, then the fallback's if configured."""
+    return sms_sender(build_sms_gateways(settings, clock))
+
+
+def sms_sender(gateways: list[SmsSender], *, sign_in: bool = False) -> SmsSender:
+    """One try of each gateway in turn; for sign-in codes up to three rounds with a short backoff, within a
+    budget of seconds (`adapters.sms.failover`)."""
+    from adapters.sms.failover import SIGN_IN_ATTEMPTS, SIGN_IN_BACKOFF, FailoverSmsSender
+
+    if sign_in:
+        return FailoverSmsSender(gateways, attempts=SIGN_IN_ATTEMPTS, backoff=SIGN_IN_BACKOFF)
+    return FailoverSmsSender(gateways)
+
+
+def build_sms_gateways(settings: Settings, clock: Clock) -> list[SmsSender]:
+    """The primary gateway and the fallback (when configured), each counted in `crm_sms_gateway_sends_total`."""
+    from adapters.metrics import SMS_GATEWAY_SENDS, MeteredSmsSender
+
+    primary = build_sms_gateway(settings, clock, settings.sms_backend, settings.sms_api_key, "CRM_SMS")
+    gateways: list[SmsSender] = [MeteredSmsSender(primary, SMS_GATEWAY_SENDS, gateway="primary")]
+    if settings.sms_fallback_backend:
+        fallback = build_sms_gateway(
+            settings, clock, settings.sms_fallback_backend, settings.sms_fallback_api_key, "CRM_SMS_FALLBACK"
+        )
+        gateways.append(MeteredSmsSender(fallback, SMS_GATEWAY_SENDS, gateway="fallback"))
+    return gateways
+
+
+def build_sms_gateway(
+    settings: Settings, clock: Clock, backend: str, api_key: SecretStr | None, prefix: str
+) -> SmsSender:
     from adapters.sms.log import FileSmsSender, LogSmsSender, TeeSmsSender
 
-    backend = settings.sms_backend
     if backend == "log":
         return TeeSmsSender(LogSmsSender(), FileSmsSender(settings.data_dir / "sms.jsonl", clock))
     if backend.startswith("file:"):
         return TeeSmsSender(LogSmsSender(), FileSmsSender(Path(backend.removeprefix("file:")), clock))
-    return build_http_sms(settings, backend)
+    return build_http_sms(settings, backend, api_key, prefix)
 
 
-def build_http_sms(settings: Settings, backend: str) -> SmsSender:
-    """`http:URL` (or a bare http(s):// URL): the generic JSON gateway, keyed by `CRM_SMS_API_KEY`."""
+def build_http_sms(settings: Settings, backend: str, api_key: SecretStr | None, prefix: str = "CRM_SMS") -> SmsSender:
+    """`http:URL` (or a bare http(s):// URL): the generic JSON gateway, keyed by `{prefix}_API_KEY`."""
     from adapters.sms.http import HttpSmsSender
 
     url = backend if backend.startswith(("http://", "https://")) else backend.removeprefix("http:")
     if not url.startswith(("http://", "https://")):
-        raise ConfigurationError("CRM_SMS_BACKEND=http:URL must name an http:// or https:// URL")
-    key = settings.sms_api_key.get_secret_value() if settings.sms_api_key else ""
+        raise ConfigurationError(f"{prefix}_BACKEND=http:URL must name an http:// or https:// URL")
+    key = api_key.get_secret_value() if api_key else ""
     if not key:
-        raise ConfigurationError("CRM_SMS_BACKEND=http:… needs CRM_SMS_API_KEY")
-    return HttpSmsSender(url, key)
+        raise ConfigurationError(f"{prefix}_BACKEND=http:… needs {prefix}_API_KEY")
+    return HttpSmsSender(url, key, timeout=settings.sms_timeout)
 
 
 def build_email(settings: Settings, clock: Clock) -> EmailSender:
@@ -239,6 +285,7 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
     memory:// stores)."""
     from adapters.erp import ErpRouter
     from adapters.erp.sandbox import SandboxErpGateway
+    from adapters.metrics import MeteredErpGateway
 
     in_memory = settings.effective_database_url.startswith("memory://")
     sandbox = SandboxErpGateway(
@@ -247,7 +294,8 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
         latency=settings.sandbox_erp_latency_ms / 1000,
         outage_file=settings.sandbox_erp_outage_file,
     )
-    return ErpRouter({"sandbox": sandbox, **_remote_erps(settings, timeout=settings.erp_timeout)})
+    gateways: dict[str, ErpGateway] = {"sandbox": sandbox, **_remote_erps(settings, timeout=settings.erp_timeout)}
+    return ErpRouter({name: MeteredErpGateway(gateway) for name, gateway in gateways.items()})
 
 
 def _remote_erps(settings: Settings, *, timeout: float) -> dict[str, ErpGateway]:
@@ -289,7 +337,9 @@ def build_live_credit(settings: Settings, clock: Clock, erp: ErpGateways) -> Liv
     if missing or (settings.sap_credit_check and "sap" not in remote):
         names = ", ".join(missing or ["sap"])
         raise ConfigurationError(f"live credit reads need the ERP configured: {names} (CRM_SAP_WSDL / CRM_GENNEXT_URL)")
-    balances = {name: remote[name] if name in remote else erp.for_system(name) for name in wanted}
+    from adapters.metrics import MeteredErpGateway
+
+    balances = {name: MeteredErpGateway(remote[name]) if name in remote else erp.for_system(name) for name in wanted}
     verdicts: dict[str, ErpCreditManagement] = {}
     if settings.sap_credit_check:
         from adapters.erp.sap import SapErpGateway
@@ -309,16 +359,18 @@ def build_live_credit(settings: Settings, clock: Clock, erp: ErpGateways) -> Liv
 
 def build_handlers(container: Container) -> list[OutboxHandler]:
     """The outbox handlers `crm worker` delivers to: ERP sync, then the notifications (SMS, e-mail)."""
+    from adapters.metrics import NOTIFICATIONS, MeteredEmailSender, MeteredSmsSender
     from crm_domain.services.erp_sync import ErpSyncHandler
     from crm_domain.services.notifications import notification_handlers
 
     ctx = container.crm.ctx
-    email = build_email(container.settings, ctx.clock)
+    sms = MeteredSmsSender(container.sms, NOTIFICATIONS, channel="sms")
+    email = MeteredEmailSender(build_email(container.settings, ctx.clock))
     handlers: list[OutboxHandler] = [ErpSyncHandler(ctx, container.erp)]
     commitments = build_commitments(container)
     if commitments is not None:
         handlers.append(commitments)
-    return [*handlers, *notification_handlers(ctx, container.sms, email)]
+    return [*handlers, *notification_handlers(ctx, sms, email)]
 
 
 def build_commitments(container: Container) -> CommitmentHandler | None:
@@ -326,9 +378,12 @@ def build_commitments(container: Container) -> CommitmentHandler | None:
     if not container.settings.sap_commitments:
         return None
     from adapters.erp.sap import SapErpGateway
+    from adapters.metrics import MeteredErpGateway
     from crm_domain.services.erp_commitments import CommitmentHandler
 
     sap = container.erp.for_system("sap") if container.settings.sap_wsdl else None
+    if isinstance(sap, MeteredErpGateway):
+        sap = sap.inner
     if not isinstance(sap, SapErpGateway):
         raise ConfigurationError("CRM_SAP_COMMITMENTS needs SAP configured (CRM_SAP_WSDL)")
     return CommitmentHandler(container.crm.ctx, "sap", sap)

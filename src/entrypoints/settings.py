@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     sms_backend: str = "log"
     sms_api_key: SecretStr | None = None
+    sms_fallback_backend: str | None = Field(
+        default=None, description="a second SMS gateway, tried when the first cannot take a message"
+    )
+    sms_fallback_api_key: SecretStr | None = None
+    sms_timeout: float = Field(default=3.0, gt=0, le=30, description="seconds per HTTP SMS gateway request")
     smtp_url: SecretStr | None = Field(
         default=None, description="smtp://[user:pass@]host[:port][?starttls=true] or smtps://… (implicit TLS)"
     )
@@ -86,8 +91,17 @@ class Settings(BaseSettings):
     sap_commitments: bool = Field(
         default=False, description="the worker reports open orders of SAP customers to SAP as credit commitments"
     )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL", description="PRAGMA synchronous of the SQLite store: FULL survives power loss"
+    )
+    outbox_retention_days: int = Field(
+        default=7, ge=0, le=3660, description="delivered outbox messages are purged this many days after delivery"
+    )
     erp_breaker_failures: int = Field(default=5, gt=0, description="consecutive ERP failures that open the breaker")
     erp_breaker_cooldown: float = Field(default=30.0, gt=0, description="seconds an open breaker waits")
+    worker_metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="`crm worker` serves /metrics on this port (off when unset)"
+    )
     # the sandbox ERP only: a slow link and an outage switch, for demos and drills
     sandbox_erp_latency_ms: int = Field(default=0, ge=0, description="sandbox ERP answers after this delay")
     sandbox_erp_outage_file: Path | None = Field(default=None, description="sandbox ERP is down while this exists")
@@ -132,11 +146,16 @@ class Settings(BaseSettings):
             raise ValueError(f"CRM_LIVE_BALANCE lists ERPs among sap, gennext and sandbox, not {', '.join(unknown)}")
         return ",".join(names)
 
-    @field_validator("sms_backend")
+    @field_validator("sqlite_synchronous", mode="before")
     @classmethod
-    def _sms_backend(cls, value: str) -> str:
-        if value != "log" and not value.startswith(("file:", "http:", "https:")):
-            raise ValueError("CRM_SMS_BACKEND is log, file:PATH or http(s):URL")
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("sms_backend", "sms_fallback_backend")
+    @classmethod
+    def _sms_backend(cls, value: str | None) -> str | None:
+        if value is not None and value != "log" and not value.startswith(("file:", "http:", "https:")):
+            raise ValueError("CRM_SMS_BACKEND and CRM_SMS_FALLBACK_BACKEND are log, file:PATH or http(s):URL")
         return value
 
     @model_validator(mode="after")
@@ -146,8 +165,8 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
             if len(secret.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"CRM_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes")
-            if self.sms_backend == "log":
-                problems.append("CRM_SMS_BACKEND=log is for development only")
+            if self.sms_backend == "log" or self.sms_fallback_backend == "log":
+                problems.append("CRM_SMS_BACKEND=log (or CRM_SMS_FALLBACK_BACKEND=log) is for development only")
             if not (self.sap_wsdl or self.gennext_url):
                 problems.append(
                     "the sandbox ERP cannot be the default in production: set CRM_SAP_WSDL or CRM_GENNEXT_URL"

@@ -250,7 +250,7 @@ class TestEvents:
 
     def test_an_order_named_only_by_the_erp_id_is_found_through_the_erp(self, api: Api, clock: FixedClock) -> None:
         order = api.order(api.rep)
-        sandbox = api.container.erp.for_system("sandbox")
+        sandbox = api.container.sandbox
         assert isinstance(sandbox, SandboxErpGateway)
         crm = api.container.crm
         stored = crm.orders.get(api.admin.actor(), order["id"])

@@ -129,3 +129,34 @@ class TestStatsAndDeadLetters:
 
         assert [m.id for m in read(store, lambda uow: uow.outbox.dead(10))] == ["m-2", "m-4", "m-1"]
         assert read(store, lambda uow: uow.outbox.dead(1)) == [messages[1]]
+
+
+class TestPurgeDelivered:
+    def test_deletes_only_messages_delivered_before_the_cutoff_at_most_limit_at_a_time(
+        self, store: UnitOfWorkFactory
+    ) -> None:
+        messages = [
+            a_message("m-1", status=DELIVERED, next_minutes=0),  # delivered at minute 1
+            a_message("m-2", status=DELIVERED, next_minutes=1),  # at minute 2
+            a_message("m-3", status=DELIVERED, next_minutes=2),  # at minute 3
+            a_message("m-4", status=DELIVERED, next_minutes=9),  # at minute 10: kept
+            a_message("m-5", status=PENDING, occurred_minutes=-60),
+            a_message("m-6", status=DEAD, occurred_minutes=-60),
+        ]
+        write(store, lambda uow: uow.outbox.add_all(messages))
+
+        assert write(store, lambda uow: uow.outbox.purge_delivered(at(5), 2)) == 2
+        assert write(store, lambda uow: uow.outbox.purge_delivered(at(5), 2)) == 1
+        assert write(store, lambda uow: uow.outbox.purge_delivered(at(5), 2)) == 0
+
+        left = [m.id for m in messages if read(store, lambda uow, m=m: uow.outbox.get(m.id)) is not None]
+        assert left == ["m-4", "m-5", "m-6"]
+        assert read(store, lambda uow: uow.outbox.stats()) == OutboxStats(
+            pending=1, dead=1, delivered=1, oldest_pending_at=at(-60)
+        )
+
+    def test_the_cutoff_is_exclusive(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.outbox.add(a_message("m-1", status=DELIVERED, next_minutes=4)))  # at 5
+
+        assert write(store, lambda uow: uow.outbox.purge_delivered(at(5), 10)) == 0
+        assert write(store, lambda uow: uow.outbox.purge_delivered(at(5.001), 10)) == 1

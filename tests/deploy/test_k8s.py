@@ -88,6 +88,7 @@ def test_the_resources_of_each_overlay_in_its_own_namespace(overlay: str, manife
         ("Job", "crm-db-init"),
         ("NetworkPolicy", "crm-api-ingress"),
         ("NetworkPolicy", "crm-deny-ingress"),
+        ("NetworkPolicy", "crm-worker-metrics-ingress"),
         ("PodDisruptionBudget", "crm-api"),
         ("PodDisruptionBudget", "crm-worker"),
         ("Service", "crm-api"),
@@ -278,3 +279,15 @@ def test_the_test_renderer_agrees_with_kubectl_kustomize(overlay: str, manifests
         return m["kind"], m["metadata"]["name"]
 
     assert sorted(real, key=key) == sorted(manifests, key=key)
+
+
+def test_the_worker_serves_its_metrics_on_the_port_prometheus_scrapes(manifests: list[Manifest]) -> None:
+    [deployment] = [m for m in manifests if (m["kind"], m["metadata"]["name"]) == ("Deployment", "crm-worker")]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    worker = container(manifests, "crm-worker")
+    config = one(manifests, "ConfigMap", "crm-config")["data"]
+    ports = {p["name"]: p["containerPort"] for p in worker["ports"]}
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == config["CRM_WORKER_METRICS_PORT"] == str(ports["metrics"])
+    [policy] = [m for m in manifests if m["metadata"]["name"] == "crm-worker-metrics-ingress"]
+    assert policy["spec"]["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]

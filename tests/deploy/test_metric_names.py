@@ -1,6 +1,7 @@
 """The dashboard (`deploy/grafana/crm.json`) and the alert rules ask only for metrics the app really exports: the
 names in their PromQL are checked against a scrape of `/metrics` from the app started in-process (the embedded
-store, Litestar's test client) after a few orders, a release and a read."""
+store, Litestar's test client) after a few orders, a release and a read, and against a scrape of the worker's
+own `/metrics` (`CRM_WORKER_METRICS_PORT`) after it delivered them (job `crm-worker`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from entrypoints.bootstrap import bootstrap
+from entrypoints.bootstrap import bootstrap, build_dispatcher
+from entrypoints.cli.worker_metrics import serve_worker_metrics
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.api.conftest import Api
@@ -58,9 +61,13 @@ def rule_exprs() -> list[str]:
     return [rule["expr"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
 
 
+Scrape = dict[str, list[dict[str, str]]]
+
+
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, str]]]:
-    """Sample name → the label sets scraped for it, after orders of every result, a release and a read."""
+def scrapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scrape]:
+    """By job (`crm-api`, `crm-worker`): sample name → the label sets scraped for it, after orders of every
+    result, a release and a read, then a worker pass that delivered them."""
     data = tmp_path_factory.mktemp("data")
     container = bootstrap(Settings(database_url="memory://", data_dir=data, jwt_secret="x" * 48))  # type: ignore[arg-type]
     with TestClient(create_app(container)) as client:
@@ -75,14 +82,36 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
         assert (submitted.status_code, released.status_code) == (200, 200)
         assert client.get("/api/v1/orders", headers=api.login(api.rep)).status_code == 200
         text = client.get("/metrics").text
-    samples: dict[str, list[dict[str, str]]] = {}
+    dispatcher = build_dispatcher(container)
+    assert dispatcher.run_once(100).claimed > 0
+    server = serve_worker_metrics(dispatcher, 0, host="127.0.0.1")
+    try:
+        worker_text = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"crm-api": _samples(text), "crm-worker": _samples(worker_text)}
+
+
+def _samples(text: str) -> Scrape:
+    samples: Scrape = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples.setdefault(sample.name, []).append(dict(sample.labels))
     return samples
 
 
-def test_the_scrape_holds_the_http_and_business_metrics(exported: dict[str, list[dict[str, str]]]) -> None:
+@pytest.fixture(scope="module")
+def exported(scrapes: dict[str, Scrape]) -> Scrape:
+    """What either process exports."""
+    merged: Scrape = {}
+    for scrape in scrapes.values():
+        for name, labels in scrape.items():
+            merged.setdefault(name, []).extend(labels)
+    return merged
+
+
+def test_the_scrape_holds_the_http_and_business_metrics(scrapes: dict[str, Scrape]) -> None:
     assert {
         "crm_requests_total",
         "crm_request_duration_seconds_bucket",
@@ -93,7 +122,26 @@ def test_the_scrape_holds_the_http_and_business_metrics(exported: dict[str, list
         "crm_outbox_messages",
         "crm_outbox_dead_letters",
         "crm_outbox_oldest_pending_age_seconds",
-    } <= set(exported)
+        "crm_sign_in_codes_total",
+        "crm_store_commit_duration_seconds_bucket",
+    } <= set(scrapes["crm-api"])
+
+
+def test_the_worker_scrape_holds_the_erp_breaker_and_notification_metrics(scrapes: dict[str, Scrape]) -> None:
+    worker = scrapes["crm-worker"]
+    assert {
+        "crm_erp_call_duration_seconds_bucket",
+        "crm_erp_call_duration_seconds_count",
+        "crm_erp_call_failures_total",
+        "crm_erp_breaker_open",
+        "crm_notifications_total",
+        "crm_store_commit_duration_seconds_bucket",
+    } <= set(worker)
+    assert {"erp": "sandbox"} in worker["crm_erp_breaker_open"]
+    assert {"erp": "sandbox", "operation": "create_order", "kind": "unavailable"} in worker[
+        "crm_erp_call_failures_total"
+    ]
+    assert {"channel": "sms", "result": "sent"} in worker["crm_notifications_total"]
 
 
 def test_the_parser_finds_names_and_matchers_and_skips_functions_and_labels() -> None:
@@ -109,7 +157,9 @@ def test_the_parser_finds_names_and_matchers_and_skips_functions_and_labels() ->
 
 
 @pytest.mark.parametrize("source", ["dashboard", "alerts"])
-def test_every_metric_and_label_asked_for_is_exported(source: str, exported: dict[str, list[dict[str, str]]]) -> None:
+def test_every_metric_and_label_asked_for_is_exported(
+    source: str, scrapes: dict[str, Scrape], exported: Scrape
+) -> None:
     exprs = dashboard_exprs() if source == "dashboard" else rule_exprs()
     asked = [selector for expr in exprs for selector in metric_selectors(expr)]
     assert asked
@@ -117,6 +167,8 @@ def test_every_metric_and_label_asked_for_is_exported(source: str, exported: dic
         if name in SCRAPE_SERIES:
             assert set(matchers) <= TARGET_LABELS, (name, matchers)
             continue
+        if "job" in matchers:  # the job that exports it (api or worker) must be the one asked
+            assert name in scrapes[matchers["job"]], f"{source} asks job {matchers['job']} for {name}"
         assert name in exported, f"{source} asks for {name}, which the app does not export"
         known = {label for labels in exported[name] for label in labels} | TARGET_LABELS
         assert set(matchers) <= known, (name, set(matchers) - known)
@@ -140,6 +192,9 @@ def test_the_dashboard_has_the_panels_of_the_runbook() -> None:
         "Request duration p50 by route",
         "Request duration p99 by route",
         "5xx ratio",
+        "ERP call duration p99",
+        "ERP errors/s",
+        "ERP breakers open",
     } <= titles
     for panel in panels:
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}

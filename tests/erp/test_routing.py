@@ -11,6 +11,7 @@ import pytest
 
 from adapters.erp.gennext import GenNextErpGateway
 from adapters.erp.sap import SapErpGateway
+from adapters.metrics import MeteredErpGateway
 from crm_domain.erp import ErpOrderState
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, OrderStatus
@@ -44,8 +45,10 @@ def test_each_customer_s_orders_reach_its_own_erp_and_come_back_confirmed(
     sap_peer.add_customer("D-SAP", changed=T0)
     gennext_peer.add_customer("D-GNX", changed=T0)
     container = bootstrap(_settings(tmp_path, sap_peer, gennext_peer))
-    assert isinstance(container.erp.for_system("sap"), SapErpGateway)
-    assert isinstance(container.erp.for_system("gennext"), GenNextErpGateway)
+    sap, gennext = container.erp.for_system("sap"), container.erp.for_system("gennext")
+    assert isinstance(sap, MeteredErpGateway) and isinstance(gennext, MeteredErpGateway)  # counted (SPEC §9)
+    assert isinstance(sap.inner, SapErpGateway)
+    assert isinstance(gennext.inner, GenNextErpGateway)
     crm = container.crm
     admin = crm.users.create_admin("+919000000001", "Asha Admin").actor()
     crm.catalogue.create(admin, NewProduct(sku="CEM-50", name="Cement 50 kg", unit_price=Money.of("420.00", "INR")))

@@ -13,6 +13,7 @@ import pytest
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
+from adapters.metrics import MeteredErpGateway
 from adapters.redis.cache import RedisResponseStore
 from adapters.sqlite import schema
 from adapters.sqlite.loop_writer import LoopWriter
@@ -42,7 +43,9 @@ def written_through(container: Container, sku: str) -> bool:
 def assert_drives_the_routed_sandbox(container: Container) -> None:
     sandbox = container.sandbox
     assert sandbox is not None
-    assert sandbox is container.erp.for_system("sandbox")
+    routed = container.erp.for_system("sandbox")
+    assert isinstance(routed, MeteredErpGateway)  # ERP calls are measured (SPEC §9)
+    assert sandbox is routed.inner
     assert sandbox.find_by_external_ref("no-such-order") is None
 
 

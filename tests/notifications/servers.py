@@ -33,11 +33,13 @@ GATEWAY_KEY = "test-gateway-key-7f3a"
 @attrs.define
 class SmsGateway:
     """`answer` is the status of the next requests (200 takes the message); `hang` holds every answer until the
-    test ends (a gateway that never replies). `requests` counts every request that arrived, `taken` lists the
-    messages it accepted, `headers` the headers of the last request."""
+    test ends (a gateway that never replies); `fail_next` requests answer 503 before `answer` applies again.
+    `requests` counts every request that arrived, `taken` lists the messages it accepted, `headers` the headers
+    of the last request."""
 
     url: str = ""
     answer: int = 200
+    fail_next: int = 0
     hang: bool = False
     requests: int = 0
     taken: list[dict[str, Any]] = attrs.field(factory=list)
@@ -74,6 +76,10 @@ def _gateway_handler(gateway: SmsGateway) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw)
             if set(body) != {"to", "text"} or not str(body["to"]).startswith("+"):
                 self._reply(422, {"error": "need to (E.164) and text"})
+                return
+            if gateway.fail_next > 0:
+                gateway.fail_next -= 1
+                self._reply(503, {"error": "busy"})
                 return
             if gateway.answer != 200:
                 self._reply(gateway.answer, {"error": "as told"})

@@ -294,3 +294,24 @@ class TestCircuitBreaker:
         assert sms.delivered == ids
         deferred = stored(ctx, ids[2])
         assert (deferred.status, deferred.done, deferred.attempts) == (OutboxStatus.PENDING, ("sms",), 0)
+
+
+class TestRetention:
+    def test_purges_delivered_messages_past_the_retention_in_bounded_batches(
+        self, ctx: ServiceContext, clock: FixedClock
+    ) -> None:
+        old = [put(ctx) for _ in range(5)]
+        dispatcher(ctx, ScriptedHandler("erp")).run_once()  # delivered now
+        clock.advance(timedelta(days=8))
+        recent = put(ctx)
+        dispatcher(ctx, ScriptedHandler("erp")).run_once()
+        waiting = put(ctx)  # pending: never purged
+        retention = timedelta(days=7)
+
+        assert dispatcher(ctx).purge_delivered(retention, batch=2, max_batches=2) == 4  # two writes of two
+        assert dispatcher(ctx).purge_delivered(retention, batch=2) == 1  # the rest, until a short batch
+        assert dispatcher(ctx).purge_delivered(retention, batch=2) == 0
+
+        left = {m for m in [*old, recent, waiting] if ctx.read(lambda uow, m=m: uow.outbox.get(m)) is not None}
+        assert left == {recent, waiting}
+        assert stored(ctx, waiting).status is OutboxStatus.PENDING

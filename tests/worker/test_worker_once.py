@@ -3,6 +3,8 @@ confirmed with the ERP's number; orders the ERP should not get (drafts, holds, a
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from crm_domain.orders import ErpSync, OrderStatus
@@ -48,3 +50,22 @@ def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(sit
     status = site.outbox_status()
     assert (status["pending"], status["dead"]) == (0, 0)
     assert status["delivered"] > len(submitted)
+
+
+def test_the_sweep_purges_delivered_messages_past_the_retention(site: Site) -> None:
+    [order] = site.place_orders(1)
+    assert site.crm_cli("worker", "--once").returncode == 0
+    assert site.outbox_status()["delivered"] >= 1
+    kept = site.crm_cli("worker", "--once", CRM_OUTBOX_RETENTION_DAYS="1")  # delivered just now: kept
+    assert "sweep: 0 delivered outbox messages older than 1 days purged" in kept.stderr
+    delivered = site.outbox_status()["delivered"]
+
+    ten_days = 10 * 86_400 * 1_000_000  # the embedded store keeps instants in microseconds
+    with sqlite3.connect(site.data_dir / "crm.db") as db:  # as if delivered ten days ago
+        db.execute("UPDATE outbox SET delivered_at = delivered_at - ? WHERE status = 'delivered'", (ten_days,))
+
+    purged = site.crm_cli("worker", "--once", CRM_OUTBOX_RETENTION_DAYS="7")
+    assert purged.returncode == 0, purged.stderr
+    assert f"sweep: {delivered} delivered outbox messages older than 7 days purged" in purged.stderr
+    assert site.outbox_status()["delivered"] == 0
+    assert site.order(order.id).status is OrderStatus.CONFIRMED

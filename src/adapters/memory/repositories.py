@@ -323,6 +323,16 @@ class MemoryOutboxRepository(_Repo):
         found = [m for m in self._tx.values("outbox") if m.status is OutboxStatus.DEAD]
         return sorted(found, key=lambda m: (m.occurred_at, m.id))[:limit]
 
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        old = [
+            m.id
+            for m in self._tx.values("outbox")
+            if m.status is OutboxStatus.DELIVERED and m.delivered_at is not None and m.delivered_at < before
+        ][:limit]
+        for message_id in old:
+            self._tx.delete("outbox", message_id)
+        return len(old)
+
 
 class MemoryIdempotencyRepository(_Repo):
     def get(self, *, actor_id: str, operation: str, key: str) -> IdempotencyRecord | None:

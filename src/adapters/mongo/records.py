@@ -143,6 +143,16 @@ class MongoOutboxRepository(MongoRepository):
         query = {"status": OutboxStatus.DEAD.value}
         return self._find(OutboxMessage, query, [("occurred_at", 1), ("_id", 1)], limit)
 
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        """A batched delete, at once (not at commit, like `claim`): deleting a delivered message is housekeeping
+        that nothing else in the unit of work depends on, and doing it again deletes nothing more."""
+        outbox = self._tx.db[self.collection]
+        old = {"status": OutboxStatus.DELIVERED.value, "delivered_at": {"$lt": micros(before)}}
+        ids = [doc["_id"] for doc in outbox.find(old, {"_id": 1}, limit=limit)]
+        if not ids:
+            return 0
+        return int(outbox.delete_many({**old, "_id": {"$in": ids}}).deleted_count)
+
 
 def _due(now: datetime) -> Filter:
     return {"status": OutboxStatus.PENDING.value, "next_attempt_at": {"$lte": micros(now)}}

@@ -92,6 +92,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "outbox": [
         IndexModel([("status", _ASC), ("next_attempt_at", _ASC), ("_id", _ASC)], name="due"),
         IndexModel([("status", _ASC), ("occurred_at", _ASC), ("_id", _ASC)], name="by_age"),
+        IndexModel([("status", _ASC), ("delivered_at", _ASC)], name="delivered"),  # retention purge
     ],
     "idempotency": [
         IndexModel([("expires_at", _ASC)], expireAfterSeconds=0, name="expiry_ttl"),

@@ -44,8 +44,9 @@ class LoopWriter:
     """Runs use cases with their reads inline (a local WAL snapshot, never waiting for writers) and their
     write batched, as above. One per worker process; it follows the running event loop."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, on_commit: Callable[[float], None] | None = None) -> None:
         self._store = store
+        self._on_commit = on_commit  # told the seconds each batch's COMMIT took (the store's commit metric)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: list[_Queued] = []
         self._scheduled = False
@@ -161,7 +162,10 @@ class LoopWriter:
     def _commit(self, conn: sqlite3.Connection, done: list[tuple[_Queued, Any]]) -> None:
         try:
             if conn.in_transaction:
+                started = time.perf_counter()
                 conn.execute("COMMIT")
+                if self._on_commit is not None:
+                    self._on_commit(time.perf_counter() - started)
             elif done:
                 raise sqlite3.OperationalError("the transaction ended before its commit")
         except sqlite3.Error as exc:

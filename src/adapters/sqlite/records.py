@@ -133,6 +133,14 @@ class SqliteOutboxRepository:
         )
         return [codec.outbox_from(row) for row in rows]
 
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        """One bounded DELETE (the status index narrows it to delivered messages)."""
+        cursor = self._s.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = ? AND delivered_at < ? LIMIT ?)",
+            (OutboxStatus.DELIVERED.value, codec.micros(before), limit),
+        )
+        return int(cursor.rowcount)
+
 
 class SqliteIdempotencyRepository:
     """Records expire by the store's clock (if it has one): `get` ignores expired ones and `add` replaces them."""

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from crm_domain.ports import UnitOfWorkFactory
 
 DEFAULT_BUSY_TIMEOUT = 10.0
+#: `PRAGMA synchronous` values the store accepts. FULL (the default) syncs the WAL at every commit, so an
+#: acknowledged commit survives a power cut or an OS crash; NORMAL syncs only at checkpoints: faster, but the
+#: last commits before such a crash may be lost (SQLite's documented behaviour; decision 0017).
+SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 class SqliteStore:
@@ -52,7 +56,7 @@ class SqliteStore:
 
     `clock` judges when idempotency records expire; give it the services' clock. Without one, records stay
     valid until `purge_expired` removes them. `ids` names the outbox messages of the events a commit writes
-    (default: ULIDs).
+    (default: ULIDs). `synchronous` is every connection's `PRAGMA synchronous` (see `SYNCHRONOUS`).
     """
 
     def __init__(
@@ -62,7 +66,11 @@ class SqliteStore:
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        synchronous: str = "FULL",
     ) -> None:
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, got {synchronous!r}")
+        self.synchronous = synchronous.upper()
         self.path = Path(path)
         self.clock = clock
         self.ids: IdGenerator = ids or UlidGenerator()
@@ -131,7 +139,7 @@ class SqliteStore:
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             self._set_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn)
         except BaseException:

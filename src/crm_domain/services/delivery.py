@@ -318,6 +318,19 @@ class OutboxDispatcher:
 
         return self._ctx.write(step)
 
+    def purge_delivered(self, older_than: timedelta, batch: int = 1000, max_batches: int | None = None) -> int:
+        """Delete the messages delivered more than `older_than` ago (retention), `batch` per write so no write
+        holds the store for long, until none is left or `max_batches` writes were made; returns how many."""
+        before = self._ctx.now() - older_than
+        purged = batches = 0
+        while max_batches is None or batches < max_batches:
+            count = self._ctx.write(lambda uow: uow.outbox.purge_delivered(before, batch))
+            purged += count
+            batches += 1
+            if count < batch:
+                break
+        return purged
+
     def stats(self) -> OutboxStats:
         return self._ctx.read(lambda uow: uow.outbox.stats())
 

@@ -1,8 +1,10 @@
-"""`crm outbox`: outbox health (backlog, its age, dead letters) and putting dead letters back."""
+"""`crm outbox`: outbox health (backlog, its age, dead letters), putting dead letters back, and purging delivered
+messages past their retention."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -59,6 +61,25 @@ def retry_dead(
     """Put dead letters back to pending (attempts reset, due now); `crm worker` delivers them again."""
     count = _dispatcher().retry_dead(limit)
     out.print(f"{count} dead letter(s) put back to pending")
+
+
+@app.command("purge")
+def purge(
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than",
+            min=0,
+            max=36_600,
+            metavar="DAYS",
+            help="Delivered at least this many days ago [default: CRM_OUTBOX_RETENTION_DAYS].",
+        ),
+    ] = None,
+) -> None:
+    """Delete delivered messages (never pending or dead ones) older than the retention, 1000 per write."""
+    days = container().settings.outbox_retention_days if older_than is None else older_than
+    count = _dispatcher().purge_delivered(timedelta(days=days))
+    out.print(f"{count} delivered message(s) older than {days} day(s) purged")
 
 
 def _letter(message: OutboxMessage) -> dict[str, Any]:

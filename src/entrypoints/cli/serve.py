@@ -25,14 +25,18 @@ def serve(
     from granian import Granian
     from granian.constants import Interfaces
 
+    from entrypoints.settings import Settings
+
+    # The workers' own files in the data directory (metric samples) are their owner's only (SPEC §5).
+    os.umask(os.umask(0o077) | 0o077)
+    # Before anything imports prometheus_client (the container's metered ports do): it picks multi-process
+    # samples once, when imported, and the forked workers inherit that choice.
+    _prometheus_multiprocess(Settings().data_dir / "prometheus")
     # Build once in the parent: settings are checked, the store created and migrated, the dev JWT secret
     # written, before any worker starts (workers then build their own container from the same environment).
     c = container()
     c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
-    # The workers' own files in the data directory (metric samples) are their owner's only (SPEC §5).
-    os.umask(os.umask(0o077) | 0o077)
     os.environ.setdefault("CRM_DATA_DIR", str(c.settings.data_dir))
-    _prometheus_multiprocess(c.settings.data_dir / "prometheus")
     out.print(f"serving on http://{host}:{port} with {workers} worker(s); store: {_describe(c.settings)}")
     Granian(
         APP_FACTORY,

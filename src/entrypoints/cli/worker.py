@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +59,10 @@ def worker(
     c = container()
     c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
     dispatcher = build_dispatcher(c)
+    if c.settings.worker_metrics_port is not None:
+        from entrypoints.cli.worker_metrics import serve_worker_metrics  # prometheus_client: only when asked
+
+        serve_worker_metrics(dispatcher, c.settings.worker_metrics_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -132,6 +136,7 @@ def _sweep(c: Container) -> None:
     except Exception:
         log.exception("worker: housekeeping sweep failed")
         return
+    _purge_outbox(c)
     purged = report.runtime_purged
     log.info(
         "sweep: %d expired idempotency records purged, %d held orders released, %d expired codes, %d ended"
@@ -142,6 +147,25 @@ def _sweep(c: Container) -> None:
         purged.sessions,
         purged.rate_records,
     )
+
+
+#: One sweep deletes at most this many delivered messages (in writes of `_PURGE_BATCH`); the next sweep goes on.
+_PURGE_BATCH = 1000
+_PURGE_BATCHES = 20
+
+
+def _purge_outbox(c: Container) -> None:
+    """Delivered messages older than `CRM_OUTBOX_RETENTION_DAYS` (0: kept), so the outbox stays small."""
+    days = c.settings.outbox_retention_days
+    if days == 0:
+        return
+    dispatcher = OutboxDispatcher(c.crm.ctx, [])
+    try:
+        purged = dispatcher.purge_delivered(timedelta(days=days), _PURGE_BATCH, _PURGE_BATCHES)
+    except Exception:
+        log.exception("worker: outbox retention purge failed")
+        return
+    log.info("sweep: %d delivered outbox messages older than %d days purged", purged, days)
 
 
 def _recover_store(c: Container) -> None:

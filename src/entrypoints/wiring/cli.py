@@ -4,6 +4,7 @@ and the demo's clocks."""
 from __future__ import annotations
 
 from adapters.erp.sandbox import SandboxErpGateway
+from adapters.metrics import MeteredErpGateway
 from adapters.system import FixedClock, SystemClock
 from crm_domain.errors import ValidationFailed
 from crm_domain.ports import Clock, ErpGateways
@@ -16,6 +17,7 @@ def sandbox_driver(erp: ErpGateways) -> SandboxErpDriver | None:
         gateway = erp.for_system("sandbox")
     except ValidationFailed:
         return None
+    gateway = gateway.inner if isinstance(gateway, MeteredErpGateway) else gateway
     return gateway if isinstance(gateway, SandboxErpGateway) else None
 
 

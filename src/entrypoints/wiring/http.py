@@ -20,10 +20,11 @@ def writes_for(store: UnitOfWorkFactory, ctx: ServiceContext) -> Writes:
     """A new write path (one per app, i.e. per worker process): on the embedded SQLite store the reads inline
     and the writes batched on the event loop (`adapters.sqlite.loop_writer`, decision 0009); on any other store
     the whole use case in a worker thread."""
+    from adapters.metrics.store import commit_timer
     from adapters.sqlite.loop_writer import LoopWriter
     from entrypoints.http.writes import ThreadWrites
 
-    return LoopWriter(store) if isinstance(store, SqliteStore) else ThreadWrites(ctx)
+    return LoopWriter(store, commit_timer("sqlite")) if isinstance(store, SqliteStore) else ThreadWrites(ctx)
 
 
 def response_cache_store(settings: Settings) -> Store:
