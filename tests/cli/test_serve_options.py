@@ -3,7 +3,8 @@ granian's reloader watching the source packages; without it nothing is watched."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,13 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def granian_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def granian_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
+    """`crm serve` run in this process: what it sets for its workers (the metrics directory in the environment,
+    the umask) is put back afterwards, so later tests and the servers they start do not inherit it."""
     calls: list[dict[str, Any]] = []
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+    umask = os.umask(0o022)
+    os.umask(umask)
 
     class Recorded:
         def __init__(self, target: str, **options: Any) -> None:
@@ -28,7 +34,8 @@ def granian_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
             """Serving is granian's business: the test only reads the options."""
 
     monkeypatch.setattr(granian, "Granian", Recorded)
-    return calls
+    yield calls
+    os.umask(umask)
 
 
 def test_reload_watches_the_source_packages(crm_cli: Cli, granian_calls: list[dict[str, Any]]) -> None:
