@@ -37,6 +37,7 @@ from pymongo import MongoClient, ReadPreference
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from adapters.system import FixedClock
 from crm_domain.ports import Clock
 
 URI = os.environ.get("CRM_TEST_MONGODB_URI") or None
@@ -87,10 +88,10 @@ def fresh_database(server_clock: Clock | None = None) -> Iterator[tuple[MongoCli
         mongo.close()
 
 
-def pass_server_time(clock: Clock, delta: timedelta) -> None:
+def pass_server_time(clock: FixedClock, delta: timedelta) -> None:
     """Let `delta` pass on the server's clock: on mongomock `clock` (a `FixedClock`, the one given to
     `fresh_database`) moves on; a real server's own clock is waited for (keep `delta` short)."""
-    clock.advance(delta)  # type: ignore[attr-defined]
+    clock.advance(delta)
     if URI is not None:
         time.sleep(delta.total_seconds())
 
