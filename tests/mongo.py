@@ -11,6 +11,13 @@ must run inside its transaction (either slip fails the test), and a body that ra
 **It checks the flow, not isolation**: other threads see a transaction's writes as they happen, and nothing
 detects write conflicts between transactions. Isolation is MongoDB's job, checked by running the same tests
 against a real replica set (docs/operations.md).
+
+mongomock has no `$$NOW` either (the server's time, which the outbox lease is measured by). The shim gives
+each database a server clock: the clock passed to `fresh_database` (the fixtures pass the store's clock, a
+`FixedClock`), else this machine's time. Before a filter, update pipeline or aggregation reaches mongomock,
+`$$NOW` becomes that clock's time (to the millisecond, as a BSON date) and `{"$add": [<date>, <ms>…]}` a date,
+which mongomock cannot add. So **in tests on mongomock "the server's clock" is that clock**: a test moves
+server time with `pass_server_time`, which on a real server (where `$$NOW` is the server's own) waits instead.
 """
 
 from __future__ import annotations
@@ -18,15 +25,20 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 import types
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import MongoClient, ReadPreference
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from adapters.system import FixedClock
+from crm_domain.ports import Clock
 
 URI = os.environ.get("CRM_TEST_MONGODB_URI") or None
 MODE = "uri" if URI else "mongomock"
@@ -60,15 +72,79 @@ def client() -> MongoClient[dict[str, Any]]:
 
 
 @contextmanager
-def fresh_database() -> Iterator[tuple[MongoClient[dict[str, Any]], str]]:
-    """A client and the name of a database no other test uses; the database is dropped afterwards."""
+def fresh_database(server_clock: Clock | None = None) -> Iterator[tuple[MongoClient[dict[str, Any]], str]]:
+    """A client and the name of a database no other test uses; the database is dropped afterwards. On
+    mongomock, `server_clock` is the server's clock for that database (what `$$NOW` reads; default: this
+    machine's time); a real server keeps its own."""
     mongo = client()
     name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    if server_clock is not None:
+        _SERVER_CLOCKS[name] = server_clock
     try:
         yield mongo, name
     finally:
+        _SERVER_CLOCKS.pop(name, None)
         mongo.drop_database(name)
         mongo.close()
+
+
+def pass_server_time(clock: FixedClock, delta: timedelta) -> None:
+    """Let `delta` pass on the server's clock: on mongomock `clock` (a `FixedClock`, the one given to
+    `fresh_database`) moves on; a real server's own clock is waited for (keep `delta` short)."""
+    clock.advance(delta)
+    if URI is not None:
+        time.sleep(delta.total_seconds())
+
+
+# --- the server's time on mongomock (`$$NOW`) ------------------------------------------------------------------
+
+#: The server's clock of each database on mongomock (see `fresh_database`).
+_SERVER_CLOCKS: dict[str, Clock] = {}
+
+
+def _server_now(collection: Any) -> datetime:
+    clock = _SERVER_CLOCKS.get(collection.database.name)
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # a BSON date holds milliseconds
+
+
+def _uses_now(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == "$$NOW"
+    if isinstance(value, dict):
+        return any(_uses_now(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_uses_now(v) for v in value)
+    return False
+
+
+def _at(value: Any, now: datetime) -> Any:
+    """`value` with `$$NOW` as `now` and `$add`s of a date and milliseconds folded into dates."""
+    if isinstance(value, str):
+        return now if value == "$$NOW" else value
+    if isinstance(value, list | tuple):
+        return [_at(v, now) for v in value]
+    if not isinstance(value, dict):
+        return value
+    done = {key: _at(v, now) for key, v in value.items()}
+    terms = done.get("$add")
+    if len(done) == 1 and isinstance(terms, list) and any(isinstance(t, datetime) for t in terms):
+        (date,) = [t for t in terms if isinstance(t, datetime)]
+        millis = [t for t in terms if not isinstance(t, datetime)]
+        assert all(isinstance(t, int | float) for t in millis), f"the shim adds only milliseconds to $$NOW: {terms}"
+        return date + timedelta(milliseconds=sum(millis))
+    return done
+
+
+def _at_server_time(collection: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The filter and update (or pipeline) of a call, at the server's time; `kwargs` changed in place."""
+    if not _uses_now([args[:2], kwargs.get("filter"), kwargs.get("update"), kwargs.get("pipeline")]):
+        return args
+    now = _server_now(collection)
+    for name in ("filter", "update", "pipeline"):
+        if name in kwargs:
+            kwargs[name] = _at(kwargs[name], now)
+    return tuple(_at(arg, now) if i < 2 else arg for i, arg in enumerate(args))
 
 
 # --- the session shim (mongomock only) --------------------------------------------------------------------------
@@ -175,6 +251,7 @@ def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         _session_of(kwargs)
+        args = _at_server_time(self, args, kwargs)
         return method(self, *args, **kwargs)
 
     return run
@@ -200,6 +277,7 @@ def _writing(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         session = _session_of(kwargs, writing=True)
+        args = _at_server_time(self, args, kwargs)
         if session is None:
             return method(self, *args, **kwargs)
         flt = args[0] if args else kwargs.get("filter", {})

@@ -27,7 +27,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[UnitOfWorkFactory]:
-    """A fresh, empty store whose clock (for idempotency expiry) is the `clock` fixture."""
+    """A fresh, empty store whose clock (for idempotency expiry) is the `clock` fixture; on mongomock that is
+    also the server's clock (`$$NOW`, which MongoDB's outbox leases are measured by: tests/mongo.py)."""
     if request.param == "memory":
         yield MemoryStore(clock=clock)
     elif request.param == "sqlite":
@@ -35,7 +36,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> 
         yield sqlite
         sqlite.close()
     elif request.param == "mongo":
-        with mongo.fresh_database() as (client, name):
+        with mongo.fresh_database(server_clock=clock) as (client, name):  # mongomock's `$$NOW`: the clock
             store = MongoStore(client, name, clock=clock)
             store.init_indexes()
             yield store

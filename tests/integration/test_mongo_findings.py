@@ -11,6 +11,7 @@ code it replaces (run against that code, commit 0238e52, with only the new names
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -48,7 +49,7 @@ from tests.integration.mongo_world import an_order as a_new_order
 
 @pytest.fixture
 def store(clock: FixedClock) -> Iterator[MongoStore]:
-    with mongo.fresh_database() as (client, name):
+    with mongo.fresh_database(server_clock=clock) as (client, name):  # mongomock's `$$NOW`: the clock
         mongo_store = MongoStore(client, name, clock=clock, pause=lambda seconds: None)
         mongo_store.init_indexes()
         yield mongo_store
@@ -460,6 +461,10 @@ class TestOrderNumbers:
 # --- 12: outbox leases, GridFS races, the 16 MiB limit ------------------------------------------------------------
 
 
+#: A lease short enough to wait for on a real server (`mongo.pass_server_time`).
+SHORT_LEASE = timedelta(milliseconds=300)
+
+
 class TestOutboxLease:
     def test_a_save_after_the_lease_passed_to_another_worker_is_a_conflict(
         self, store: MongoStore, clock: FixedClock
@@ -468,8 +473,9 @@ class TestOutboxLease:
         overwrote the next holder's progress (seen failing first: the late save went through)."""
         write(store, lambda uow: uow.outbox.add(a_message("m-1")))
         other = MongoStore(store.client, store.db.name, clock=clock)  # another worker process
-        (mine,) = write(store, lambda uow: uow.outbox.claim(at(1), 1, at(2)))
-        (theirs,) = write(other, lambda uow: uow.outbox.claim(at(3), 1, at(4)))  # my lease ran out
+        (mine,) = write(store, lambda uow: uow.outbox.claim(at(1), 1, at(1) + SHORT_LEASE))
+        mongo.pass_server_time(clock, 2 * SHORT_LEASE)  # my lease runs out (by the server's clock)
+        (theirs,) = write(other, lambda uow: uow.outbox.claim(at(3), 1, at(4)))
 
         theirs.done = ("erp",)
         write(other, lambda uow: uow.outbox.save(theirs))
@@ -479,6 +485,35 @@ class TestOutboxLease:
 
         stored = read(store, lambda uow: uow.outbox.get("m-1"))
         assert stored is not None and stored.done == ("erp",)
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [(timedelta(0), timedelta(minutes=5)), (timedelta(minutes=-5), timedelta(0))],
+        ids=["second-runs-ahead", "first-runs-behind"],
+    )
+    def test_workers_whose_clocks_disagree_never_both_hold_a_message(
+        self, store: MongoStore, clock: FixedClock, first: timedelta, second: timedelta
+    ) -> None:
+        """Finding 12: the lease was computed from and compared with the workers' clocks, so a worker whose
+        clock ran minutes ahead of the holder's (or a holder whose clock ran behind) took a message still held
+        (seen failing first: both claimed it). The lease is now measured by the server's time (`$$NOW`), the
+        same for both; each worker's own time only says which messages are due."""
+        write(store, lambda uow: uow.outbox.add(a_message("m-1", next_minutes=-30)))  # due by either clock
+        lease = timedelta(seconds=3)  # minutes shorter than the skew; waited for on a real server
+        one, other = (
+            MongoStore(store.client, store.db.name, clock=FixedClock(clock.now() + skew)) for skew in (first, second)
+        )
+
+        def claim(worker: MongoStore, skew: timedelta) -> list[Any]:
+            now = at(1) + skew  # the worker's clock: what it passes as `now`, and its lease's end
+            return write(worker, lambda uow: uow.outbox.claim(now, 10, now + lease))
+
+        (held,) = claim(one, first)
+        taken = claim(other, second)
+
+        assert taken == []
+        mongo.pass_server_time(clock, lease + SHORT_LEASE)  # the lease ends by the server's clock alone
+        assert [m.id for m in claim(other, second)] == [held.id]
 
     def test_the_holder_saves_progress_and_the_end(self, store: MongoStore) -> None:
         write(store, lambda uow: uow.outbox.add(a_message("m-1")))
@@ -490,6 +525,42 @@ class TestOutboxLease:
         write(store, lambda uow: uow.outbox.save(mine))
 
         assert store.leases == {}
+
+    def test_progress_keeps_the_lease_and_a_release_ends_it_at_once(self, store: MongoStore, clock: FixedClock) -> None:
+        """The lease's end is the server's: a save of progress keeps it (another worker whose clock is past the
+        holder's `lease_until` still gets nothing), a save that releases the message clears it (due again at
+        once, not when the server's lease would have run out; seen failing without the clearing)."""
+        write(store, lambda uow: uow.outbox.add(a_message("m-1")))
+        other = MongoStore(store.client, store.db.name, clock=clock)  # another worker process
+        (mine,) = write(store, lambda uow: uow.outbox.claim(at(1), 1, at(2)))
+
+        mine.done = ("erp",)
+        write(store, lambda uow: uow.outbox.save(mine))
+        assert write(other, lambda uow: uow.outbox.claim(at(10), 1, at(12))) == []  # ahead of my lease_until
+
+        mine.next_attempt_at = at(1)  # released: due again now
+        write(store, lambda uow: uow.outbox.save(mine))
+        (theirs,) = write(other, lambda uow: uow.outbox.claim(at(1), 1, at(2)))
+        assert theirs.done == ("erp",)
+
+    def test_a_save_by_someone_else_after_the_holders_save_is_a_conflict(self, store: MongoStore) -> None:
+        """The holder's saves move the tracked version on too, so a save by someone who read the message
+        before (not holding the lease) cannot undo the holder's progress (seen failing first: it went through)."""
+        write(store, lambda uow: uow.outbox.add(a_message("m-1")))
+        (mine,) = write(store, lambda uow: uow.outbox.claim(at(1), 1, at(2)))
+        admin = MongoStore(store.client, store.db.name)  # another process, holding no lease
+        with admin() as stale:
+            seen = stale.outbox.get("m-1")
+            mine.done = ("erp",)
+            write(store, lambda uow: uow.outbox.save(mine))
+            assert seen is not None
+            seen.last_error = "looked at by an admin"
+            stale.outbox.save(seen)
+            with pytest.raises(ConcurrentUpdate):
+                stale.commit()
+
+        stored = read(store, lambda uow: uow.outbox.get("m-1"))
+        assert stored is not None and stored.done == ("erp",)
 
 
 class TestGridFs:

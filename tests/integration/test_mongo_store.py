@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from adapters.mongo import GridFsFileStore, MongoStore
 from adapters.mongo.errors import StoreNotReady
 from adapters.mongo.store import TRANSACTION_OPTIONS
+from adapters.system import FixedClock
 from crm_domain.errors import UpstreamUnavailable
 from entrypoints.bootstrap import build_files, build_store
 from entrypoints.settings import Settings
@@ -265,6 +267,21 @@ class TestTransactions:
                 lambda s: store.db["users"].insert_one({"_id": "u-1"}), **TRANSACTION_CHECKED_OPTIONS
             )
         assert store.db["users"].count_documents({}) == 0
+
+    @pytest.mark.skipif(mongo.URI is not None, reason="the shim's own check: a real server has its own $$NOW")
+    def test_the_shims_server_time_is_the_clock_given_to_the_database(self) -> None:
+        clock = FixedClock(datetime(2026, 11, 2, 9, 30, 0, 123456, tzinfo=UTC))
+        with mongo.fresh_database(server_clock=clock) as (client, name):
+            docs = client[name]["outbox"]
+            docs.insert_one({"_id": "m-1"})
+            docs.update_one({"_id": "m-1"}, [{"$set": {"until": {"$add": ["$$NOW", 1500]}}}])
+            until = docs.find_one({"_id": "m-1"})["until"]  # type: ignore[index]
+            before = docs.count_documents({"$expr": {"$lt": ["$until", "$$NOW"]}})
+            mongo.pass_server_time(clock, timedelta(seconds=2))
+            after = docs.count_documents({"$expr": {"$lt": ["$until", "$$NOW"]}})
+
+        assert until == datetime(2026, 11, 2, 9, 30, 1, 623000, tzinfo=UTC)  # milliseconds, as a BSON date
+        assert (before, after) == (0, 1)
 
 
 class TestGridFs:

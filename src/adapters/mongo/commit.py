@@ -118,7 +118,9 @@ class Applier:
         if field == TRACKED_VERSION and expected == 0:  # a document from before versions were tracked
             condition = {"$or": [{field: 0}, {field: {"$exists": False}}]}
         update: dict[str, Any] = {"$set": doc}
-        if field not in doc and TRACKED_VERSION not in doc:  # conditional on a lease: the version moves on too
+        if field not in (TRACKED_VERSION, "version") and TRACKED_VERSION not in doc:
+            # conditional on a lease token (which the save keeps): the tracked version moves on too, so a save by
+            # someone who read the document before and holds no lease is `ConcurrentUpdate`
             update["$inc"] = {TRACKED_VERSION: 1}
         try:
             result = self.db[write.collection].update_one({"_id": write.id, **condition}, update, session=self.session)

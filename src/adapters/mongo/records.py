@@ -22,6 +22,10 @@ from crm_domain.records import AuditEntry, IdempotencyRecord
 
 #: The field of an outbox message that names the lease a worker holds on it.
 LEASE = "lease"
+#: When that lease ends, by the server's clock (a BSON date, `$$NOW` plus the lease's length at the claim).
+LEASE_UNTIL = "lease_until"
+#: A message no lease holds: never leased, its lease ended by a save, or run out by the server's clock.
+_NOT_LEASED: Filter = {"$or": [{LEASE_UNTIL: None}, {"$expr": {"$lt": [f"${LEASE_UNTIL}", "$$NOW"]}}]}
 _DUE_ORDER = [("next_attempt_at", 1), ("_id", 1)]
 
 
@@ -89,14 +93,31 @@ class MongoOutboxRepository(MongoRepository):
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
         """Each message is leased by one atomic `find_one_and_update`, at once (not at commit), so two workers
-        never take the same message; a lease that is never used simply runs out."""
+        never take the same message; a lease that is never used simply runs out.
+
+        The lease is measured by the server's clock, never a worker's: the claim (an update pipeline) sets its
+        end to `$$NOW` plus the lease's length (`lease_until - now`), and a message is claimable only once that
+        end is before `$$NOW` — workers whose clocks disagree by minutes still see one lease. `now` (the
+        worker's time) only says which messages are due (`next_attempt_at`, the retry times that workers set),
+        and `next_attempt_at` becomes `lease_until` as on every store: when a crashed worker's message is due
+        again by the workers' clocks."""
         claimed: list[OutboxMessage] = []
         lease = micros(lease_until)
+        length_ms = max(0, (lease - micros(now)) // 1000)
         for _ in range(limit):
             token = uuid.uuid4().hex
             doc = self._tx.db[self.collection].find_one_and_update(
-                _due(now),
-                {"$set": {"next_attempt_at": lease, LEASE: token}, "$inc": {TRACKED_VERSION: 1}},
+                {**_due(now), **_NOT_LEASED},
+                [
+                    {
+                        "$set": {
+                            "next_attempt_at": {"$literal": lease},
+                            LEASE: {"$literal": token},
+                            LEASE_UNTIL: {"$add": ["$$NOW", length_ms]},
+                            TRACKED_VERSION: {"$add": [{"$ifNull": [f"${TRACKED_VERSION}", 0]}, 1]},
+                        }
+                    }
+                ],
                 sort=_DUE_ORDER,
                 return_document=ReturnDocument.AFTER,
             )
@@ -108,24 +129,30 @@ class MongoOutboxRepository(MongoRepository):
 
     def save(self, message: OutboxMessage) -> None:
         """A message this process leased is saved only while the lease is still its own (another worker that
-        claimed it since makes this `ConcurrentUpdate`); others conditionally on the version read."""
+        claimed it since makes this `ConcurrentUpdate`); others conditionally on the version read. A save that
+        ends the lease (delivered, dead, released or due at another time) clears its end, so the message is
+        due again by `next_attempt_at` alone; a save of progress keeps the lease."""
         held = self._tx.leases.get(message.id)
         if held is None:
             self._save_tracked(self._doc(message.id, message))
             return
         token, until = held
+        ended = message.status is not OutboxStatus.PENDING or micros(message.next_attempt_at) != until
+        doc = self._doc(message.id, message, **{LEASE: token})
+        if ended:
+            doc[LEASE_UNTIL] = None
         self._tx.stage(
             StagedWrite(
                 collection=self.collection,
                 id=message.id,
                 op=Op.CAS,
-                doc=self._doc(message.id, message, **{LEASE: token}),
+                doc=doc,
                 expected=token,
                 version_field=LEASE,
             )
         )
-        if message.status is not OutboxStatus.PENDING or micros(message.next_attempt_at) != until:
-            self._tx.leases_ended.append(message.id)  # delivered, dead, released or due again: lease over
+        if ended:
+            self._tx.leases_ended.append(message.id)  # forgotten once this unit of work commits
 
     def stats(self) -> OutboxStats:
         """Committed messages only (a health figure, read without this unit of work's own writes)."""
