@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from entrypoints.web.pages.credit import CreditPages
+from entrypoints.web.pages.dealers import DealerPages
 from entrypoints.web.pages.home import HomePages
+from entrypoints.web.pages.orders import OrderPages
+from entrypoints.web.pages.performance import PerformancePages
 from entrypoints.web.pages.signin import SignInPages
 
-PAGES = [SignInPages, HomePages]
+PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages]
