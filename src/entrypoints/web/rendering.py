@@ -36,6 +36,8 @@ MENUS: Final[dict[Role, tuple[Link, ...]]] = {
         Link("Team", "/team"),
         Link("Leaderboard", "/team/leaderboard"),
         Link("Reports", "/reports"),
+        Link("Dealers", "/dealers"),
+        Link("Targets", "/admin/targets"),
         Link("Orders", "/orders"),
     ),
     Role.CREDIT_CONTROLLER: (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from entrypoints.web.pages.admin import AdminPages
 from entrypoints.web.pages.credit import CreditPages
 from entrypoints.web.pages.dealers import DealerPages
 from entrypoints.web.pages.home import HomePages
@@ -9,4 +10,4 @@ from entrypoints.web.pages.orders import OrderPages
 from entrypoints.web.pages.performance import PerformancePages
 from entrypoints.web.pages.signin import SignInPages
 
-PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages]
+PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages, AdminPages]
