@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -53,7 +54,9 @@ class AdminPages(Controller):
         )
 
     @get("/users", sync_to_thread=True)
-    def users(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: str = "") -> Template:
+    def users(
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: FromQuery[str] = ""
+    ) -> Template:
         return self._users_page(request, crm, actor, done=done)
 
     @post("/users", sync_to_thread=True, status_code=200)
@@ -83,7 +86,13 @@ class AdminPages(Controller):
 
     @post("/users/{user_id:str}/active", sync_to_thread=True, status_code=200)
     def set_active(
-        self, request: Request[Any, Any, Any], crm: CrmDep, auth: AuthDep, actor: ActorDep, user_id: str, form: FormDep
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        auth: AuthDep,
+        actor: ActorDep,
+        user_id: FromPath[str],
+        form: FormDep,
     ) -> Response[Any]:
         active = form.get("active") == "yes"
         try:
@@ -112,7 +121,9 @@ class AdminPages(Controller):
         )
 
     @get("/customers", sync_to_thread=True)
-    def customers(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: str = "") -> Template:
+    def customers(
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: FromQuery[str] = ""
+    ) -> Template:
         return self._customers_page(request, crm, actor, done=done)
 
     @post("/customers", sync_to_thread=True, status_code=200)
@@ -148,7 +159,12 @@ class AdminPages(Controller):
 
     @get("/products", sync_to_thread=True)
     def products(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, cursor: str | None = None, done: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        cursor: FromQuery[str | None] = None,
+        done: FromQuery[str] = "",
     ) -> Template:
         return self._products_page(request, crm, actor, cursor, done=done)
 
@@ -190,7 +206,12 @@ class AdminPages(Controller):
 
     @get("/targets", sync_to_thread=True)
     def targets(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: str | None = None, done: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        period: FromQuery[str | None] = None,
+        done: FromQuery[str] = "",
     ) -> Template:
         actor.require(Permission.TARGET_WRITE)
         chosen = period or current_period(crm)

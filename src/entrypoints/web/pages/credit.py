@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -37,7 +38,9 @@ class CreditPages(Controller):
     path = "/credit"
 
     @get("/holds", sync_to_thread=True)
-    def holds(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: str = "") -> Template:
+    def holds(
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: FromQuery[str] = ""
+    ) -> Template:
         actor.require(Permission.ORDER_RELEASE)
         return page(
             request, "credit/holds.html", orders=_held_oldest_first(crm, actor), names=Names(crm, actor), done=done
@@ -45,7 +48,7 @@ class CreditPages(Controller):
 
     @post("/holds/{order_id:str}", sync_to_thread=True, status_code=200)
     def decide(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, order_id: str, form: FormDep
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, order_id: FromPath[str], form: FormDep
     ) -> Response[Any]:
         """Release or reject one held order; for htmx the row is replaced by what happened."""
         decision, note = form.get("decision"), form.get("note")
@@ -79,7 +82,12 @@ class CreditPages(Controller):
 
     @get("/requests", sync_to_thread=True)
     def requests(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, done: str = "", error: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        done: FromQuery[str] = "",
+        error: FromQuery[str] = "",
     ) -> Template:
         pending = crm.credit.list_requests(actor, PageRequest(limit=100), LimitRequestStatus.PENDING)
         decided = crm.credit.list_requests(actor, PageRequest(limit=20), LimitRequestStatus.APPROVED)
@@ -95,7 +103,7 @@ class CreditPages(Controller):
 
     @post("/requests/{request_id:str}", sync_to_thread=True, status_code=200)
     def decide_request(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, request_id: str, form: FormDep
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, request_id: FromPath[str], form: FormDep
     ) -> Response[Any]:
         decision, note = form.get("decision"), form.get("note")
         try:

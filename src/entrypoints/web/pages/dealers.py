@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -42,7 +43,7 @@ class DealerPages(Controller):
     path = "/"
 
     @get("/dealers", sync_to_thread=True)
-    def index(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: str = "") -> Template:
+    def index(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: FromQuery[str] = "") -> Template:
         names = Names(crm, actor)
         wanted = q.strip().lower()
         customers = [
@@ -55,13 +56,18 @@ class DealerPages(Controller):
 
     @get("/dealers/{customer_id:str}", sync_to_thread=True)
     def show(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: str, done: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        customer_id: FromPath[str],
+        done: FromQuery[str] = "",
     ) -> Template:
         return _card(request, crm, actor, customer_id, done=done)
 
     @post("/dealers/{customer_id:str}/limit-request", sync_to_thread=True, status_code=200)
     def request_limit(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: str, form: FormDep
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], form: FormDep
     ) -> Response[Any]:
         try:
             currency = crm.customers.get(actor, customer_id).customer.currency

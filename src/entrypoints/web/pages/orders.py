@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -69,8 +70,8 @@ class OrderPages(Controller):
         request: Request[Any, Any, Any],
         crm: CrmDep,
         actor: ActorDep,
-        status: OrderStatus | None = None,
-        cursor: str | None = None,
+        status: FromQuery[OrderStatus | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         orders = crm.orders.list(actor, PageRequest(limit=50, cursor=cursor), OrderQuery(status=status))
         return page(
@@ -121,8 +122,8 @@ class OrderPages(Controller):
         request: Request[Any, Any, Any],
         crm: CrmDep,
         actor: ActorDep,
-        customer_id: str = "",
-        rows: int = DEFAULT_ROWS,
+        customer_id: FromQuery[str] = "",
+        rows: FromQuery[int] = DEFAULT_ROWS,
     ) -> Template:
         return self._new_page(request, crm, actor, rows=min(max(rows, 1), MAX_ROWS), customer_id=customer_id)
 
@@ -163,24 +164,31 @@ class OrderPages(Controller):
 
     @get("/{order_id:str}", sync_to_thread=True)
     def show(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, order_id: str, done: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        order_id: FromPath[str],
+        done: FromQuery[str] = "",
     ) -> Template:
         order = crm.orders.get(actor, order_id)
         return page(request, "orders/show.html", order=order, names=Names(crm, actor), done=done)
 
     @post("/{order_id:str}/submit", sync_to_thread=True, status_code=200)
-    def submit(self, crm: CrmDep, actor: ActorDep, order_id: str, form: FormDep) -> Response[Any]:
+    def submit(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], form: FormDep) -> Response[Any]:
         order = crm.orders.submit(actor, order_id, form.get("idempotency_key") or None)
         count_order("submit", order)
         return Redirect(f"/orders/{order.id}?done=submitted", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{order_id:str}/cancel", sync_to_thread=True, status_code=200)
-    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: str, form: FormDep) -> Response[Any]:
+    def cancel(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], form: FormDep) -> Response[Any]:
         crm.orders.cancel(actor, order_id, form.get("reason"))
         return Redirect(f"/orders/{order_id}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{order_id:str}/attachments", sync_to_thread=True, status_code=200)
-    def attach(self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: str, form: FormDep) -> Response[Any]:
+    def attach(
+        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], form: FormDep
+    ) -> Response[Any]:
         upload = form.files.get("file")
         if upload is None or not upload.filename:
             raise ValidationFailed("choose a file to attach", field="file")
@@ -189,6 +197,6 @@ class OrderPages(Controller):
 
     @get("/{order_id:str}/attachments/{attachment_id:str}", sync_to_thread=True)
     def download(
-        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: str, attachment_id: str
+        self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], attachment_id: FromPath[str]
     ) -> Response[bytes]:
         return attachment_download(crm, actor, files, order_id, attachment_id)

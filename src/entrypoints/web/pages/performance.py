@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from crm_domain.app import Crm
@@ -54,7 +55,7 @@ class PerformancePages(Controller):
 
     @get("/performance", sync_to_thread=True)
     def mine(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: str | None = None
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: FromQuery[str | None] = None
     ) -> Template:
         chosen = _period(crm, period)
         history = _history(crm, actor, actor.id, chosen)
@@ -72,7 +73,7 @@ class PerformancePages(Controller):
 
     @get("/team", sync_to_thread=True)
     def team(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: str | None = None
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: FromQuery[str | None] = None
     ) -> Template:
         chosen = _period(crm, period)
         rows = crm.performance.figures(actor, chosen)
@@ -113,7 +114,7 @@ class PerformancePages(Controller):
 
     @get("/team/leaderboard", sync_to_thread=True)
     def leaderboard(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: str | None = None
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: FromQuery[str | None] = None
     ) -> Template:
         chosen = _period(crm, period)
         return page(
@@ -126,7 +127,7 @@ class PerformancePages(Controller):
 
     @get("/reports", sync_to_thread=True)
     def reports(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: str | None = None
+        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, period: FromQuery[str | None] = None
     ) -> Template:
         chosen = _period(crm, period)
         crm.performance.figures(actor, chosen)  # the same permission as the downloads below
@@ -135,7 +136,7 @@ class PerformancePages(Controller):
         )
 
     @get("/reports/performance.csv", sync_to_thread=True)
-    def performance_csv(self, crm: CrmDep, actor: ActorDep, period: str | None = None) -> Response[str]:
+    def performance_csv(self, crm: CrmDep, actor: ActorDep, period: FromQuery[str | None] = None) -> Response[str]:
         chosen = _period(crm, period)
         out = io.StringIO()
         writer = csv.writer(out)
