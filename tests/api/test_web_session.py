@@ -101,3 +101,14 @@ class TestScopeOnPages:
         assert answer.headers["content-type"].startswith("text/html")
         mine = api.order(api.rep)
         assert api.client.get(f"/orders/{mine['id']}").status_code == 200
+
+
+class TestUnknownPaths:
+    def test_a_browser_gets_the_not_found_page_and_the_api_its_problem(self, api: Api) -> None:
+        page = api.client.get("/no-such-page", headers={"Accept": "text/html,*/*"})
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "Not found" in page.text
+        api_answer = api.client.get("/api/v1/no-such-thing", headers={"Accept": "text/html,*/*"})
+        assert api_answer.status_code == 404
+        assert api_answer.headers["content-type"].startswith("application/problem+json")
+        assert api.client.get("/no-such-page").headers["content-type"].startswith("application/problem+json")
