@@ -1,5 +1,6 @@
 """The admin's pages (users, customers, products, targets, CSV import with a result per row; deactivation ends a
-browser session at once) and credit-term requests from a manager's dealer card to a credit controller's approval."""
+browser session at once, shown on a user the test adds so that other tests' people stay active) and credit-term
+requests from a manager's dealer card to a credit controller's approval."""
 
 from __future__ import annotations
 
@@ -35,17 +36,24 @@ def test_admin_pages_and_an_import_with_a_result_per_row(visitor: Any, demo: Dem
     expect(page.get_by_role("cell", name="Web Import Traders")).to_be_visible()
 
 
-def test_deactivating_a_user_ends_their_browser_session(visitor: Any, demo: Demo) -> None:
-    agent = demo.user("call_center_agent", 0)
-    them = visitor("agent", agent["mobile"])
-    them.page.goto("/orders")
-    assert them.page.url.endswith("/orders")
-
+def test_a_user_added_on_the_page_signs_in_and_deactivation_ends_their_session(visitor: Any, demo: Demo) -> None:
     admin = visitor("admin-users", "+919000000001")
     admin.visit("/admin/users")
-    admin.page.get_by_role("button", name=f"Deactivate {agent['name']}").click()
-    expect(admin.page.get_by_role("status")).to_contain_text("deactivated")
+    page = admin.page
+    page.get_by_text("Add a user").click()
+    page.get_by_label("Mobile").fill("+919812300042")
+    page.get_by_label("Name", exact=True).fill("Tara Temp")
+    page.get_by_label("sales rep").check()
+    admin.check("add-user")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("status")).to_contain_text("created")
 
+    them = visitor("new-user", "+919812300042")
+    them.visit("/home")
+    expect(them.page.get_by_role("heading", level=1)).to_contain_text("Tara Temp")
+
+    admin.page.get_by_role("button", name="Deactivate Tara Temp").click()
+    expect(admin.page.get_by_role("status")).to_contain_text("deactivated")
     them.page.goto("/orders")
     assert re.search(r"/sign-in\?next=/orders$", them.page.url), them.page.url
 
