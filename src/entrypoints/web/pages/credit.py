@@ -21,12 +21,15 @@ from crm_domain.users import Actor, Permission
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.metrics import count_decision
 from entrypoints.http.problems import status_of
+from entrypoints.web.charts import Group, grouped_bars
 from entrypoints.web.forms import FormDep
 from entrypoints.web.names import Names
 from entrypoints.web.rendering import page
 
 #: The hold queue shows this many orders (the oldest); the API's holds report pages through all of them.
 QUEUE_SIZE = 200
+#: Dealers drawn in the exposure chart (the table lists them all).
+CHART_DEALERS = 12
 
 
 def _held_oldest_first(crm: Crm, actor: Actor) -> list[Order]:
@@ -134,7 +137,14 @@ class CreditPages(Controller):
         positions = [(c, crm.credit.position(actor, c.id)) for c in names.customers().values()]
         # Over the limit first, then by how much of the limit is used (SPEC §2.8's exposure report order).
         rows = sorted(positions, key=lambda cp: (not cp[1].available.is_negative(), -_used(cp[1])))
-        return page(request, "credit/exposure.html", rows=rows, used=_used)
+        chart = grouped_bars(
+            "exposure",
+            f"Exposure against limit, the {CHART_DEALERS} most used",
+            [Group(c.code, {"limit": p.limit.amount, "exposure": p.exposure.amount}) for c, p in rows[:CHART_DEALERS]],
+            ["limit", "exposure"],
+            legend="light bars: limit; dark bars: exposure",
+        )
+        return page(request, "credit/exposure.html", rows=rows, used=_used, chart=chart)
 
 
 def _used(position: CreditPosition) -> float:
