@@ -15,6 +15,14 @@ from tests.web.conftest import Demo
 def test_a_held_order_is_released_and_then_confirmed(visitor: Any, demo: Demo) -> None:
     rep = visitor("rep", demo.mobile_of("sales_rep"))
     rep.visit("/dealers")
+    rows = rep.page.locator("#dealer-list tbody tr")
+    assert rows.count() >= 2
+    code = rows.nth(1).locator("td").first.inner_text()
+    search = rep.page.get_by_label("Find by code, name or mobile")
+    search.press_sequentially(code, delay=20)  # search as you type (htmx): the list narrows, the focus stays
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(code)
+    expect(search).to_be_focused()
     rep.visit("/orders/new")
     page = rep.page
     dealer = page.get_by_label("Dealer")
