@@ -3,6 +3,8 @@ quote fragment for htmx, and the hold queue's refusals shown on the page (four e
 
 from __future__ import annotations
 
+import re
+
 from tests.api.conftest import Api
 from tests.api.test_web_session import csrf, sign_in_page
 
@@ -64,3 +66,35 @@ class TestHoldQueue:
         )
         assert refused.status_code == 403 and 'role="alert"' in refused.text
         assert api.client.get(f"/orders/{held['id']}").text.count("on credit hold") >= 1
+
+
+class TestAttachmentsOnTheOrderPage:
+    def test_a_pdf_attached_on_the_page_is_listed_and_downloads(self, api: Api) -> None:
+        from tests.api.test_attachments import PDF
+
+        mine = api.order(api.rep)
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get(f"/orders/{mine['id']}").text)
+        done = api.client.post(
+            f"/orders/{mine['id']}/attachments",
+            data={"csrf_token": token},
+            files={"file": ("delivery note.pdf", PDF, "application/pdf")},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        page = api.client.get(done.headers["location"]).text
+        link = re.search(rf'href="(/orders/{mine["id"]}/attachments/[^"]+)">([^<]+)</a>', page)
+        assert link and link.group(2).endswith(".pdf")
+        download = api.client.get(link.group(1))
+        assert download.content == PDF and download.headers["content-disposition"].startswith("attachment")
+
+    def test_an_attachment_without_its_token_is_refused_and_not_stored(self, api: Api) -> None:
+        from tests.api.test_attachments import PDF
+
+        mine = api.order(api.rep)
+        sign_in_page(api, api.rep)
+        refused = api.client.post(
+            f"/orders/{mine['id']}/attachments", files={"file": ("x.pdf", PDF, "application/pdf")}
+        )
+        assert refused.status_code == 403
+        assert "/attachments/" not in api.client.get(f"/orders/{mine['id']}").text
