@@ -4,6 +4,7 @@ $CRM_TEST_ARTIFACTS (default tests/web/artifacts/) and checked with axe-core (no
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -65,8 +66,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)
     assert CHROMIUM.exists(), "Debian's chromium is needed (scripts/test.sh installs it)"
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -83,7 +85,7 @@ class Visitor:
         self.context = browser.new_context(
             base_url=demo.base, viewport={"width": width, "height": 900}, storage_state=state, accept_downloads=True
         )
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(20_000)  # generous: CI runs every suite at once on 2 cores
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -115,8 +117,13 @@ class Visitor:
         self.context.close()
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
 def assert_accessible(page: Any, label: str) -> None:
-    page.evaluate(AXE.read_text())  # through the DevTools protocol: the page's CSP does not apply to it
+    page.evaluate(_axe_source())  # through the DevTools protocol: the page's CSP does not apply to it
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
