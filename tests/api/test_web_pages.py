@@ -56,6 +56,14 @@ class TestOrderForm:
 
 
 class TestHoldQueue:
+    def test_the_oldest_hold_comes_first(self, api: Api) -> None:
+        older = api.order(api.rep, quantity="100")
+        newer = api.order(api.rep, quantity="200")
+        assert older["status"] == newer["status"] == "on_credit_hold"
+        sign_in_page(api, api.controller)
+        queue = api.client.get("/credit/holds").text
+        assert 0 < queue.index(older["number"]) < queue.index(newer["number"])
+
     def test_the_creator_cannot_release_their_own_held_order(self, api: Api) -> None:
         held = api.order(api.admin, quantity="100")
         assert held["status"] == "on_credit_hold"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from tests.web.conftest import Demo
 
@@ -20,6 +21,12 @@ def test_sign_in_page_then_home_then_sign_out(visitor: Any, demo: Demo) -> None:
     v.page.get_by_role("button", name="Sign in").click()
     v.page.wait_for_url("**/home")
     v.check("home")
+    # Keyboard first (the sign-in page focuses its field instead): the first Tab reaches the skip link,
+    # which moves the focus to the page's content.
+    v.page.keyboard.press("Tab")
+    expect(v.page.get_by_role("link", name="Skip to content")).to_be_focused()
+    v.page.keyboard.press("Enter")
+    expect(v.page.locator("main")).to_be_focused()
     cookie = next(c for c in v.context.cookies() if c["name"] == "crm_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     v.page.get_by_role("button", name="Sign out").click()
