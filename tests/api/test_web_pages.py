@@ -106,3 +106,11 @@ class TestAttachmentsOnTheOrderPage:
         )
         assert refused.status_code == 403
         assert "/attachments/" not in api.client.get(f"/orders/{mine['id']}").text
+
+
+def test_what_people_typed_is_shown_as_text_never_as_markup(api: Api) -> None:
+    mine = api.order(api.rep, notes='<script src="/x.js"></script><b>urgent</b>')
+    sign_in_page(api, api.rep)
+    page = api.client.get(f"/orders/{mine['id']}").text
+    assert "&lt;script src=&#34;/x.js&#34;&gt;&lt;/script&gt;&lt;b&gt;urgent&lt;/b&gt;" in page
+    assert '<script src="/x.js">' not in page
