@@ -57,11 +57,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     server.env["CRM_ANON_API_RATE"] = "100000"
     seeded = server.crm("demo", "seed", "--months", "2", "--orders-per-month", "40")
     assert seeded.returncode == 0, seeded.stderr
-    server.start(ready_within=120)  # two workers starting on a busy 2-core machine (CI runs every suite at once)
     try:
+        server.start(ready_within=120)  # two workers starting on a busy 2-core machine (CI runs every suite at once)
         yield Demo(server)
     finally:
-        server.stop()
+        server.stop()  # also when it never became ready: no server is left behind
 
 
 @pytest.fixture(scope="session")
