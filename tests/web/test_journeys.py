@@ -84,6 +84,13 @@ def test_a_dealer_sees_only_their_own_orders(visitor: Any, demo: Demo) -> None:
     dealer.visit("/my-credit")
     dealer.visit("/orders/new")
     expect(dealer.page.get_by_label("Dealer")).to_have_count(0)  # a dealer orders for themselves only
+    dealer.page.get_by_label("SKU, line 1").fill("VLV-0003")
+    dealer.page.get_by_label("Quantity, line 1").fill("2")
+    expect(dealer.page.locator("#verdict")).to_contain_text("Credit check")
+    dealer.page.get_by_role("button", name="Submit order").click()
+    dealer.page.wait_for_url(re.compile(r"/orders/[A-Za-z0-9]+$"))
+    expect(dealer.page.locator("dl.kv").first).to_contain_text("dealer app")
+    dealer.check("placed-order")
     response = dealer.visit(other_order)
     assert response.status == 404
     expect(dealer.page.get_by_role("heading", level=1)).to_have_text("Not found")
