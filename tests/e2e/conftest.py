@@ -40,7 +40,7 @@ class Server:
             [str(BIN / "crm"), *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
         )
 
-    def start(self) -> None:
+    def start(self, ready_within: float = 30) -> None:
         self.process = subprocess.Popen(
             [str(BIN / "crm"), "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=self.env,
@@ -48,7 +48,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: `kill` reaches granian's workers too
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}/health/ready", timeout=1).status_code == 200:
@@ -58,7 +58,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"crm serve exited with {self.process.returncode}")
             time.sleep(0.1)
-        raise RuntimeError("crm serve did not become ready in 30 s")
+        raise RuntimeError(f"crm serve did not become ready in {ready_within:.0f} s")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
