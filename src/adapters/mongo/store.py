@@ -25,6 +25,7 @@ from adapters.mongo.credit import (
     MongoCreditLimitRequestRepository,
     MongoLimitHistoryRepository,
 )
+from adapters.mongo.interactions import CUSTOMER_LOOKUP_INDEXES, INTERACTION_INDEXES, MongoInteractionRepository
 from adapters.mongo.journal import Recovered, apply_all, commit_journaled, recover
 from adapters.mongo.orders import MongoOrderRepository
 from adapters.mongo.people import MongoCustomerRepository, MongoUserRepository
@@ -58,6 +59,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
+        *CUSTOMER_LOOKUP_INDEXES,
     ],
     "products": [IndexModel([("sku", _ASC)], unique=True, name="sku_unique"), IndexModel([("active", _ASC)])],
     "orders": [
@@ -84,6 +86,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "limit_history": [IndexModel([("customer_id", _ASC), ("at", _ASC), ("_id", _ASC)], name="by_customer")],
     "targets": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
     "performance": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
+    "interactions": INTERACTION_INDEXES,
     JOURNAL: [IndexModel([("at", _ASC)], name="by_age"), IndexModel([("reconcile.order", _ASC)], name="by_order")],
 }
 
@@ -209,6 +212,7 @@ class MongoUnitOfWork:
         self.audit = MongoAuditRepository(tx)
         self.limit_requests = MongoCreditLimitRequestRepository(tx)
         self.limit_history = MongoLimitHistoryRepository(tx)
+        self.interactions = MongoInteractionRepository(tx)
 
     def __enter__(self) -> Self:
         return self
