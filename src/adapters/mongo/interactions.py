@@ -71,3 +71,16 @@ class MongoInteractionRepository(MongoRepository):
 
     def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
         return self._page(Interaction, {"customer_id": customer_id}, [("at", -1), ("_id", -1)], (int, str), page)
+
+
+def backfill_name_words(customers: Collection[dict[str, Any]]) -> int:
+    """Give `name_words` to the customers stored before the lookup existed (run by `crm db init`); returns how
+    many. A customer renamed meanwhile is left to the rename, which writes its words itself."""
+    filled = 0
+    for doc in customers.find({"name_words": {"$exists": False}}, {"name": 1}):
+        done = customers.update_one(
+            {"_id": doc["_id"], "name": doc["name"], "name_words": {"$exists": False}},
+            {"$set": {"name_words": name_words(doc["name"])}},
+        )
+        filled += done.modified_count
+    return filled

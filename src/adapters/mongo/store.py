@@ -25,7 +25,12 @@ from adapters.mongo.credit import (
     MongoCreditLimitRequestRepository,
     MongoLimitHistoryRepository,
 )
-from adapters.mongo.interactions import CUSTOMER_LOOKUP_INDEXES, INTERACTION_INDEXES, MongoInteractionRepository
+from adapters.mongo.interactions import (
+    CUSTOMER_LOOKUP_INDEXES,
+    INTERACTION_INDEXES,
+    MongoInteractionRepository,
+    backfill_name_words,
+)
 from adapters.mongo.journal import Recovered, apply_all, commit_journaled, recover
 from adapters.mongo.orders import MongoOrderRepository
 from adapters.mongo.people import MongoCustomerRepository, MongoUserRepository
@@ -164,6 +169,7 @@ class MongoStore:
         for collection, indexes in INDEXES.items():
             for name in self.db[collection].create_indexes(indexes):
                 created.append(f"{collection}.{name}")
+        backfill_name_words(self.db["customers"])  # customers stored before the caller lookup (SPEC §12)
         return created
 
     def recover(self, now: datetime | None = None) -> Recovered:
