@@ -42,6 +42,7 @@ from entrypoints.http.problems import domain_error_handler, http_error_handler, 
 from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
+from entrypoints.web.app import WebApp
 
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 1024 * 1024
@@ -82,6 +83,7 @@ def create_app(container: Container | None = None) -> Litestar:
         c.auth,
     )
     readiness = Readiness(c.uow, c.probes)
+    web = WebApp(c)
     writes = c.writes()
     extra_routes = [ReferenceController] if settings.bench_routes else []
     api = Router(
@@ -118,12 +120,13 @@ def create_app(container: Container | None = None) -> Litestar:
         c.api_limits, trusted_networks(settings.trusted_proxies)
     )
     return Litestar(
-        route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
+        route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock), *web.route_handlers],
         dependencies=dependencies,
         middleware=[
             request_id_middleware,
             limit_unauthenticated,
             tokens.jwt.middleware,
+            web.middleware,
             limit_by_caller,
             prometheus.middleware,
         ],
@@ -156,7 +159,8 @@ def create_app(container: Container | None = None) -> Litestar:
                 )
             ),
         ],
-        state=State({"container": c}),
+        template_config=web.template_config,
+        state=State({"container": c, **web.state}),
         request_class=JsonRequest,
         debug=False,
     )
