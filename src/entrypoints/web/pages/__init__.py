@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from entrypoints.web.pages.call_center import CallCenterPages
 from entrypoints.web.pages.home import HomePages
 from entrypoints.web.pages.signin import SignInPages
 
-PAGES = [SignInPages, HomePages]
+PAGES = [SignInPages, HomePages, CallCenterPages]
