@@ -122,3 +122,22 @@ def test_the_card_at_360px_and_a_dealer_outside_a_reps_scope(visitor: Any, demo:
     response = v.visit(f"/call-center/dealers/{other.id}")
     assert response.status == 404
     assert v.page.get_by_role("heading", level=1).inner_text() == "Not found"
+
+
+def test_an_unknown_sku_is_refused_on_the_form_and_nothing_is_placed(visitor: Any, demo: Demo, store_of: Crm) -> None:
+    dealer = a_repeat_customer(store_of)
+    before = store_of.orders.list(SYSTEM, PageRequest(limit=1)).items[0].id
+    v = visitor("agent", demo.user("call_center_agent")["mobile"])
+    v.visit(f"/call-center/dealers/{dealer.id}/order")
+    page = v.page
+    page.get_by_label("SKU of line 1").fill("NO-SUCH-SKU")
+    page.get_by_label("Quantity of line 1").fill("2")
+    page.locator("#quote [role=alert]").wait_for()  # the live quote says so already
+    assert "NO-SUCH-SKU" in page.locator("#quote").inner_text()
+    with page.expect_response(re.compile(r"/order$")) as placed:
+        page.get_by_label("Quantity of line 1").press("Enter")
+    assert placed.value.status == 400
+    assert "NO-SUCH-SKU" in page.get_by_role("alert").first.inner_text()
+    assert page.get_by_label("SKU of line 1").input_value() == "NO-SUCH-SKU"  # what was typed stays
+    v.check("call-center-order-refused")
+    assert store_of.orders.list(SYSTEM, PageRequest(limit=1)).items[0].id == before
