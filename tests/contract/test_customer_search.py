@@ -3,8 +3,13 @@ case, words of the name (each starting a word), within scope, by code, at most `
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crm_domain.customers import Customer, CustomerSearch
 from crm_domain.ports import UnitOfWorkFactory
@@ -93,3 +98,58 @@ class TestTogether:
         assert codes(seeded, search, Scope(rep_ids=frozenset({"u-1"}))) == ["PUNE-001", "nashik-7"]
         assert codes(seeded, search, Scope(customer_ids=frozenset({"c-4"}))) == ["MUM-9"]
         assert codes(seeded, search, Scope()) == []
+
+
+WORDS = ["shree", "sharma", "ganesh", "gan", "pipes", "élan", "ÉLAN", "Öko", "traders", "a1", "x"]
+_examples = itertools.count()
+
+
+def _reference(c: Customer, search: CustomerSearch) -> bool:
+    """SPEC §12 lookup, stated plainly: a mobile prefix, a code prefix in any case, or every word starting a word."""
+    words = [w for w in re.split(r"[^\w]|_", c.name.casefold()) if w]
+    return (
+        any(c.mobile.startswith(p) for p in search.mobile_prefixes)
+        or (bool(search.code_prefix) and c.code.casefold().startswith(search.code_prefix.casefold()))
+        or (bool(search.name_words) and all(any(w.startswith(q) for w in words) for q in search.name_words))
+    )
+
+
+class TestAgainstTheReference:
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        names=st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3), min_size=1, max_size=5),
+        digits=st.lists(st.sampled_from(["98", "97", "1"]), min_size=5, max_size=5),
+        code_prefix=st.sampled_from(["", "d", "D-1", "q"]),
+        prefixes=st.lists(st.sampled_from(["+9198", "+9197", "+1", "+91981"]), max_size=2),
+        query_words=st.lists(st.sampled_from(["sh", "gan", "élan", "öko", "pipes", "a", "zzz"]), max_size=2),
+    )
+    def test_every_store_answers_like_the_plain_rule(
+        self,
+        store: UnitOfWorkFactory,
+        names: list[list[str]],
+        digits: list[str],
+        code_prefix: str,
+        prefixes: list[str],
+        query_words: list[str],
+    ) -> None:
+        n = next(_examples)  # the store lives across examples: each one searches only its own customers
+        customers = [
+            dealer(
+                f"c{n}-{i}",
+                f"{'D' if i % 2 else 'd'}-{i}{n}",
+                " ".join(words),
+                f"+{'91' if digits[i] != '1' else ''}{digits[i]}{n:04d}{i:04d}",
+            )
+            for i, words in enumerate(names)
+        ]
+        write(store, lambda uow: [uow.customers.add(c) for c in customers])
+        search = CustomerSearch(
+            mobile_prefixes=tuple(prefixes),
+            code_prefix=code_prefix,
+            name_words=tuple(w.casefold() for w in query_words),
+        )
+        scope = Scope(customer_ids=frozenset(c.id for c in customers))
+
+        found = read(store, lambda uow: uow.customers.search(search, scope, 50))
+
+        assert [c.id for c in found] == [c.id for c in sorted(customers, key=lambda c: c.code) if _reference(c, search)]
