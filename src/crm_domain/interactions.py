@@ -22,7 +22,7 @@ class Direction(StrEnum):
     OUT = "out"  # we called the dealer
 
 
-class Outcome(StrEnum):
+class CallOutcome(StrEnum):
     ORDER_PLACED = "order_placed"
     CALLBACK = "callback"
     COMPLAINT = "complaint"
@@ -41,8 +41,8 @@ def _direction(value: object) -> Direction:
     return _one_of(Direction, "direction", value)
 
 
-def _outcome(value: object) -> Outcome:
-    return _one_of(Outcome, "outcome", value)
+def _outcome(value: object) -> CallOutcome:
+    return _one_of(CallOutcome, "outcome", value)
 
 
 def check_note(note: str) -> str:
@@ -66,6 +66,6 @@ class Interaction:
     agent_id: str
     at: datetime
     direction: Direction = attrs.field(converter=_direction)
-    outcome: Outcome = attrs.field(converter=_outcome)
+    outcome: CallOutcome = attrs.field(converter=_outcome)
     note: str = attrs.field(default="", converter=check_note)
     order_id: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_domain.errors import DuplicateKey, ValidationFailed
-from crm_domain.interactions import Direction, Interaction, Outcome
+from crm_domain.interactions import CallOutcome, Direction, Interaction
 from crm_domain.ports import UnitOfWorkFactory
 from crm_domain.records import PageRequest
 from tests.contract.builders import at, forged_cursors, read, walk, write
@@ -20,7 +20,7 @@ def a_call(
         agent_id="u-agent",
         at=at(minutes),
         direction=Direction.OUT,
-        outcome=Outcome.CALLBACK,
+        outcome=CallOutcome.CALLBACK,
         note="wants a call back on Monday\nabout the pump price",
         order_id=order_id,
     )

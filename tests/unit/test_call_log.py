@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from crm_domain.errors import EntityNotFound, PermissionDenied, ValidationFailed
-from crm_domain.interactions import Direction, Outcome
+from crm_domain.interactions import CallOutcome, Direction
 from crm_domain.records import PageRequest
 from crm_domain.services.call_log import NewInteraction
 from tests.unit.world import World
@@ -20,7 +20,7 @@ class TestLogACall:
         call = world.crm.call_log.log(world.agent, world.outsider.id, CALLBACK)
 
         assert (call.customer_id, call.agent_id, call.at) == (world.outsider.id, world.agent.id, world.clock.now())
-        assert (call.direction, call.outcome, call.order_id) == (Direction.IN, Outcome.CALLBACK, None)
+        assert (call.direction, call.outcome, call.order_id) == (Direction.IN, CallOutcome.CALLBACK, None)
         assert call.note == "call back after 4 pm\nre: pipes"
         assert world.crm.call_log.list(world.agent, world.outsider.id, PageRequest()).items == [call]
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 import attrs
 
 from crm_domain.errors import ValidationFailed
-from crm_domain.interactions import Direction, Interaction, Outcome
+from crm_domain.interactions import CallOutcome, Direction, Interaction
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
 from crm_domain.services.context import ServiceContext, customer_in_scope
@@ -24,7 +24,7 @@ class NewInteraction:
     """A call to log; the agent is the actor and the time is now."""
 
     direction: Direction | str
-    outcome: Outcome | str
+    outcome: CallOutcome | str
     note: str = ""
     order_id: str | None = None
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from crm_domain.interactions import Direction, Interaction, Outcome
+from crm_domain.interactions import CallOutcome, Direction, Interaction
 from crm_domain.services.call_log import NewInteraction
 from entrypoints.http.schemas.common import Id, In, Out, Text
 
@@ -15,7 +15,7 @@ class InteractionIn(In):
     """A call to log. The agent is the signed-in user and the time is the server's."""
 
     direction: Direction = Field(description="in: the dealer called; out: we called the dealer.", examples=["in"])
-    outcome: Outcome = Field(description="How the call ended.", examples=["order_placed"])
+    outcome: CallOutcome = Field(description="How the call ended.", examples=["order_placed"])
     note: Text = Field(default="", description="Free text; several lines allowed.", examples=["wants 20 pumps"])
     order_id: Id | None = Field(default=None, description="The order the call produced: one of this customer's.")
 
@@ -29,7 +29,7 @@ class InteractionOut(Out):
     agent_id: str
     at: datetime
     direction: Direction
-    outcome: Outcome
+    outcome: CallOutcome
     note: str
     order_id: str | None
 

@@ -11,15 +11,15 @@ agent's scope and permissions; the channel of the order follows from the agent's
 from __future__ import annotations
 
 import secrets
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from crm_domain.errors import ValidationFailed
-from crm_domain.interactions import Direction, Outcome
+from crm_domain.interactions import CallOutcome, Direction
 from crm_domain.orders import LineRequest, Order
 from crm_domain.records import PageRequest
 from crm_domain.services.call_log import NewInteraction
@@ -31,6 +31,11 @@ from entrypoints.web.rendering import page
 BLANK_ROWS: Final = 3
 MAX_ROWS: Final = 100
 BASE: Final = "/call-center"
+
+#: What the agent typed (the service refuses more than 100 characters with a message on the page).
+Query = Annotated[str, QueryParameter(max_length=200)]
+#: An order id in a link of the portal.
+OrderRef = Annotated[str, QueryParameter(max_length=64)]
 
 
 def _card_url(customer_id: str) -> str:
@@ -76,7 +81,12 @@ class CallCenterPages(Controller):
 
     @get("/", sync_to_thread=True)
     def index(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: str = "", logged: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        q: Query = "",
+        logged: Annotated[str, QueryParameter(max_length=1)] = "",
     ) -> Template | Response[Any]:
         found, error = self._lookup(crm, actor, q)
         if len(found) == 1 and not request.headers.get("hx-request"):
@@ -84,7 +94,7 @@ class CallCenterPages(Controller):
         return page(request, "call_center/index.html", q=q, found=found, error=error, logged=bool(logged))
 
     @get("/search", sync_to_thread=True)
-    def search(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: str = "") -> Template:
+    def search(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: Query = "") -> Template:
         found, error = self._lookup(crm, actor, q)
         return page(request, "call_center/_results.html", q=q, found=found, error=error, focus_first=False)
 
@@ -100,7 +110,7 @@ class CallCenterPages(Controller):
         self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: FromPath[str]
     ) -> Template:
         card = crm.dealer_cards.card(actor, customer_id)
-        return page(request, "call_center/card.html", card=card, outcomes=list(Outcome), directions=list(Direction))
+        return page(request, "call_center/card.html", card=card, outcomes=list(CallOutcome), directions=list(Direction))
 
     @get("/dealers/{customer_id:str}/order", sync_to_thread=True)
     def order_form(
@@ -109,7 +119,7 @@ class CallCenterPages(Controller):
         crm: CrmDep,
         actor: ActorDep,
         customer_id: FromPath[str],
-        repeat: str = "",
+        repeat: OrderRef = "",
     ) -> Template:
         rows: list[dict[str, str]] = []
         if repeat:
@@ -190,7 +200,12 @@ class CallCenterPages(Controller):
 
     @get("/dealers/{customer_id:str}/call", sync_to_thread=True)
     def call_form(
-        self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], order: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        customer_id: FromPath[str],
+        order: OrderRef = "",
     ) -> Template:
         card = crm.dealer_cards.card(actor, customer_id)
         placed = crm.orders.get(actor, order) if order else None
@@ -201,7 +216,7 @@ class CallCenterPages(Controller):
             "call_center/call.html",
             card=card,
             placed=placed,
-            outcomes=list(Outcome),
+            outcomes=list(CallOutcome),
             directions=list(Direction),
         )
 
@@ -220,6 +235,6 @@ class CallCenterPages(Controller):
         except ValidationFailed as exc:
             card = crm.dealer_cards.card(actor, customer_id)
             placed = crm.orders.get(actor, new.order_id) if new.order_id else None
-            view = {"card": card, "placed": placed, "outcomes": list(Outcome), "directions": list(Direction)}
+            view = {"card": card, "placed": placed, "outcomes": list(CallOutcome), "directions": list(Direction)}
             return page(request, "call_center/call.html", status_code=400, error=exc.message, note=new.note, **view)
         return Redirect(f"{BASE}/?logged=1", status_code=HTTP_303_SEE_OTHER)
