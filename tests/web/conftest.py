@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -104,6 +105,7 @@ class Visitor:
     def check(self, label: str) -> None:
         """A screenshot of the page as it is now, and axe-core's verdict on it."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        label = urlsplit(label).path if label.startswith("http") else label
         slug = re.sub(r"[^a-z0-9]+", "-", f"{self.name}-{label}".lower()).strip("-")
         self.page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
         assert_accessible(self.page, label)

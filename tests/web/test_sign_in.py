@@ -10,8 +10,8 @@ from tests.web.conftest import Demo
 
 
 def test_sign_in_page_then_home_then_sign_out(visitor: Any, demo: Demo) -> None:
-    mobile = demo.mobile_of("credit_controller", 1)
-    v = visitor("controller", None)
+    mobile = demo.mobile_of("dealer", 4)  # signed out at the end: no other test uses this mobile
+    v = visitor("dealer-sign-in", None)
     v.visit("/")
     v.page.get_by_label("Mobile number").fill(mobile)
     v.page.get_by_role("button", name="Text me a code").click()
@@ -33,7 +33,7 @@ def test_sign_in_page_then_home_then_sign_out(visitor: Any, demo: Demo) -> None:
 def test_a_wrong_code_is_refused_on_the_page(visitor: Any, demo: Demo) -> None:
     v = visitor("wrong-code", None)
     v.visit("/sign-in")
-    v.page.get_by_label("Mobile number").fill(demo.mobile_of("call_center_agent", 1))
+    v.page.get_by_label("Mobile number").fill(demo.mobile_of("dealer", 5))  # a code is asked: no other test uses it
     v.page.get_by_role("button", name="Text me a code").click()
     v.page.get_by_label("Six-digit code").fill("000000")
     v.page.get_by_role("button", name="Sign in").click()

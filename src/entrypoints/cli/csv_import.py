@@ -1,5 +1,5 @@
 """Bulk CSV import shared by `crm customers|products import`: a progress bar, every failing row reported with
-its line number and reason, the good rows kept."""
+its line number and reason, the good rows kept (the rows themselves: entrypoints/imports.py)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,25 @@ import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import attrs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crm_domain.errors import DomainError, ValidationFailed
+from crm_domain.errors import ValidationFailed
 from entrypoints.cli.context import err, out
+from entrypoints.imports import ImportReport, csv_rows, import_rows, optional
 
 MAX_FAILURES_SHOWN = 50
 
 
-@attrs.define
-class ImportReport:
-    imported: int = 0
-    failures: list[tuple[int, str]] = attrs.field(factory=list)
-
-    def fail(self, line: int, reason: str) -> None:
-        self.failures.append((line, reason))
-
-    def print(self, what: str) -> int:
-        """Print the summary and the failures; the exit code is 1 when any row failed."""
-        out.print(f"imported {self.imported} {what}, {len(self.failures)} failed")
-        if self.failures:
-            for line, reason in self.failures[:MAX_FAILURES_SHOWN]:
-                err.print(f"line {line}: {reason}", markup=False, soft_wrap=True)
-            if len(self.failures) > MAX_FAILURES_SHOWN:
-                err.print(f"… and {len(self.failures) - MAX_FAILURES_SHOWN} more")
-            return 1
-        return 0
+def print_report(report: ImportReport, what: str) -> int:
+    """Print the summary and the failures; the exit code is 1 when any row failed."""
+    out.print(f"imported {report.imported} {what}, {len(report.failures)} failed")
+    if report.failures:
+        for line, reason in report.failures[:MAX_FAILURES_SHOWN]:
+            err.print(f"line {line}: {reason}", markup=False, soft_wrap=True)
+        if len(report.failures) > MAX_FAILURES_SHOWN:
+            err.print(f"… and {len(report.failures) - MAX_FAILURES_SHOWN} more")
+        return 1
+    return 0
 
 
 def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
@@ -41,25 +33,17 @@ def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, 
     with path.open(newline="", encoding="utf-8-sig") as handle:
         total = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
     handle = path.open(newline="", encoding="utf-8-sig")
-    reader = csv.DictReader(handle)
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
-    missing = required - columns
-    if missing:
+    try:
+        rows = csv_rows(handle, required, str(path))
+    except ValidationFailed:
         handle.close()
-        raise ValidationFailed(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        raise
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def closing() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
-            for row in reader:
-                if None in row:
-                    yield reader.line_num, {"__error__": "more values than columns"}
-                    continue
-                cleaned = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-                if not any(cleaned.values()):
-                    continue
-                yield reader.line_num, cleaned
+            yield from rows
 
-    return total, rows()
+    return total, closing()
 
 
 def import_progress(what: str) -> Progress:
@@ -76,36 +60,17 @@ def import_progress(what: str) -> Progress:
 
 def run_import(
     path: Path,
-    required: set[str],
+    required: set[str] | frozenset[str],
     handle_row: Callable[[dict[str, str]], None],
     what: str,
     finish: Callable[[], None] | None = None,
 ) -> int:
     """Feed every row to `handle_row`; a row that raises a DomainError or ValueError is reported, not kept."""
-    total, rows = read_rows(path, required)
-    report = ImportReport()
+    total, rows = read_rows(path, set(required))
     with import_progress(what) as progress:
         task = progress.add_task(what, total=total)
-        for line, row in rows:
-            try:
-                if "__error__" in row:
-                    raise ValidationFailed(row["__error__"])
-                handle_row(row)
-                report.imported += 1
-            except (DomainError, ValueError, ArithmeticError) as exc:
-                report.fail(line, _reason(exc))
-            progress.advance(task)
-        if finish is not None:
-            finish()
-    return report.print(what)
+        report = import_rows(rows, handle_row, finish=finish, after_row=lambda: progress.advance(task))
+    return print_report(report, what)
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, DomainError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-def optional(row: dict[str, str], column: str) -> str | None:
-    value = row.get(column, "")
-    return value or None
+__all__ = ["optional", "print_report", "read_rows", "run_import"]

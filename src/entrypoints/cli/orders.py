@@ -21,7 +21,8 @@ from crm_domain.errors import DomainError, IdempotencyKeyReused, InactiveSku, Un
 from crm_domain.orders import Channel, LineRequest, OrderStatus
 from crm_domain.services.orders import NewOrder
 from entrypoints.cli.context import OPERATOR, container, out
-from entrypoints.cli.csv_import import ImportReport, import_progress, read_rows
+from entrypoints.cli.csv_import import import_progress, print_report, read_rows
+from entrypoints.imports import ImportReport
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
 
@@ -141,6 +142,6 @@ def import_orders(
             else:
                 outcomes[order.status.value if order.status is OrderStatus.DRAFT else "submitted"] += 1
     report.failures.sort()
-    code = report.print("orders")
+    code = print_report(report, "orders")
     out.print(", ".join(f"{n} {what}" for what, n in outcomes.items()))
     raise typer.Exit(code)

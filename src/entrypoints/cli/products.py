@@ -7,20 +7,11 @@ from typing import Annotated
 
 import typer
 
-from crm_domain.decimals import decimal_of
-from crm_domain.errors import ValidationFailed
-from crm_domain.money import Money
-from crm_domain.products import Product
-from crm_domain.services.catalogue import NewProduct
 from entrypoints.cli.context import OPERATOR, container
-from entrypoints.cli.csv_import import optional, run_import
+from entrypoints.cli.csv_import import run_import
+from entrypoints.imports import ProductImport
 
 app = typer.Typer(help="The product catalogue.", no_args_is_help=True)
-
-REQUIRED = {"sku", "name", "unit_price"}
-BATCH = 1000
-_TRUE = {"1", "true", "yes", "y", ""}
-_FALSE = {"0", "false", "no", "n"}
 
 
 @app.command("import")
@@ -31,36 +22,5 @@ def import_products(
     erp_material_id, min_order_qty, active. A known SKU is replaced. Failing rows are listed with their line
     number; the rest are kept (exit 1 if any failed)."""
     c = container()
-    crm = c.crm
-    batch: list[Product] = []
-    seen: set[str] = set()
-
-    def flush() -> None:
-        if batch:
-            crm.catalogue.upsert_many(OPERATOR, batch)
-            batch.clear()
-
-    def handle(row: dict[str, str]) -> None:
-        active = row.get("active", "").lower()
-        if active not in _TRUE | _FALSE:
-            raise ValidationFailed(f"active must be yes or no, got {row['active']!r}", field="active")
-        product = crm.catalogue.build(
-            NewProduct(
-                sku=row["sku"],
-                name=row["name"],
-                unit_price=Money.of(row["unit_price"], row.get("currency") or c.settings.default_currency),
-                uom=row.get("uom") or "EA",
-                tax_rate=decimal_of(row.get("tax_rate") or "0", "tax_rate"),
-                erp_material_id=optional(row, "erp_material_id"),
-                min_order_qty=decimal_of(row.get("min_order_qty") or "1", "min_order_qty"),
-                active=active in _TRUE,
-            )
-        )
-        if product.sku in seen:
-            raise ValidationFailed(f"SKU {product.sku} appears more than once in the file", field="sku")
-        seen.add(product.sku)
-        batch.append(product)
-        if len(batch) >= BATCH:
-            flush()
-
-    raise typer.Exit(run_import(file, REQUIRED, handle, "products", finish=flush))
+    handle = ProductImport(c.crm, OPERATOR, c.settings.default_currency)
+    raise typer.Exit(run_import(file, ProductImport.REQUIRED, handle, "products", finish=handle.finish))

@@ -43,6 +43,7 @@ from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
 from entrypoints.web.app import WebApp
+from entrypoints.web.errors import browsers_get_pages
 
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 1024 * 1024
@@ -132,7 +133,7 @@ def create_app(container: Container | None = None) -> Litestar:
         ],
         exception_handlers={
             DomainError: domain_error_handler,
-            HTTPException: http_error_handler,
+            HTTPException: browsers_get_pages(http_error_handler),
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(

@@ -18,6 +18,7 @@ from crm_domain import errors as e
 from entrypoints.http.problems import status_of
 from entrypoints.web.forms import CsrfRefused
 from entrypoints.web.rendering import page
+from entrypoints.web.session import NOT_PAGES
 
 TITLES = {
     400: "That did not work",
@@ -84,3 +85,17 @@ HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_error,
     Exception: internal_error,
 }
+
+
+def browsers_get_pages(api_handler: Any) -> Any:
+    """The app-wide HTTPException handler: a page for a browser that asked for a page outside the API (an unknown
+    path: 404, a wrong method: 405), the API's problem details for everyone else."""
+
+    def handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        path = request.url.path
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if wants_html and exc.status_code in (404, 405) and not path.startswith(NOT_PAGES):
+            return http_error(request, exc)
+        return api_handler(request, exc)  # type: ignore[no-any-return]
+
+    return handler

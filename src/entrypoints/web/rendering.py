@@ -36,6 +36,8 @@ MENUS: Final[dict[Role, tuple[Link, ...]]] = {
         Link("Team", "/team"),
         Link("Leaderboard", "/team/leaderboard"),
         Link("Reports", "/reports"),
+        Link("Dealers", "/dealers"),
+        Link("Targets", "/admin/targets"),
         Link("Orders", "/orders"),
     ),
     Role.CREDIT_CONTROLLER: (
@@ -81,9 +83,13 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
     sessions: WebSessions = request.app.state["web_sessions"]
     token, cookie = csrf_pair(request, sessions)
     me = signed_in(request)
+    menu = menu_for(me)
+    path = request.url.path
+    matching = [link.href for link in menu if path == link.href or path.startswith(link.href + "/")]
     context = {
         "me": me,
-        "menu": menu_for(me),
+        "menu": menu,
+        "current": max(matching, key=len) if matching else "",
         "path": request.url.path,
         "csrf_field": CSRF_FIELD,
         "csrf_token": token,

@@ -21,8 +21,11 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
+from crm_domain.app import Crm
 from crm_domain.errors import EntityNotFound, ValidationFailed
 from crm_domain.orders import Attachment
+from crm_domain.ports import FileStore
+from crm_domain.users import Actor
 from entrypoints.http.deps import ActorDep, CrmDep, FilesDep
 from entrypoints.http.schemas.attachments import (
     ALLOWED_TYPES,
@@ -79,37 +82,7 @@ class AttachmentController(Controller):
     def upload(
         self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], data: UploadForm
     ) -> AttachmentOut:
-        upload = _the_file(data)
-        content = upload.file.read(MAX_ATTACHMENT_BYTES + 1)
-        if len(content) > MAX_ATTACHMENT_BYTES:
-            raise RequestEntityTooLarge(detail=f"an attachment may be at most {MAX_ATTACHMENT_BYTES} bytes")
-        if not content:
-            raise ValidationFailed("the file is empty", field="file")
-        content_type = sniff_content_type(content)
-        if content_type is None:
-            raise ClientException(
-                status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                detail=f"the file is not one of {', '.join(ALLOWED_TYPES)} (told by its content)",
-            )
-        if not _ORDER_ID.fullmatch(order_id):
-            raise EntityNotFound("order", order_id)
-        crm.orders.check_attachable(actor, order_id)  # nothing is written for an order out of reach
-        attachment = Attachment(
-            id=crm.ctx.ids.new_id(),
-            filename=safe_filename(upload.filename, content_type),
-            content_type=content_type,
-            size=len(content),
-            uploaded_by=actor.id,
-            uploaded_at=crm.ctx.now(),
-        )
-        key = f"orders/{order_id}/{attachment.id}"
-        files.put(key, content, content_type)
-        try:
-            crm.orders.add_attachment(actor, order_id, attachment)
-        except BaseException:
-            files.delete(key)
-            raise
-        return attachment_out(attachment)
+        return attachment_out(store_attachment(crm, actor, files, order_id, _the_file(data)))
 
     @get(
         "/{attachment_id:str}",
@@ -121,20 +94,59 @@ class AttachmentController(Controller):
     def download(
         self, crm: CrmDep, actor: ActorDep, files: FilesDep, order_id: FromPath[str], attachment_id: FromPath[str]
     ) -> Response[bytes]:
-        order = crm.orders.get(actor, order_id)
-        attachment = next((a for a in order.attachments if a.id == attachment_id), None)
-        if attachment is None:
-            raise EntityNotFound("attachment", attachment_id)
-        content = files.get(f"orders/{order.id}/{attachment.id}")
-        if content is None:
-            log.warning("attachment bytes missing", order_id=order.id, attachment_id=attachment.id)
-            raise EntityNotFound("attachment", attachment_id)
-        return Response(
-            content,
-            media_type=attachment.content_type,
-            headers={
-                "Content-Disposition": content_disposition(attachment.filename),
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
+        return attachment_download(crm, actor, files, order_id, attachment_id)
+
+
+def store_attachment(crm: Crm, actor: Actor, files: FileStore, order_id: str, upload: UploadFile) -> Attachment:
+    """Check and store an uploaded file, then add it to the order (the API's upload and the order page's)."""
+    content = upload.file.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise RequestEntityTooLarge(detail=f"an attachment may be at most {MAX_ATTACHMENT_BYTES} bytes")
+    if not content:
+        raise ValidationFailed("the file is empty", field="file")
+    content_type = sniff_content_type(content)
+    if content_type is None:
+        raise ClientException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"the file is not one of {', '.join(ALLOWED_TYPES)} (told by its content)",
         )
+    if not _ORDER_ID.fullmatch(order_id):
+        raise EntityNotFound("order", order_id)
+    crm.orders.check_attachable(actor, order_id)  # nothing is written for an order out of reach
+    attachment = Attachment(
+        id=crm.ctx.ids.new_id(),
+        filename=safe_filename(upload.filename, content_type),
+        content_type=content_type,
+        size=len(content),
+        uploaded_by=actor.id,
+        uploaded_at=crm.ctx.now(),
+    )
+    key = f"orders/{order_id}/{attachment.id}"
+    files.put(key, content, content_type)
+    try:
+        crm.orders.add_attachment(actor, order_id, attachment)
+    except BaseException:
+        files.delete(key)
+        raise
+    return attachment
+
+
+def attachment_download(crm: Crm, actor: Actor, files: FileStore, order_id: str, attachment_id: str) -> Response[bytes]:
+    """An attachment of an order in scope, as a download (the API's and the order page's)."""
+    order = crm.orders.get(actor, order_id)
+    attachment = next((a for a in order.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise EntityNotFound("attachment", attachment_id)
+    content = files.get(f"orders/{order.id}/{attachment.id}")
+    if content is None:
+        log.warning("attachment bytes missing", order_id=order.id, attachment_id=attachment.id)
+        raise EntityNotFound("attachment", attachment_id)
+    return Response(
+        content,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

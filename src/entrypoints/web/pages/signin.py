@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -33,7 +34,7 @@ class SignInPages(Controller):
         return page(request, "signin/mobile.html", next="/home")
 
     @get("/sign-in")
-    async def sign_in_page(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    async def sign_in_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
         return page(request, "signin/mobile.html", next=_next(next))
 
     @post("/sign-in", sync_to_thread=True, status_code=200)

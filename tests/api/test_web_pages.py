@@ -1,0 +1,66 @@
+"""Page handlers in process: the order form without script (Quote button, submit, idempotent resubmit), the live
+quote fragment for htmx, and the hold queue's refusals shown on the page (four eyes)."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+from tests.api.test_web_session import csrf, sign_in_page
+
+
+def order_form(api: Api, token: str, quantity: str, **extra: str) -> dict[str, object]:
+    return {
+        "csrf_token": token,
+        "customer_id": api.customer.id,
+        "sku": ["PMP-1", ""],
+        "quantity": [quantity, ""],
+        "discount_pct": ["10", ""],
+        **extra,
+    }
+
+
+class TestOrderForm:
+    def test_the_quote_button_shows_totals_and_verdict_without_script(self, api: Api) -> None:
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get("/orders/new").text)
+        page = api.client.post("/orders/quote", data=order_form(api, token, "2"))
+        assert page.status_code == 200 and "<html" in page.text
+        # 2 × 420.00 less 10 % = 756.00 net, 18 % tax 136.08, total 892.08; the limit is 10,000.00.
+        assert "₹756.00" in page.text and "₹136.08" in page.text and "₹892.08" in page.text
+        assert "fits" in page.text
+
+    def test_the_live_quote_is_a_fragment_for_htmx(self, api: Api) -> None:
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get("/orders/new").text)
+        fragment = api.client.post("/orders/quote", data=order_form(api, token, "100"), headers={"HX-Request": "true"})
+        assert fragment.status_code == 200 and "<html" not in fragment.text
+        assert "would go on credit hold" in fragment.text and "limit exceeded" in fragment.text
+
+    def test_submitting_twice_makes_one_order(self, api: Api) -> None:
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get("/orders/new").text)
+        form = order_form(api, token, "1", idempotency_key="form-key-1", action="submit")
+        first = api.client.post("/orders", data=form, follow_redirects=False)
+        again = api.client.post("/orders", data=form, follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"] == again.headers["location"]
+        order = api.client.get(first.headers["location"])
+        assert "submitted" in order.text and "₹446.04" in order.text
+
+    def test_a_bad_line_shows_the_form_again_with_the_reason(self, api: Api) -> None:
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get("/orders/new").text)
+        form = {**order_form(api, token, "1"), "sku": ["NOPE-1", ""]}
+        page = api.client.post("/orders", data=form)
+        assert page.status_code == 400 and 'role="alert"' in page.text and "NOPE-1" in page.text
+
+
+class TestHoldQueue:
+    def test_the_creator_cannot_release_their_own_held_order(self, api: Api) -> None:
+        held = api.order(api.admin, quantity="100")
+        assert held["status"] == "on_credit_hold"
+        sign_in_page(api, api.admin)
+        token = csrf(api.client.get("/credit/holds").text)
+        refused = api.client.post(
+            f"/credit/holds/{held['id']}", data={"csrf_token": token, "decision": "release", "note": "mine"}
+        )
+        assert refused.status_code == 403 and 'role="alert"' in refused.text
+        assert api.client.get(f"/orders/{held['id']}").text.count("on credit hold") >= 1
