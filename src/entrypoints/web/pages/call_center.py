@@ -26,6 +26,7 @@ from crm_domain.services.call_log import NewInteraction
 from crm_domain.services.orders import NewOrder
 from entrypoints.http.deps import ActorDep, CrmDep, WritesDep
 from entrypoints.web.forms import FormDep, WebForm
+from entrypoints.web.names import Names
 from entrypoints.web.rendering import page
 
 BLANK_ROWS: Final = 3
@@ -110,7 +111,7 @@ class CallCenterPages(Controller):
         self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, customer_id: FromPath[str]
     ) -> Template:
         card = crm.dealer_cards.card(actor, customer_id)
-        return page(request, "call_center/card.html", card=card, outcomes=list(CallOutcome), directions=list(Direction))
+        return page(request, "call_center/card.html", card=card, names=Names(crm, actor))
 
     @get("/dealers/{customer_id:str}/order", sync_to_thread=True)
     def order_form(
@@ -207,18 +208,7 @@ class CallCenterPages(Controller):
         customer_id: FromPath[str],
         order: OrderRef = "",
     ) -> Template:
-        card = crm.dealer_cards.card(actor, customer_id)
-        placed = crm.orders.get(actor, order) if order else None
-        if placed is not None and placed.customer_id != customer_id:
-            placed = None
-        return page(
-            request,
-            "call_center/call.html",
-            card=card,
-            placed=placed,
-            outcomes=list(CallOutcome),
-            directions=list(Direction),
-        )
+        return self._call_page(request, crm, actor, customer_id, order or None)
 
     @post("/dealers/{customer_id:str}/calls", sync_to_thread=True, status_code=200)
     def log_call(
@@ -233,8 +223,33 @@ class CallCenterPages(Controller):
         try:
             crm.call_log.log(actor, customer_id, new)
         except ValidationFailed as exc:
-            card = crm.dealer_cards.card(actor, customer_id)
-            placed = crm.orders.get(actor, new.order_id) if new.order_id else None
-            view = {"card": card, "placed": placed, "outcomes": list(CallOutcome), "directions": list(Direction)}
-            return page(request, "call_center/call.html", status_code=400, error=exc.message, note=new.note, **view)
+            return self._call_page(
+                request, crm, actor, customer_id, new.order_id, status_code=400, error=exc.message, note=new.note
+            )
         return Redirect(f"{BASE}/?logged=1", status_code=HTTP_303_SEE_OTHER)
+
+    @staticmethod
+    def _call_page(
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        customer_id: str,
+        order_id: str | None,
+        *,
+        status_code: int = 200,
+        **extra: str,
+    ) -> Template:
+        """The call-log form, with the order just placed (when it is this dealer's)."""
+        card = crm.dealer_cards.card(actor, customer_id)
+        placed = crm.orders.get(actor, order_id) if order_id else None
+        return page(
+            request,
+            "call_center/call.html",
+            status_code=status_code,
+            card=card,
+            placed=placed if placed is not None and placed.customer_id == customer_id else None,
+            outcomes=list(CallOutcome),
+            directions=list(Direction),
+            names=Names(crm, actor),
+            **extra,
+        )
