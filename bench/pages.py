@@ -117,7 +117,18 @@ def run(base: str, sms: Path, requests: int) -> None:
     some_dealer = re.search(r'href="(/dealers/[0-9A-Z]{26})"', admin.get("/dealers").text)
     if some_order is None or some_dealer is None:
         raise SystemExit("the demo data has no order or no dealer")
+    dealer_id = some_dealer.group(1).rsplit("/", 1)[1]
+    card = f"/call-center/dealers/{dealer_id}"
+    repeat = re.search(r'href="(/call-center/dealers/[0-9A-Z]{26}/order\?repeat=[0-9A-Z]{26})"', admin.get(card).text)
     plan = {
+        "call_center_agent": [
+            "/call-center/",
+            "/call-center/search?q=9100000",
+            "/call-center/search?q=irrigation",
+            card,
+            repeat.group(1) if repeat else f"{card}/order",
+            f"{card}/call",
+        ],
         "sales_rep": ["/home", "/dealers", "/orders", "/orders/new", "/performance"],
         "sales_manager": ["/team", "/team/leaderboard", "/reports"],
         "credit_controller": ["/credit/holds", "/credit/requests", "/credit/exposure"],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from crm_domain.services.call_log import CallLogService
 from crm_domain.services.catalogue import CatalogueService
 from crm_domain.services.context import ServiceContext
 from crm_domain.services.credit import CreditService
 from crm_domain.services.customers import CustomerService
+from crm_domain.services.dealer_card import DealerCardService
 from crm_domain.services.erp_batch import ErpBatchSync
 from crm_domain.services.erp_events import ErpEventService
 from crm_domain.services.live_credit import LiveCredit
@@ -29,3 +31,5 @@ class Crm:
         self.performance = PerformanceService(ctx)
         self.erp_events = ErpEventService(ctx)
         self.erp_batch = ErpBatchSync(ctx)
+        self.call_log = CallLogService(ctx)
+        self.dealer_cards = DealerCardService(ctx)

@@ -17,7 +17,7 @@ import attrs
 
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
-from crm_domain.customers import Customer
+from crm_domain.customers import Customer, CustomerSearch
 from crm_domain.erp import (
     ErpBalance,
     ErpChanges,
@@ -30,6 +30,7 @@ from crm_domain.erp import (
     ErpProduct,
 )
 from crm_domain.events import Event
+from crm_domain.interactions import Interaction
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.outbox import OutboxMessage, OutboxStats
@@ -56,6 +57,11 @@ class IdGenerator(Protocol):
 class MobileNormaliser(Protocol):
     def normalise(self, raw: str) -> str:
         """`raw` in E.164 form, or `ValidationFailed` when it is not a possible mobile number."""
+        ...
+
+    def prefixes(self, raw: str) -> tuple[str, ...]:
+        """The E.164 prefixes a partly typed number may stand for (with or without its country code, with or
+        without a trunk 0); empty when `raw` holds too few digits to mean anything."""
         ...
 
 
@@ -93,6 +99,11 @@ class CustomerRepository(Protocol):
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
         """The ids of the customers in `scope`; None when the scope is every customer."""
+        ...
+
+    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
+        """Up to `limit` customers in `scope` that match `search` (see `CustomerSearch`), by code. Served by
+        indexes (mobile, code, words of the name), not by reading every customer."""
         ...
 
 
@@ -246,6 +257,18 @@ class LimitHistoryRepository(Protocol):
         ...
 
 
+class InteractionRepository(Protocol):
+    """The call log (SPEC §2.8)."""
+
+    def add(self, interaction: Interaction) -> None:
+        """`DuplicateKey` when the id exists."""
+        ...
+
+    def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
+        """The customer's calls, newest first (`at`, then id, descending)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic step in the store. Nothing is kept unless `commit()` is called before the block ends."""
 
@@ -273,6 +296,8 @@ class UnitOfWork(Protocol):
     def limit_requests(self) -> CreditLimitRequestRepository: ...
     @property
     def limit_history(self) -> LimitHistoryRepository: ...
+    @property
+    def interactions(self) -> InteractionRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -46,17 +46,21 @@ class Permission(StrEnum):
     PRODUCT_WRITE = "product:write"
     ERP_SYNC = "erp:sync"
     OUTBOX_MANAGE = "outbox:manage"
+    INTERACTION_READ = "interaction:read"  # the call log (SPEC §2.8), within the customer's scope
+    INTERACTION_LOG = "interaction:log"
 
 
 P = Permission
 _ORDERING: Final = frozenset({P.ORDER_CREATE, P.ORDER_SUBMIT, P.ORDER_CANCEL, P.ORDER_READ})
 _READING: Final = frozenset({P.CUSTOMER_READ, P.CREDIT_READ, P.PRODUCT_READ})
+#: The call log: the people who phone dealers read and write it; a dealer's own staff do not see it.
+_CALLS: Final = frozenset({P.INTERACTION_READ, P.INTERACTION_LOG})
 
 #: The single place that says which role may do what. Scope (which customers) is separate: see scope.py.
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.SALES_REP: _ORDERING | _READING | {P.TARGET_READ, P.PERFORMANCE_READ},
+    Role.SALES_REP: _ORDERING | _READING | _CALLS | {P.TARGET_READ, P.PERFORMANCE_READ},
     Role.DEALER: _ORDERING | _READING,
-    Role.CALL_CENTER_AGENT: _ORDERING | _READING,
+    Role.CALL_CENTER_AGENT: _ORDERING | _READING | _CALLS,
     Role.SALES_MANAGER: _ORDERING
     | _READING
     | {
@@ -66,9 +70,11 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         P.PERFORMANCE_READ,
         P.REPORT_READ,
         P.USER_READ,
+        P.INTERACTION_READ,
     },
     Role.CREDIT_CONTROLLER: _READING
     | {
+        P.INTERACTION_READ,
         P.ORDER_READ,
         P.ORDER_RELEASE,
         P.ORDER_CANCEL,

@@ -16,6 +16,7 @@ from crm_domain.errors import DomainError
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, Order, OrderStatus
 from crm_domain.performance import period_of
+from crm_domain.services.call_log import NewInteraction
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.customers import NewCustomer
 from crm_domain.services.erp_events import STATUS_TO_STATE, BalanceReport, OrderStatusReport
@@ -310,6 +311,9 @@ class _Demo:
                     notes=rng.choice(["", "", "urgent", "deliver before Monday"]),
                 ),
             )
+            if actor in self.agents:  # the call that brought the order, in the call log (no draw from rng)
+                call = NewInteraction(direction="in", outcome="order_placed", note=order.notes, order_id=order.id)
+                self.crm.call_log.log(actor, customer.id, call)
             orders.append(_progress_order(self.crm, order, self.now, rng, self.controllers[0], actor))
         return orders
 

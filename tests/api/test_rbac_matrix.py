@@ -65,6 +65,8 @@ NEEDS: dict[str, frozenset[Permission]] = {
     "POST /api/v1/customers/{customer_id}/credit/block": frozenset({P.CREDIT_LIMIT_APPROVE}),
     "POST /api/v1/customers/{customer_id}/credit/unblock": frozenset({P.CREDIT_LIMIT_APPROVE}),
     "POST /api/v1/customers/{customer_id}/credit-limit-requests": frozenset({P.CREDIT_LIMIT_REQUEST}),
+    "GET /api/v1/customers/{customer_id}/interactions": frozenset({P.INTERACTION_READ}),
+    "POST /api/v1/customers/{customer_id}/interactions": frozenset({P.INTERACTION_LOG}),
     "GET /api/v1/credit-limit-requests": frozenset({P.CREDIT_LIMIT_REQUEST, P.CREDIT_LIMIT_APPROVE}),
     "GET /api/v1/credit-limit-requests/{request_id}": frozenset({P.CREDIT_LIMIT_REQUEST, P.CREDIT_LIMIT_APPROVE}),
     "POST /api/v1/credit-limit-requests/{request_id}/approve": frozenset({P.CREDIT_LIMIT_APPROVE}),
@@ -284,6 +286,9 @@ CALLS: dict[str, Callable[[World, Role], Call]] = {
     ),
     "POST /api/v1/customers/{customer_id}/credit-limit-requests": lambda _w, _r: Call(
         json={"new_limit": "10800.00", "reason": "more orders"}
+    ),
+    "POST /api/v1/customers/{customer_id}/interactions": lambda _w, _r: Call(
+        json={"direction": "in", "outcome": "enquiry", "note": "price of pumps"}
     ),
     "POST /api/v1/credit-limit-requests/{request_id}/approve": lambda w, _r: Call(
         path={"request_id": w.ids["request_to_approve"]}, json={"note": "fine"}

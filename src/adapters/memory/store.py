@@ -101,6 +101,7 @@ class MemoryUnitOfWork:
         self.audit = r.MemoryAuditRepository(self._tx)
         self.limit_requests = r.MemoryCreditLimitRequestRepository(self._tx)
         self.limit_history = r.MemoryLimitHistoryRepository(self._tx)
+        self.interactions = r.MemoryInteractionRepository(self._tx)
 
     def __enter__(self) -> Self:
         self._store.lock.acquire()

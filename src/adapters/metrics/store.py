@@ -19,6 +19,7 @@ from crm_domain.ports import (
     CreditLimitRequestRepository,
     CustomerRepository,
     IdempotencyRepository,
+    InteractionRepository,
     LimitHistoryRepository,
     OrderRepository,
     OutboxRepository,
@@ -126,3 +127,7 @@ class _MeteredUnitOfWork:
     @property
     def limit_history(self) -> LimitHistoryRepository:
         return self._inner.limit_history
+
+    @property
+    def interactions(self) -> InteractionRepository:
+        return self._inner.interactions

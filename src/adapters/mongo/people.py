@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from adapters.mongo.base import MongoRepository
+from adapters.mongo.interactions import name_words, search_customers
 from adapters.mongo.query import Filter
-from crm_domain.customers import Customer
+from crm_domain.customers import Customer, CustomerSearch
 from crm_domain.errors import DuplicateKey
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
@@ -65,11 +66,11 @@ class MongoCustomerRepository(MongoRepository):
         if self._tx.get(self.collection, customer.id) is not None:
             raise DuplicateKey("customer", "id", customer.id)
         self._check_code(customer)
-        self._insert_tracked(self._doc(customer.id, customer))
+        self._insert_tracked(self._doc(customer.id, customer, name_words=name_words(customer.name)))
 
     def save(self, customer: Customer) -> None:
         self._check_code(customer)
-        self._save_tracked(self._doc(customer.id, customer))
+        self._save_tracked(self._doc(customer.id, customer, name_words=name_words(customer.name)))
 
     def _check_code(self, customer: Customer) -> None:
         other = self.get_by_code(customer.code)
@@ -83,6 +84,9 @@ class MongoCustomerRepository(MongoRepository):
         if scope.all_customers:
             return None
         return frozenset(doc["_id"] for doc in self._tx.find(self.collection, _scope_filter(scope)))
+
+    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
+        return search_customers(self._tx.db[self.collection], search, _scope_filter(scope), limit)
 
 
 def _scope_filter(scope: Scope) -> Filter:

@@ -36,6 +36,12 @@ from adapters.mongo.credit import (
     MongoLimitHistoryRepository,
 )
 from adapters.mongo.errors import CommitOutcomeUnknown, StoreNotReady
+from adapters.mongo.interactions import (
+    CUSTOMER_LOOKUP_INDEXES,
+    INTERACTION_INDEXES,
+    MongoInteractionRepository,
+    backfill_name_words,
+)
 from adapters.mongo.orders import MongoOrderRepository
 from adapters.mongo.people import MongoCustomerRepository, MongoUserRepository
 from adapters.mongo.records import (
@@ -78,6 +84,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
+        *CUSTOMER_LOOKUP_INDEXES,
     ],
     "products": [IndexModel([("sku", _ASC)], unique=True, name="sku_unique"), IndexModel([("active", _ASC)])],
     "orders": [
@@ -112,6 +119,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "performance": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
     "credit": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key
     "order_numbers": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key; `_id` is the number
+    "interactions": INTERACTION_INDEXES,
 }
 
 
@@ -228,6 +236,7 @@ class MongoStore:
             for collection, indexes in INDEXES.items():
                 for name in self.db[collection].create_indexes(indexes):
                     created.append(f"{collection}.{name}")
+            backfill_name_words(self.db["customers"])  # customers stored before the caller lookup (SPEC §12)
         return created
 
     def close(self) -> None:
@@ -308,6 +317,7 @@ class MongoUnitOfWork:
         self.audit = MongoAuditRepository(tx)
         self.limit_requests = MongoCreditLimitRequestRepository(tx)
         self.limit_history = MongoLimitHistoryRepository(tx)
+        self.interactions = MongoInteractionRepository(tx)
 
     def __enter__(self) -> Self:
         return self

@@ -26,6 +26,7 @@ from adapters.sqlite.credit import (
     SqliteCreditLimitRequestRepository,
     SqliteLimitHistoryRepository,
 )
+from adapters.sqlite.interactions import SqliteInteractionRepository
 from adapters.sqlite.orders import SqliteOrderRepository
 from adapters.sqlite.people import SqliteCustomerRepository, SqliteUserRepository
 from adapters.sqlite.read_cache import ReadCache
@@ -302,6 +303,10 @@ class SqliteUnitOfWork:
     @cached_property
     def limit_history(self) -> SqliteLimitHistoryRepository:
         return SqliteLimitHistoryRepository(self._session)
+
+    @cached_property
+    def interactions(self) -> SqliteInteractionRepository:
+        return SqliteInteractionRepository(self._session)
 
     def __enter__(self) -> Self:
         self._queued = False if self._read_only else self._store._writer.acquire()

@@ -29,6 +29,7 @@ from entrypoints.http.controllers.credit import CreditLimitRequestController, Cu
 from entrypoints.http.controllers.customers import CustomerController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.integrations import SIGNATURE_COMPONENTS, IntegrationsController
+from entrypoints.http.controllers.interactions import InteractionController
 from entrypoints.http.controllers.orders import OrderController
 from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController
 from entrypoints.http.controllers.reference import ReferenceController
@@ -94,6 +95,7 @@ def create_app(container: Container | None = None) -> Litestar:
             UserController,
             CustomerController,
             CustomerCreditController,
+            InteractionController,
             CreditLimitRequestController,
             ProductController,
             TargetController,

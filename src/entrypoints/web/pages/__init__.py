@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from entrypoints.web.pages.admin import AdminPages
+from entrypoints.web.pages.call_center import CallCenterPages
 from entrypoints.web.pages.credit import CreditPages
 from entrypoints.web.pages.dealers import DealerPages
 from entrypoints.web.pages.home import HomePages
@@ -10,4 +11,4 @@ from entrypoints.web.pages.orders import OrderPages
 from entrypoints.web.pages.performance import PerformancePages
 from entrypoints.web.pages.signin import SignInPages
 
-PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages, AdminPages]
+PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages, AdminPages, CallCenterPages]
