@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from crm_domain.users import User
+from crm_domain.users import Role, User
 from entrypoints.http.schemas.common import In, Out
 
 
@@ -34,7 +34,7 @@ class UserOut(Out):
     mobile: str
     name: str
     email: str | None
-    roles: list[str]
+    roles: list[Role]
     manager_id: str | None
     territory: str | None
     customer_id: str | None
