@@ -92,20 +92,23 @@ def problem_response_name(status: int) -> str:
 
 def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses `operation` can answer, from what it is: every operation may get bad input (400),
-    too many requests (429) or fail (500); a signed-in one answers 401 and 403; one with path parameters 404;
-    one with a body 413 and 415; a write under /api/v1 409; anything needing the store 503."""
+    too many requests (429) or fail (500); a signed-in one answers 401 and 403; one with path parameters or
+    `…_id` filters 404;
+    one with a body 413 and 415; a write under /api/v1 404 (what its body names may not exist) and 409; anything
+    needing the store 503."""
     statuses = {400, 429, 500}
     public = operation.get("security") == [{}]
     if not public or path in _PUBLIC_401 or path.startswith("/api/v1/integrations/"):
         statuses.add(401)
     if not public:
         statuses.add(403)
-    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-        statuses.add(404)
+    parameters = operation.get("parameters", [])
+    if any(p.get("in") == "path" or (p.get("in") == "query" and p["name"].endswith("_id")) for p in parameters):
+        statuses.add(404)  # a path or a filter names a record that may not exist
     if "requestBody" in operation:
         statuses |= {413, 415}
     if method in _WRITES and path.startswith("/api/v1/") and not path.startswith("/api/v1/auth/"):
-        statuses.add(409)
+        statuses |= {404, 409}  # a body may name a customer, user or request that does not exist
     if path.startswith("/api/v1/") or path == "/health/ready":
         statuses.add(503)
     return statuses
