@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -34,6 +34,7 @@ from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductC
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
 from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware, response_headers
@@ -146,7 +147,7 @@ def create_app(container: Container | None = None) -> Litestar:
             description="Dealer orders with atomic credit checks, ERP sync and performance figures.",
             components=[tokens.jwt.openapi_components, SIGNATURE_COMPONENTS],
             security=[tokens.jwt.security_requirement],
-            render_plugins=[ContractJsonPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[LocalSwaggerPlugin(), ContractJsonPlugin(), LocalRedocPlugin()],
         ),
         cors_config=_cors(settings.cors_origin_list),
         before_send=[response_headers(hsts=settings.env == "prod")],
