@@ -26,6 +26,7 @@ from crm_domain.performance import Achieved, Target
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.sessions import OtpChallenge, Session
 from crm_domain.users import User
 
@@ -76,8 +77,16 @@ class CustomerRepository(Protocol):
         ...
 
     def save(self, customer: Customer) -> None: ...
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        """Customers in `scope`, ordered by code."""
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        """Customers in `scope`, ordered by code; only those `text` matches (crm_domain.search) and those changed
+        at or after `updated_since`, when given."""
         ...
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
@@ -114,8 +123,15 @@ class ProductRepository(Protocol):
         """Insert or replace by SKU in one batch; returns how many were written."""
         ...
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
-        """Products ordered by SKU."""
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        """Products ordered by SKU; only those `text` matches and those changed at or after `updated_since`."""
         ...
 
 

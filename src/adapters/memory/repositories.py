@@ -20,6 +20,7 @@ from crm_domain.ports import OrderQuery
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 if TYPE_CHECKING:
@@ -109,8 +110,21 @@ class MemoryCustomerRepository(_Repo):
             raise DuplicateKey("customer", "code", customer.code)
         self._tx.put("customers", customer.id, customer)
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        found = [c for c in self._tx.values("customers") if scope.covers(c.id, c.assigned_rep_id)]
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        found = [
+            c
+            for c in self._tx.values("customers")
+            if scope.covers(c.id, c.assigned_rep_id)
+            and (text is None or text.matches_customer(c.code, c.name, c.mobile))
+            and (updated_since is None or c.updated_at >= updated_since)
+        ]
         return paginate(found, page, lambda c: [c.code])
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
@@ -190,8 +204,21 @@ class MemoryProductRepository(_Repo):
             self._tx.put("products", product.sku, product)
         return len(products)
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
-        found = [p for p in self._tx.values("products") if p.active or not active_only]
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        found = [
+            p
+            for p in self._tx.values("products")
+            if (p.active or not active_only)
+            and (text is None or text.matches_product(p.sku, p.name))
+            and (updated_since is None or p.updated_at >= updated_since)
+        ]
         return paginate(found, page, lambda p: [p.sku])
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from adapters.mongo.base import MongoRepository
-from adapters.mongo.query import Filter
+from adapters.mongo.query import Filter, conjunction
+from adapters.mongo.search import text_filter, updated_since_filter
 from adapters.mongo.tx import Op
 from crm_domain.customers import Customer
 from crm_domain.errors import DuplicateKey
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 
@@ -77,8 +81,20 @@ class MongoCustomerRepository(MongoRepository):
         if other is not None and other.id != customer.id:
             raise DuplicateKey("customer", "code", customer.code)
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        return self._page(Customer, _scope_filter(scope), [("code", 1)], (str,), page)
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        found = conjunction(
+            _scope_filter(scope),
+            {} if text is None else text_filter(text, code_field="code", by_mobile=True),
+            updated_since_filter(updated_since),
+        )
+        return self._page(Customer, found, [("code", 1)], (str,), page)
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
         if scope.all_customers:

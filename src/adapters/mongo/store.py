@@ -58,8 +58,16 @@ INDEXES: dict[str, list[IndexModel]] = {
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
+        IndexModel([("mobile", _ASC)], name="by_mobile"),  # `q` by mobile digits (adapters/mongo/search.py)
+        IndexModel([("name", _ASC)], name="by_name"),  # `q` by name words
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
     ],
-    "products": [IndexModel([("sku", _ASC)], unique=True, name="sku_unique"), IndexModel([("active", _ASC)])],
+    "products": [
+        IndexModel([("sku", _ASC)], unique=True, name="sku_unique"),
+        IndexModel([("active", _ASC)]),
+        IndexModel([("name", _ASC)], name="by_name"),
+        IndexModel([("updated_at", _ASC)], name="by_updated"),
+    ],
     "orders": [
         IndexModel([("number", _ASC)], unique=True, name="number_unique"),
         IndexModel([("created_at", _DESC), ("_id", _DESC)], name="newest_first"),

@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
+from typing import Any
 
 from adapters.sqlite import codec
 from adapters.sqlite.read_cache import VersionedRows
+from adapters.sqlite.search import text_filter
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
 from crm_domain.customers import Customer
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 _SUBORDINATES = """
@@ -124,8 +128,21 @@ class SqliteCustomerRepository:
                 },
             ) from exc
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        where, params = _scope_filter(scope)
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        where, scope_params = _scope_filter(scope)
+        params: list[Any] = list(scope_params)
+        if text is not None:
+            sql, text_params = text_filter("customer", "id", text, by_mobile=True)
+            where, params = [*where, sql], [*params, *text_params]
+        if updated_since is not None:
+            where, params = [*where, "updated_at >= ?"], [*params, codec.micros(updated_since)]
         return keyset_page(
             self._s,
             select=f"SELECT {codec.CUSTOMER_COLUMNS} FROM customers",

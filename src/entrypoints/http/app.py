@@ -35,6 +35,7 @@ from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
+from entrypoints.http.etags import not_modified_middleware, tag_response
 from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware, response_headers
@@ -130,6 +131,7 @@ def create_app(container: Container | None = None) -> Litestar:
         dependencies=dependencies,
         middleware=[
             request_id_middleware,
+            not_modified_middleware,
             limit_unauthenticated,
             tokens.jwt.middleware,
             limit_by_caller,
@@ -167,5 +169,6 @@ def create_app(container: Container | None = None) -> Litestar:
         state=State({"container": c}),
         request_class=JsonRequest,
         before_request=refuse_unknown_query_parameters,
+        after_request=tag_response,
         debug=False,
     )

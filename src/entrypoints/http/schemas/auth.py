@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -40,6 +41,8 @@ class UserOut(Out):
     customer_id: str | None
     active: bool
     permissions: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, user: User, *, with_permissions: bool = False) -> UserOut:
@@ -54,6 +57,8 @@ class UserOut(Out):
             customer_id=user.customer_id,
             active=user.active,
             permissions=sorted(user.permissions) if with_permissions else None,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
         )
 
 

@@ -168,6 +168,7 @@ class LimitRequestOut(Out):
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
+    updated_at: datetime = Field(description="The decision's time, or the request's while it is open.")
 
     @classmethod
     def of(cls, r: CreditLimitRequest) -> LimitRequestOut:
@@ -188,4 +189,5 @@ class LimitRequestOut(Out):
             decided_by=r.decided_by,
             decided_at=r.decided_at,
             decision_note=r.decision_note,
+            updated_at=r.decided_at or r.requested_at,
         )
