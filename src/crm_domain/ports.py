@@ -60,8 +60,11 @@ class UserRepository(Protocol):
         """Store changes to an existing user; `DuplicateKey` when the new mobile is taken."""
         ...
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        """Users ordered by name then id; only `ids` when given."""
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        """Users ordered by name then id; only `ids`, and only those changed at or after `updated_since`, when
+        given."""
         ...
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
@@ -145,6 +148,7 @@ class OrderQuery:
     rep_id: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    updated_since: datetime | None = None  # changed at or after (delta sync)
 
 
 class OrderRepository(Protocol):

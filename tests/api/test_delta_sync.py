@@ -82,6 +82,29 @@ class TestUpdatedSince:
         )
         assert later.json()["items"] == []
 
+    def test_the_user_list_holds_only_the_users_changed_since(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        changed = api.client.patch(f"/api/v1/users/{api.agent.id}", json={"territory": "Pune"}, headers=headers)
+        assert changed.status_code == 200, changed.text
+
+        since = {"updated_since": changed.json()["updated_at"]}
+        users = api.client.get("/api/v1/users", params=since, headers=headers)
+
+        assert [u["id"] for u in users.json()["items"]] == [api.agent.id]
+
+    def test_the_order_list_holds_only_the_orders_changed_since(self, api: Api) -> None:
+        first = api.order(api.rep, submit=False)
+        second = api.order(api.rep, submit=False)
+        headers = api.login(api.rep)
+        submitted = api.client.post(f"/api/v1/orders/{first['id']}/submit", headers=headers)
+        assert submitted.status_code == 200, submitted.text
+
+        since = {"updated_since": submitted.json()["updated_at"]}
+        orders = api.client.get("/api/v1/orders", params=since, headers=headers)
+
+        assert [o["id"] for o in orders.json()["items"]] == [first["id"]]
+        assert second["id"] in {o["id"] for o in api.client.get("/api/v1/orders", headers=headers).json()["items"]}
+
     def test_every_resource_carries_updated_at(self, api: Api) -> None:
         headers = api.login(api.admin)
         for url in [

@@ -73,8 +73,14 @@ class MemoryUserRepository(_Repo):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        users = [u for u in self._tx.values("users") if ids is None or u.id in ids]
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        users = [
+            u
+            for u in self._tx.values("users")
+            if (ids is None or u.id in ids) and (updated_since is None or u.updated_at >= updated_since)
+        ]
         return paginate(users, page, lambda u: [u.name, u.id])
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
@@ -256,6 +262,7 @@ class MemoryOrderRepository(_Versioned):
                 and (query.rep_id is None or o.rep_id == query.rep_id)
                 and (query.created_from is None or o.created_at >= query.created_from)
                 and (query.created_to is None or o.created_at < query.created_to)
+                and (query.updated_since is None or o.updated_at >= query.updated_since)
             )
 
         found = [o for o in self._tx.values("orders") if wanted(o)]

@@ -41,8 +41,12 @@ class MongoUserRepository(MongoRepository):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        query: Filter = {} if ids is None else {"_id": {"$in": sorted(ids)}}
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        query: Filter = conjunction(
+            {} if ids is None else {"_id": {"$in": sorted(ids)}}, updated_since_filter(updated_since)
+        )
         return self._page(User, query, [("name", 1), ("_id", 1)], (str, str), page)
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:

@@ -54,7 +54,11 @@ RECOVERY_GRACE = timedelta(seconds=60)
 
 _ASC, _DESC = ASCENDING, DESCENDING
 INDEXES: dict[str, list[IndexModel]] = {
-    "users": [IndexModel([("mobile", _ASC)], unique=True, name="mobile_unique"), IndexModel([("manager_id", _ASC)])],
+    "users": [
+        IndexModel([("mobile", _ASC)], unique=True, name="mobile_unique"),
+        IndexModel([("manager_id", _ASC)]),
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
+    ],
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
@@ -70,6 +74,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "orders": [
         IndexModel([("number", _ASC)], unique=True, name="number_unique"),
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
         IndexModel([("created_at", _DESC), ("_id", _DESC)], name="newest_first"),
         IndexModel([("customer_id", _ASC), ("created_at", _DESC), ("_id", _DESC)], name="by_customer"),
         IndexModel([("status", _ASC), ("created_at", _DESC), ("_id", _DESC)], name="by_status"),

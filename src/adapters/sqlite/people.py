@@ -61,8 +61,13 @@ class SqliteUserRepository:
                 exc, {"users.mobile": ("user", "mobile", user.mobile), "users.id": ("user", "id", user.id)}
             ) from exc
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        where, params = ([], []) if ids is None else (["id IN (SELECT value FROM json_each(?))"], [json_ids(ids)])
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        where: list[str] = [] if ids is None else ["id IN (SELECT value FROM json_each(?))"]
+        params: list[Any] = [] if ids is None else [json_ids(ids)]
+        if updated_since is not None:
+            where, params = [*where, "updated_at >= ?"], [*params, codec.micros(updated_since)]
         return keyset_page(
             self._s,
             select=f"SELECT {codec.USER_COLUMNS} FROM users",

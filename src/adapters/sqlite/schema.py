@@ -312,6 +312,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX search_terms_by_key ON search_terms (entity, key)",
         "CREATE INDEX customers_by_updated ON customers (updated_at)",
+        "CREATE INDEX users_by_updated ON users (updated_at)",
+        "CREATE INDEX orders_by_updated ON orders (json_extract(doc, '$.updated_at'))",
         "CREATE INDEX products_by_updated ON products (updated_at)",
         *search_triggers(),
         f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_customer_terms('c', 'customers AS c')}",
