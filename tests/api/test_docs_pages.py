@@ -47,6 +47,8 @@ def test_a_docs_page_names_no_foreign_host_and_its_assets_are_served(client: Tes
         assert len(asset.content) > 100, url
     for script in scripts:
         assert client.get(script).headers["content-type"].startswith("text/javascript")
+    if page != "/schema/redoc":
+        assert "validatorUrl: null" in client.get("/schema/assets/swagger-init.js").text  # no validator badge
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -6,6 +6,7 @@ Content-Security-Policy of every HTML page (self only) applies to them too; see 
 
 from __future__ import annotations
 
+import html
 import importlib.util
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,7 @@ def docs_asset(name: FromPath[str]) -> Response[bytes]:
 
 
 def _page(title: str, head: str, body: str) -> bytes:
+    title = html.escape(title)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -6,6 +6,7 @@ window.addEventListener("load", function () {
     url: root.getAttribute("data-spec-url"),
     dom_id: "#swagger-ui",
     deepLinking: true,
+    validatorUrl: null, // no badge from validator.swagger.io: the page talks to this app only
     persistAuthorization: false,
   });
 });
