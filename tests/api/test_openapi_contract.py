@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
+from crm_domain.orders import OrderStatus
 from entrypoints.bootstrap import Container, bootstrap
 from entrypoints.http.app import create_app
 from entrypoints.http.openapi_contract import PROBLEM_SCHEMA_NAME
@@ -104,16 +105,7 @@ def test_every_status_of_the_error_table_is_documented(document: dict[str, Any])
 def test_outputs_keep_enums_and_money_patterns(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     order = schemas["OrderOut"]["properties"]
-    assert _resolve(document, order["status"])["enum"] == [
-        "draft",
-        "submitted",
-        "on_credit_hold",
-        "confirmed",
-        "dispatched",
-        "delivered",
-        "cancelled",
-        "rejected",
-    ] or set(_resolve(document, order["status"])["enum"]) >= {"draft", "submitted", "on_credit_hold"}
+    assert _resolve(document, order["status"])["enum"] == [status.value for status in OrderStatus]
     assert "enum" in _resolve(document, order["channel"])
     assert "enum" in _resolve(document, order["erp_sync"])
     for name, field in [("OrderOut", "total"), ("LineOut", "unit_price"), ("CustomerOut", "credit_limit")]:
