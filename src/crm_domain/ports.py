@@ -38,6 +38,7 @@ from crm_domain.performance import Achieved, Target
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.sessions import OtpChallenge, Session
 from crm_domain.users import User
 
@@ -76,8 +77,11 @@ class UserRepository(Protocol):
         """Store changes to an existing user; `DuplicateKey` when the new mobile is taken."""
         ...
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        """Users ordered by name then id; only `ids` when given."""
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        """Users ordered by name then id; only `ids`, and only those changed at or after `updated_since`, when
+        given."""
         ...
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
@@ -93,8 +97,16 @@ class CustomerRepository(Protocol):
         ...
 
     def save(self, customer: Customer) -> None: ...
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        """Customers in `scope`, ordered by code."""
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        """Customers in `scope`, ordered by code; only those `text` matches (crm_domain.search) and those changed
+        at or after `updated_since`, when given."""
         ...
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
@@ -136,8 +148,15 @@ class ProductRepository(Protocol):
         """Insert or replace by SKU in one batch; returns how many were written."""
         ...
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
-        """Products ordered by SKU."""
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        """Products ordered by SKU; only those `text` matches and those changed at or after `updated_since`."""
         ...
 
 
@@ -151,6 +170,7 @@ class OrderQuery:
     rep_id: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    updated_since: datetime | None = None  # changed at or after (delta sync)
 
 
 class OrderRepository(Protocol):

@@ -253,6 +253,7 @@ class TestLimitRequests:
             "decided_by": None,
             "decided_at": None,
             "decision_note": None,
+            "updated_at": request["requested_at"],
         }
         assert order_status(api, held["id"]) == "on_credit_hold"
 
@@ -269,6 +270,7 @@ class TestLimitRequests:
             "decided_by": api.controller.id,
             "decided_at": decided["decided_at"],
             "decision_note": "payment record is good",
+            "updated_at": decided["decided_at"],
         }
         assert order_status(api, held["id"]) == "submitted"
         p = position(api)

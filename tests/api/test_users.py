@@ -58,6 +58,8 @@ class TestCreateUser:
             "customer_id": None,
             "active": True,
             "permissions": None,
+            "created_at": created["created_at"],
+            "updated_at": created["created_at"],
         }
         assert api.client.get(f"{USERS}/{created['id']}", headers=api.login(api.admin)).json() == created
         # The manager sees the new rep in their team.
@@ -184,7 +186,10 @@ class TestUpdateUser:
             "customer_id": None,
             "active": True,
             "permissions": None,
+            "created_at": response.json()["created_at"],
+            "updated_at": response.json()["updated_at"],
         }
+        assert response.json()["updated_at"] > response.json()["created_at"]
         assert api.client.get("/api/v1/auth/me", headers=rep_headers).json()["name"] == "Ravi Kumar"
         # Clearing an optional field with null.
         cleared = api.client.patch(f"{USERS}/{api.rep.id}", json={"email": None}, headers=api.login(api.admin))

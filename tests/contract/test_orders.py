@@ -290,3 +290,21 @@ class TestOrderNumbers:
         )
 
         assert numbers == [1, 1, 2, 2, 1]
+
+
+class TestOrdersUpdatedSince:
+    def test_only_orders_changed_at_or_after_the_instant_within_the_scope(self, store: UnitOfWorkFactory) -> None:
+        later = at() + timedelta(hours=2)
+        orders = [
+            attrs.evolve(an_order("o-1", customer_id="c-1"), updated_at=at()),
+            attrs.evolve(an_order("o-2", customer_id="c-1", created_at=at() + timedelta(minutes=1)), updated_at=later),
+            attrs.evolve(an_order("o-3", customer_id="c-2", created_at=at() + timedelta(minutes=2)), updated_at=later),
+        ]
+        write(store, lambda uow: [uow.orders.add(o) for o in orders])
+
+        def since(query: OrderQuery) -> list[str]:
+            return [o.id for o in read(store, lambda uow: walk(lambda p: uow.orders.page(p, query), 1))]
+
+        assert since(OrderQuery(updated_since=later)) == ["o-3", "o-2"]
+        assert since(OrderQuery(updated_since=later, customer_ids=frozenset({"c-1"}))) == ["o-2"]
+        assert since(OrderQuery(updated_since=later + timedelta(microseconds=1))) == []

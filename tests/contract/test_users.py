@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import attrs
 import pytest
 
@@ -183,3 +185,21 @@ class TestManagerTree:
 
         assert read(store, lambda uow: uow.users.subordinate_ids("other")) == {"r3", "r1", "r1a"}
         assert read(store, lambda uow: uow.users.subordinate_ids("m1")) == {"r2"}
+
+
+class TestUsersUpdatedSince:
+    def test_only_users_changed_at_or_after_the_instant_within_the_ids(self, store: UnitOfWorkFactory) -> None:
+        users = [a_user("u-1", name="A"), a_user("u-2", name="B"), a_user("u-3", name="C")]
+        write(store, lambda uow: [uow.users.add(u) for u in users])
+        later = users[1].updated_at + timedelta(minutes=5)
+        write(store, lambda uow: uow.users.save(attrs.evolve(users[1], territory="West", updated_at=later)))
+        write(store, lambda uow: uow.users.save(attrs.evolve(users[2], territory="East", updated_at=later)))
+
+        def since(ids: frozenset[str] | None) -> list[str]:
+            return [
+                u.id
+                for u in read(store, lambda uow: walk(lambda p: uow.users.page(p, ids=ids, updated_since=later), 1))
+            ]
+
+        assert since(None) == ["u-2", "u-3"]
+        assert since(frozenset({"u-1", "u-3"})) == ["u-3"]

@@ -22,6 +22,7 @@ from crm_domain.ports import OrderQuery
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 if TYPE_CHECKING:
@@ -74,8 +75,14 @@ class MemoryUserRepository(_Repo):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        users = [u for u in self._tx.values("users") if ids is None or u.id in ids]
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        users = [
+            u
+            for u in self._tx.values("users")
+            if (ids is None or u.id in ids) and (updated_since is None or u.updated_at >= updated_since)
+        ]
         return paginate(users, page, lambda u: [u.name, u.id])
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
@@ -111,8 +118,21 @@ class MemoryCustomerRepository(_Repo):
             raise DuplicateKey("customer", "code", customer.code)
         self._tx.put("customers", customer.id, customer)
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        found = [c for c in self._tx.values("customers") if scope.covers(c.id, c.assigned_rep_id)]
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        found = [
+            c
+            for c in self._tx.values("customers")
+            if scope.covers(c.id, c.assigned_rep_id)
+            and (text is None or text.matches_customer(c.code, c.name, c.mobile))
+            and (updated_since is None or c.updated_at >= updated_since)
+        ]
         return paginate(found, page, lambda c: [c.code])
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
@@ -210,8 +230,21 @@ class MemoryProductRepository(_Repo):
             self._tx.put("products", product.sku, product)
         return len(products)
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
-        found = [p for p in self._tx.values("products") if p.active or not active_only]
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        found = [
+            p
+            for p in self._tx.values("products")
+            if (p.active or not active_only)
+            and (text is None or text.matches_product(p.sku, p.name))
+            and (updated_since is None or p.updated_at >= updated_since)
+        ]
         return paginate(found, page, lambda p: [p.sku])
 
 
@@ -249,6 +282,7 @@ class MemoryOrderRepository(_Versioned):
                 and (query.rep_id is None or o.rep_id == query.rep_id)
                 and (query.created_from is None or o.created_at >= query.created_from)
                 and (query.created_to is None or o.created_at < query.created_to)
+                and (query.updated_since is None or o.updated_at >= query.updated_since)
             )
 
         found = [o for o in self._tx.values("orders") if wanted(o)]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from adapters.mongo.base import MongoRepository
+from adapters.mongo.query import conjunction
+from adapters.mongo.search import text_filter, updated_since_filter
 from crm_domain.errors import DuplicateKey
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
+from crm_domain.search import TextQuery
 
 
 class MongoProductRepository(MongoRepository):
@@ -31,5 +36,17 @@ class MongoProductRepository(MongoRepository):
             self.save(product)
         return len(products)
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
-        return self._page(Product, {"active": True} if active_only else {}, [("_id", 1)], (str,), page)
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        found = conjunction(
+            {"active": True} if active_only else {},
+            {} if text is None else text_filter(text, code_field="_id", by_mobile=False),
+            updated_since_filter(updated_since),
+        )
+        return self._page(Product, found, [("_id", 1)], (str,), page)

@@ -94,4 +94,6 @@ def _filter(query: OrderQuery) -> Filter:
         created["$lt"] = micros(query.created_to)
     if created:
         result["created_at"] = created
+    if query.updated_since is not None:
+        result["updated_at"] = {"$gte": micros(query.updated_since)}
     return result

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.interactions import name_words, search_customers
-from adapters.mongo.query import Filter
+from adapters.mongo.query import Filter, conjunction
+from adapters.mongo.search import text_filter, updated_since_filter
 from crm_domain.customers import Customer, CustomerSearch
 from crm_domain.errors import DuplicateKey
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 
@@ -37,8 +41,12 @@ class MongoUserRepository(MongoRepository):
         if other is not None and other.id != user.id:
             raise DuplicateKey("user", "mobile", user.mobile)
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        query: Filter = {} if ids is None else {"_id": {"$in": sorted(ids)}}
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        query: Filter = conjunction(
+            {} if ids is None else {"_id": {"$in": sorted(ids)}}, updated_since_filter(updated_since)
+        )
         return self._page(User, query, [("name", 1), ("_id", 1)], (str, str), page)
 
     def subordinate_ids(self, manager_id: str) -> frozenset[str]:
@@ -77,8 +85,20 @@ class MongoCustomerRepository(MongoRepository):
         if other is not None and other.id != customer.id:
             raise DuplicateKey("customer", "code", customer.code)
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        return self._page(Customer, _scope_filter(scope), [("code", 1)], (str,), page)
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        found = conjunction(
+            _scope_filter(scope),
+            {} if text is None else text_filter(text, code_field="code", by_mobile=True),
+            updated_since_filter(updated_since),
+        )
+        return self._page(Customer, found, [("code", 1)], (str,), page)
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
         if scope.all_customers:

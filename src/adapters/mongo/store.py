@@ -80,16 +80,28 @@ TRANSACTION_OPTIONS: dict[str, Any] = {
 
 _ASC, _DESC, _HASHED = ASCENDING, DESCENDING, HASHED
 INDEXES: dict[str, list[IndexModel]] = {
-    "users": [IndexModel([("mobile", _ASC)], unique=True, name="mobile_unique"), IndexModel([("manager_id", _ASC)])],
+    "users": [
+        IndexModel([("mobile", _ASC)], unique=True, name="mobile_unique"),
+        IndexModel([("manager_id", _ASC)]),
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
+    ],
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
         *CUSTOMER_LOOKUP_INDEXES,
+        IndexModel([("name", _ASC)], name="by_name"),  # `q` by name words
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
     ],
-    "products": [IndexModel([("sku", _ASC)], unique=True, name="sku_unique"), IndexModel([("active", _ASC)])],
+    "products": [
+        IndexModel([("sku", _ASC)], unique=True, name="sku_unique"),
+        IndexModel([("active", _ASC)]),
+        IndexModel([("name", _ASC)], name="by_name"),
+        IndexModel([("updated_at", _ASC)], name="by_updated"),
+    ],
     "orders": [
         IndexModel([("number", _ASC)], name="by_number"),  # unique through `order_numbers` (sharding plan)
         IndexModel([("customer_id", _HASHED)], name="customer_hashed"),  # the shard key
+        IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
         IndexModel([("created_at", _DESC), ("_id", _DESC)], name="newest_first"),
         IndexModel([("customer_id", _ASC), ("created_at", _DESC), ("_id", _DESC)], name="by_customer"),
         IndexModel([("status", _ASC), ("created_at", _DESC), ("_id", _DESC)], name="by_status"),

@@ -6,12 +6,16 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
+from typing import Any
 
 from adapters.sqlite import codec
 from adapters.sqlite.read_cache import VersionedRows
+from adapters.sqlite.search import text_filter
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
+from crm_domain.search import TextQuery
 
 _INSERT = f"INSERT INTO products ({codec.PRODUCT_COLUMNS}) VALUES ({marks(10)})"
 _UPSERT = (
@@ -68,12 +72,26 @@ class SqliteProductRepository:
         self._s.executemany(_UPSERT, map(codec.product_row, products))
         return len(products)
 
-    def page(self, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def page(
+        self,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
+        where: list[str] = ["active = 1"] if active_only else []
+        params: list[Any] = []
+        if text is not None:
+            sql, text_params = text_filter("product", "sku", text, by_mobile=False)
+            where, params = [*where, sql], [*params, *text_params]
+        if updated_since is not None:
+            where, params = [*where, "updated_at >= ?"], [*params, codec.micros(updated_since)]
         return keyset_page(
             self._s,
             select=f"SELECT {codec.PRODUCT_COLUMNS} FROM products",
-            where=["active = 1"] if active_only else [],
-            params=[],
+            where=where,
+            params=params,
             key_columns=("sku",),
             key_types=(str,),
             descending=False,

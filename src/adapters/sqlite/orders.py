@@ -83,6 +83,9 @@ class SqliteOrderRepository:
         if query.created_to is not None:
             where.append("created_at < ?")
             params.append(codec.micros(query.created_to))
+        if query.updated_since is not None:
+            where.append("json_extract(doc, '$.updated_at') >= ?")  # indexed (schema migration 10)
+            params.append(codec.micros(query.updated_since))
         return keyset_page(
             self._s,
             select=_SELECT,

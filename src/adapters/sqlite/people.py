@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
+from typing import Any
 
 from adapters.sqlite import codec
 from adapters.sqlite.read_cache import VersionedRows
+from adapters.sqlite.search import text_filter
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
 from crm_domain.customers import Customer, CustomerSearch
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
+from crm_domain.search import TextQuery
 from crm_domain.users import User
 
 _SUBORDINATES = """
@@ -57,8 +61,13 @@ class SqliteUserRepository:
                 exc, {"users.mobile": ("user", "mobile", user.mobile), "users.id": ("user", "id", user.id)}
             ) from exc
 
-    def page(self, page: PageRequest, *, ids: frozenset[str] | None = None) -> Page[User]:
-        where, params = ([], []) if ids is None else (["id IN (SELECT value FROM json_each(?))"], [json_ids(ids)])
+    def page(
+        self, page: PageRequest, *, ids: frozenset[str] | None = None, updated_since: datetime | None = None
+    ) -> Page[User]:
+        where: list[str] = [] if ids is None else ["id IN (SELECT value FROM json_each(?))"]
+        params: list[Any] = [] if ids is None else [json_ids(ids)]
+        if updated_since is not None:
+            where, params = [*where, "updated_at >= ?"], [*params, codec.micros(updated_since)]
         return keyset_page(
             self._s,
             select=f"SELECT {codec.USER_COLUMNS} FROM users",
@@ -124,8 +133,21 @@ class SqliteCustomerRepository:
                 },
             ) from exc
 
-    def page(self, page: PageRequest, scope: Scope) -> Page[Customer]:
-        where, params = _scope_filter(scope)
+    def page(
+        self,
+        page: PageRequest,
+        scope: Scope,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        where, scope_params = _scope_filter(scope)
+        params: list[Any] = list(scope_params)
+        if text is not None:
+            sql, text_params = text_filter("customer", "id", text, by_mobile=True)
+            where, params = [*where, sql], [*params, *text_params]
+        if updated_since is not None:
+            where, params = [*where, "updated_at >= ?"], [*params, codec.micros(updated_since)]
         return keyset_page(
             self._s,
             select=f"SELECT {codec.CUSTOMER_COLUMNS} FROM customers",

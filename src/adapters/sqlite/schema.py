@@ -17,6 +17,72 @@ from typing import Final
 
 _BUMP = "UPDATE table_versions SET version = version + 1 WHERE name = '{}';"
 
+#: The characters crm_domain.search cuts names at, each turned into a space in SQL (`'` doubled for SQL).
+_SEPARATORS: Final = [
+    "-",
+    ".",
+    ",",
+    "/",
+    "(",
+    ")",
+    "&",
+    "''",
+    "_",
+    "' || char(9) || '",
+    "' || char(10) || '",
+    "' || char(13) || '",
+]
+
+
+def _words_json(name: str) -> str:
+    """SQL for the JSON array of the folded words of the `name` expression (empty words are filtered later); a
+    name that does not make valid JSON (another control character) gives no words rather than a failed write."""
+    folded = f"replace(replace(lower({name}), '\\', '\\\\'), '\"', '\\\"')"
+    for separator in _SEPARATORS:
+        folded = f"replace({folded}, '{separator}', ' ')"
+    array = f"'[\"' || replace({folded}, ' ', '\",\"') || '\"]'"
+    return f"(CASE WHEN json_valid({array}) THEN {array} ELSE '[]' END)"
+
+
+def _customer_terms(row: str, source: str = "") -> str:
+    """`SELECT 'customer', term, id` rows of a customer (`row`: NEW in a trigger, or an alias of `source`, the
+    table read): its folded code, the two forms of its mobile's digits and its name's words (crm_domain/search.py)."""
+    src = f" FROM {source}" if source else ""
+    words = f" FROM {source + ', ' if source else ''}json_each({_words_json(row + '.name')}) AS w WHERE w.value <> ''"
+    return (
+        f"SELECT 'customer', 'c:' || lower({row}.code), {row}.id{src} "
+        f"UNION SELECT 'customer', 'm:' || ltrim({row}.mobile, '+'), {row}.id{src} "
+        f"UNION SELECT 'customer', 'm:' || substr(ltrim({row}.mobile, '+'), -10), {row}.id{src} "
+        f"UNION SELECT 'customer', 'w:' || w.value, {row}.id{words}"
+    )
+
+
+def _product_terms(row: str, source: str = "") -> str:
+    src = f" FROM {source}" if source else ""
+    words = f" FROM {source + ', ' if source else ''}json_each({_words_json(row + '.name')}) AS w WHERE w.value <> ''"
+    return (
+        f"SELECT 'product', 'c:' || lower({row}.sku), {row}.sku{src} "
+        f"UNION SELECT 'product', 'w:' || w.value, {row}.sku{words}"
+    )
+
+
+def search_triggers() -> list[str]:
+    add_customer = f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_customer_terms('NEW')};"
+    add_product = f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_product_terms('NEW')};"
+    forget_customer = "DELETE FROM search_terms WHERE entity = 'customer' AND key = OLD.id;"
+    forget_product = "DELETE FROM search_terms WHERE entity = 'product' AND key = OLD.sku;"
+    return [
+        f"CREATE TRIGGER customers_search_insert AFTER INSERT ON customers BEGIN {add_customer} END",
+        f"CREATE TRIGGER customers_search_update AFTER UPDATE OF code, name, mobile ON customers "
+        f"BEGIN {forget_customer} {add_customer} END",
+        f"CREATE TRIGGER customers_search_delete AFTER DELETE ON customers BEGIN {forget_customer} END",
+        f"CREATE TRIGGER products_search_insert AFTER INSERT ON products BEGIN {add_product} END",
+        f"CREATE TRIGGER products_search_update AFTER UPDATE OF sku, name ON products "
+        f"BEGIN {forget_product} {add_product} END",
+        f"CREATE TRIGGER products_search_delete AFTER DELETE ON products BEGIN {forget_product} END",
+    ]
+
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 1: every store port of crm_domain.ports
     (
@@ -241,7 +307,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE limit_requests ADD COLUMN tolerance_pct TEXT",
         "ALTER TABLE limit_requests ADD COLUMN overdue_block_days INTEGER",
     ),
-    # 9: the call log (SPEC §2.8), and what finds a caller (SPEC §12): customers by mobile prefix, by code prefix
+    # 8: the call log (SPEC §2.8), and what finds a caller (SPEC §12): customers by mobile prefix, by code prefix
     # in any case, and by the words of their name (an FTS5 index kept by triggers)
     (
         """CREATE TABLE interactions (
@@ -267,6 +333,24 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TRIGGER customer_names_update AFTER UPDATE OF name ON customers BEGIN "
         "INSERT INTO customer_names (customer_names, rowid, name) VALUES ('delete', old.rowid, old.name); "
         "INSERT INTO customer_names (rowid, name) VALUES (new.rowid, new.name); END",
+    ),
+    # 9: search terms of customers and products (`q`, crm_domain/search.py), kept by triggers so every write
+    # path keeps them; a prefix is a range scan of the primary key. Existing rows get theirs here.
+    (
+        """CREATE TABLE search_terms (
+            entity TEXT NOT NULL,
+            term TEXT NOT NULL,
+            key TEXT NOT NULL,
+            PRIMARY KEY (entity, term, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX search_terms_by_key ON search_terms (entity, key)",
+        "CREATE INDEX customers_by_updated ON customers (updated_at)",
+        "CREATE INDEX users_by_updated ON users (updated_at)",
+        "CREATE INDEX orders_by_updated ON orders (json_extract(doc, '$.updated_at'))",
+        "CREATE INDEX products_by_updated ON products (updated_at)",
+        *search_triggers(),
+        f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_customer_terms('c', 'customers AS c')}",
+        f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_product_terms('p', 'products AS p')}",
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from crm_domain.money import Money
 from crm_domain.ports import UnitOfWork
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
+from crm_domain.search import TextQuery
 from crm_domain.services.context import UNSET, ServiceContext, given_fields
 from crm_domain.text import text_validator
 from crm_domain.users import Actor, Permission
@@ -107,6 +109,16 @@ class CatalogueService:
 
         return self._ctx.read(step)
 
-    def list(self, actor: Actor, page: PageRequest, *, active_only: bool = False) -> Page[Product]:
+    def list(
+        self,
+        actor: Actor,
+        page: PageRequest,
+        *,
+        active_only: bool = False,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Product]:
         actor.require(Permission.PRODUCT_READ)
-        return self._ctx.read(lambda uow: uow.products.page(page, active_only=active_only))
+        return self._ctx.read(
+            lambda uow: uow.products.page(page, active_only=active_only, text=text, updated_since=updated_since)
+        )

@@ -18,6 +18,7 @@ up to date by its code in one unit of work, and said to be created, updated or u
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -30,6 +31,7 @@ from crm_domain.errors import DuplicateKey, EntityNotFound, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import Page, PageRequest
+from crm_domain.search import TextQuery
 from crm_domain.services.context import (
     UNSET,
     ServiceContext,
@@ -332,9 +334,19 @@ class CustomerService:
 
         return self._ctx.read(step)
 
-    def list(self, actor: Actor, page: PageRequest) -> Page[Customer]:
+    def list(
+        self,
+        actor: Actor,
+        page: PageRequest,
+        *,
+        text: TextQuery | None = None,
+        updated_since: datetime | None = None,
+    ) -> Page[Customer]:
+        """Customers in the actor's scope; `text` and `updated_since` narrow the list (search, delta sync)."""
         actor.require(Permission.CUSTOMER_READ)
-        return self._ctx.read(lambda uow: uow.customers.page(page, scope_of(uow, actor)))
+        return self._ctx.read(
+            lambda uow: uow.customers.page(page, scope_of(uow, actor), text=text, updated_since=updated_since)
+        )
 
 
 # --- the credit terms of an upsert: the one place that decides what a source's terms do to an account -----------

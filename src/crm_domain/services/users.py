@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -139,14 +140,14 @@ class UserService:
         """For the edges that authenticate: the user behind a session, without scope checks."""
         return self._ctx.read(lambda uow: uow.users.get(user_id))
 
-    def list(self, actor: Actor, page: PageRequest) -> Page[User]:
+    def list(self, actor: Actor, page: PageRequest, *, updated_since: datetime | None = None) -> Page[User]:
         def step(uow: UnitOfWork) -> Page[User]:
             if actor.can(Permission.USER_MANAGE):
-                return uow.users.page(page)
+                return uow.users.page(page, updated_since=updated_since)
             if actor.can(Permission.USER_READ):
                 team = uow.users.subordinate_ids(actor.id) | {actor.id}
-                return uow.users.page(page, ids=team)
-            return uow.users.page(page, ids=frozenset({actor.id}))
+                return uow.users.page(page, ids=team, updated_since=updated_since)
+            return uow.users.page(page, ids=frozenset({actor.id}), updated_since=updated_since)
 
         return self._ctx.read(step)
 

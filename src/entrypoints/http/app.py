@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -35,10 +35,14 @@ from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductC
 from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
+from entrypoints.http.etags import not_modified_middleware, tag_response
 from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware, response_headers
+from entrypoints.http.openapi_contract import finish
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
+from entrypoints.http.query_params import refuse_unknown_query_parameters
 from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
@@ -67,6 +71,13 @@ def _cors(origins: list[str]) -> CORSConfig | None:
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
+
+
+class ContractJsonPlugin(JsonRenderPlugin):
+    """`/schema/openapi.json`: Litestar's document completed by `openapi_contract.finish` (errors, examples)."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, finish(openapi_schema))
 
 
 def create_app(container: Container | None = None) -> Litestar:
@@ -125,6 +136,7 @@ def create_app(container: Container | None = None) -> Litestar:
         dependencies=dependencies,
         middleware=[
             request_id_middleware,
+            not_modified_middleware,
             limit_unauthenticated,
             tokens.jwt.middleware,
             web.middleware,
@@ -143,7 +155,7 @@ def create_app(container: Container | None = None) -> Litestar:
             description="Dealer orders with atomic credit checks, ERP sync and performance figures.",
             components=[tokens.jwt.openapi_components, SIGNATURE_COMPONENTS],
             security=[tokens.jwt.security_requirement],
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwaggerPlugin(), ContractJsonPlugin(), LocalRedocPlugin()],
         ),
         cors_config=_cors(settings.cors_origin_list),
         before_send=[response_headers(hsts=settings.env == "prod")],
@@ -163,5 +175,7 @@ def create_app(container: Container | None = None) -> Litestar:
         template_config=web.template_config,
         state=State({"container": c, **web.state}),
         request_class=JsonRequest,
+        before_request=refuse_unknown_query_parameters,
+        after_request=tag_response,
         debug=False,
     )

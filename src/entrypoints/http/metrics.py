@@ -81,7 +81,12 @@ def metrics_controller(store: UnitOfWorkFactory, clock: Clock) -> type[Prometheu
     collector = StoreCollector(store, clock)
 
     class MetricsController(PrometheusController):
-        @get(operation_id="metrics", summary="Prometheus metrics (HTTP and business)", sync_to_thread=True)
+        @get(
+            operation_id="metrics",
+            summary="Prometheus metrics (HTTP and business)",
+            sync_to_thread=True,
+            media_type="text/plain",  # the document's content type; the answer names the exposition version too
+        )
         def get(self) -> Response[bytes]:
             if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
                 registry = CollectorRegistry()

@@ -65,8 +65,8 @@ def response_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
         if _personal(scope):
             ours.append((b"cache-control", b"no-store"))
         headers = message.get("headers", ())
-        if _html(headers) and not scope["path"].startswith(_DOCS_PATH):
-            ours.append((b"content-security-policy", CSP))
+        if _html(headers):
+            ours.append((b"content-security-policy", DOCS_CSP if scope["path"].startswith(_DOCS_PATH) else CSP))
         names = {name for name, _ in ours}
         kept = [(name, value) for name, value in headers if name.lower() not in names]
         message["headers"] = [*kept, *ours]
@@ -75,11 +75,17 @@ def response_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
 
 
 #: HTML pages load scripts, styles, images and fonts from the app's own origin only, and no one frames them
-#: (SPEC §5). The OpenAPI docs pages (`/schema`) are left out until their assets are served by the app itself
-#: (issue 14): today Litestar's pages load Swagger UI from a CDN, which this policy would blank.
+#: (SPEC §5).
 CSP: Final = (
     b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     b"frame-ancestors 'none'"
+)
+#: The OpenAPI docs pages (`/schema`, entrypoints/http/docs_pages.py) load their assets from the app too; Swagger
+#: UI and ReDoc set element styles from script and ReDoc runs its search in a worker made from a blob, so styles may
+#: be inline and workers blobs; still no other origin.
+DOCS_CSP: Final = (
+    b"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    b"worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 _DOCS_PATH: Final = "/schema"
 

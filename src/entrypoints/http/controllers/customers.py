@@ -12,6 +12,7 @@ from crm_domain.services.context import UNSET
 from crm_domain.services.customers import TermsPatch
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.list_params import Search, UpdatedSince, since, text_query
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.customers import CustomerIn, CustomerOut, CustomerPatchIn, CustomerSummaryOut
 
@@ -30,11 +31,24 @@ class CustomerController(Controller):
     def create(self, crm: CrmDep, actor: ActorDep, data: JSONBody[CustomerIn]) -> CustomerOut:
         return CustomerOut.of_view(crm.customers.create(actor, data.command()))
 
-    @get("/", operation_id="listCustomers", sync_to_thread=True, summary="Customers in scope, by code")
+    @get(
+        "/",
+        operation_id="listCustomers",
+        sync_to_thread=True,
+        summary="Customers in scope, by code; `q` finds them by code, name or mobile",
+    )
     def list_customers(
-        self, crm: CrmDep, actor: ActorDep, cursor: Cursor = None, limit: Limit = 50
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        q: Search = None,
+        updated_since: UpdatedSince = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
     ) -> Page[CustomerSummaryOut]:
-        page = crm.customers.list(actor, PageRequest(limit=limit, cursor=cursor))
+        page = crm.customers.list(
+            actor, PageRequest(limit=limit, cursor=cursor), text=text_query(q), updated_since=since(updated_since)
+        )
         return Page[CustomerSummaryOut](
             items=[CustomerSummaryOut.of(c) for c in page.items], next_cursor=page.next_cursor
         )

@@ -14,6 +14,7 @@ from crm_domain.orders import OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from entrypoints.http.deps import ActorDep, CrmDep, WritesDep
+from entrypoints.http.list_params import UpdatedSince, since
 from entrypoints.http.metrics import count_decision, count_order
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
@@ -75,6 +76,7 @@ class OrderController(Controller):
             date | None, QueryParameter(name="from", description="Created on or after (UTC date).")
         ] = None,
         to: Annotated[date | None, QueryParameter(description="Created on or before (UTC date).")] = None,
+        updated_since: UpdatedSince = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[OrderOut]:
@@ -86,6 +88,7 @@ class OrderController(Controller):
             rep_id=rep_id,
             created_from=_start(from_),
             created_to=_start(to, next_day=True),
+            updated_since=since(updated_since),
         )
         page = crm.orders.list(actor, PageRequest(limit=limit, cursor=cursor), query)
         return Page[OrderOut](items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)

@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_domain.records import PageRequest
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.list_params import Search, UpdatedSince, since, text_query
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.products import ProductIn, ProductOut, ProductPatchIn
 
@@ -108,7 +109,8 @@ class ProductController(Controller):
         sync_to_thread=True,
         cache=CACHE_SECONDS,
         cache_key_builder=catalogue_cache_key,
-        summary="The catalogue by SKU (cached briefly; a write is visible on the next read)",
+        summary="The catalogue by SKU; `q` finds products by SKU or name (cached briefly; a write is visible on the "
+        "next read)",
     )
     def list_products(
         self,
@@ -118,10 +120,18 @@ class ProductController(Controller):
             bool | None,
             QueryParameter(description="true: active products only; false: inactive only (pages may come back short)."),
         ] = None,
+        q: Search = None,
+        updated_since: UpdatedSince = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> Page[ProductOut]:
-        page = crm.catalogue.list(actor, PageRequest(limit=limit, cursor=cursor), active_only=active is True)
+        page = crm.catalogue.list(
+            actor,
+            PageRequest(limit=limit, cursor=cursor),
+            active_only=active is True,
+            text=text_query(q),
+            updated_since=since(updated_since),
+        )
         items = [p for p in page.items if active is not False or not p.active]
         return Page[ProductOut](items=[ProductOut.of(p) for p in items], next_cursor=page.next_cursor)
 

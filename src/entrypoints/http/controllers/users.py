@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from crm_domain.records import PageRequest
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, AuthDep, CrmDep
+from entrypoints.http.list_params import UpdatedSince, since
 from entrypoints.http.schemas.auth import UserOut
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.users import UserIn, UserPatchIn
@@ -34,8 +35,15 @@ class UserController(Controller):
         sync_to_thread=True,
         summary="Users by name: all for an admin, the team for a manager, oneself for everyone else",
     )
-    def list_users(self, crm: CrmDep, actor: ActorDep, cursor: Cursor = None, limit: Limit = 50) -> Page[UserOut]:
-        page = crm.users.list(actor, PageRequest(limit=limit, cursor=cursor))
+    def list_users(
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        updated_since: UpdatedSince = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> Page[UserOut]:
+        page = crm.users.list(actor, PageRequest(limit=limit, cursor=cursor), updated_since=since(updated_since))
         return Page[UserOut](items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
     @get("/{user_id:str}", operation_id="getUser", sync_to_thread=True, summary="A user (oneself, or in one's team)")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from crm_domain.users import User
+from crm_domain.users import Role, User
 from entrypoints.http.schemas.common import In, Out
 
 
@@ -34,12 +35,14 @@ class UserOut(Out):
     mobile: str
     name: str
     email: str | None
-    roles: list[str]
+    roles: list[Role]
     manager_id: str | None
     territory: str | None
     customer_id: str | None
     active: bool
     permissions: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, user: User, *, with_permissions: bool = False) -> UserOut:
@@ -54,6 +57,8 @@ class UserOut(Out):
             customer_id=user.customer_id,
             active=user.active,
             permissions=sorted(user.permissions) if with_permissions else None,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
         )
 
 

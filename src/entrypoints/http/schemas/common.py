@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -43,14 +43,28 @@ def _plain_string(value: Any) -> Any:
     return _plain(value)
 
 
+#: How the OpenAPI document shows a decimal input: a decimal string or a JSON integer (not a JSON number, which
+#: would lose places); only documentation, the validators above decide.
+DECIMAL_IN_SCHEMA: Final[dict[str, Any]] = {
+    "type": ["string", "integer"],
+    "pattern": r"^[+-]?[0-9]{1,20}(\.[0-9]{1,20})?$",
+}
 #: A decimal as a plain decimal string ("2.5") or a JSON integer; the domain checks range and places.
-PlainDecimal = Annotated[Decimal, BeforeValidator(_plain), Field(strict=False, allow_inf_nan=False)]
+PlainDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_plain),
+    Field(strict=False, allow_inf_nan=False, json_schema_extra=DECIMAL_IN_SCHEMA),
+]
 #: A JSON true/false, nothing else.
 ExactBool = Annotated[bool, _exactly(bool)]
 #: A whole number of days (0 to 3650), as a JSON integer.
 Days = Annotated[int, _exactly(int), Field(ge=0, le=3650)]
 #: A percentage 0–100 with at most two places, as a decimal string ("2.50") or a JSON integer.
-Pct = Annotated[Decimal, BeforeValidator(_plain), Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
+Pct = Annotated[
+    Decimal,
+    BeforeValidator(_plain),
+    Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False, json_schema_extra=DECIMAL_IN_SCHEMA),
+]
 
 
 #: A decimal amount with at most two places, as a string ("1234.50").
@@ -64,6 +78,16 @@ SignedMoneyStr = Annotated[
 #: A percentage with at most two places, as a string ("18.00"); the domain checks 0–100.
 RateStr = Annotated[str, BeforeValidator(_plain_string), StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+# Output shapes: documentation only (the values come from the domain, already canonical).
+#: A money amount with two places, e.g. "1234.50" or "-80.00".
+MoneyOut = Annotated[str, Field(json_schema_extra={"pattern": r"^-?[0-9]+\.[0-9]{2}$"})]
+#: A decimal in canonical form (a quantity, a rate or a percentage), e.g. "18.00" or "2.5".
+DecimalOut = Annotated[str, Field(json_schema_extra={"pattern": r"^-?[0-9]+(\.[0-9]+)?$"})]
+#: An ISO 4217 currency code.
+CurrencyOut = Annotated[str, Field(json_schema_extra={"pattern": r"^[A-Z]{3}$"})]
+#: Doc-only patterns are shared dicts: Litestar mutates a field's `json_schema_extra` when the field has examples,
+#: so these aliases carry none (the component examples are in openapi_examples.py).
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 

@@ -9,10 +9,21 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from crm_domain.credit import LimitChange
-from crm_domain.credit_governance import CreditLimitRequest, TermKind
+from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus, TermKind
 from crm_domain.money import Money
 from crm_domain.services.credit import CreditPosition, TermRequest
-from entrypoints.http.schemas.common import Currency, Days, In, MoneyStr, Out, Pct, ShortText
+from entrypoints.http.schemas.common import (
+    Currency,
+    CurrencyOut,
+    Days,
+    DecimalOut,
+    In,
+    MoneyOut,
+    MoneyStr,
+    Out,
+    Pct,
+    ShortText,
+)
 from entrypoints.http.schemas.customers import Reason
 
 
@@ -78,19 +89,19 @@ class CreditReasonIn(In):
 
 class CreditPositionOut(Out):
     customer_id: str
-    currency: str
-    limit: str = Field(description="The effective limit today: the temporary limit while it is valid.")
-    receivables: str
-    open_orders: str
-    exposure: str
-    available: str = Field(description="limit − exposure; negative when over the limit.")
+    currency: CurrencyOut
+    limit: MoneyOut = Field(description="The effective limit today: the temporary limit while it is valid.")
+    receivables: MoneyOut
+    open_orders: MoneyOut
+    exposure: MoneyOut
+    available: MoneyOut = Field(description="limit − exposure; negative when over the limit.")
     blocked: bool
     reason: str | None = Field(description="Why submits are held: a block reason, or `overdue`.")
-    base_limit: str
-    temporary_limit: str | None
+    base_limit: MoneyOut
+    temporary_limit: MoneyOut | None
     temporary_limit_until: date | None
-    tolerance_pct: str
-    dispatched: str
+    tolerance_pct: DecimalOut
+    dispatched: MoneyOut
     overdue_days: int
     overdue_block_days: int | None
 
@@ -143,27 +154,28 @@ class LimitChangeOut(Out):
 class LimitRequestOut(Out):
     id: str
     customer_id: str
-    kind: str = Field(description="limit, temporary_limit, tolerance, unblock or policy.")
-    currency: str
-    current_limit: str = Field(description="The base limit when the change was requested.")
-    new_limit: str | None = Field(description="The amount asked for (limit, temporary_limit).")
+    kind: TermKind
+    currency: CurrencyOut
+    current_limit: MoneyOut = Field(description="The base limit when the change was requested.")
+    new_limit: MoneyOut | None = Field(description="The amount asked for (limit, temporary_limit).")
     valid_until: date | None
-    tolerance_pct: str | None
+    tolerance_pct: DecimalOut | None
     overdue_block_days: int | None
     reason: str
-    status: str
+    status: LimitRequestStatus
     requested_by: str
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
+    updated_at: datetime = Field(description="The decision's time, or the request's while it is open.")
 
     @classmethod
     def of(cls, r: CreditLimitRequest) -> LimitRequestOut:
         return cls(
             id=r.id,
             customer_id=r.customer_id,
-            kind=r.kind.value,
+            kind=r.kind,
             currency=r.current_limit.currency,
             current_limit=r.current_limit.decimal_string(),
             new_limit=None if r.new_limit is None else r.new_limit.decimal_string(),
@@ -171,10 +183,11 @@ class LimitRequestOut(Out):
             tolerance_pct=None if r.tolerance_pct is None else str(r.tolerance_pct),
             overdue_block_days=r.overdue_block_days,
             reason=r.reason,
-            status=r.status.value,
+            status=r.status,
             requested_by=r.requested_by,
             requested_at=r.requested_at,
             decided_by=r.decided_by,
             decided_at=r.decided_at,
             decision_note=r.decision_note,
+            updated_at=r.decided_at or r.requested_at,
         )

@@ -8,10 +8,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from crm_domain.customers import Customer
+from crm_domain.customers import Customer, ErpSystem
 from crm_domain.money import Money
 from crm_domain.services.customers import CustomerChanges, CustomerView, NewCustomer
-from entrypoints.http.schemas.common import Currency, Days, ExactBool, Id, In, MoneyStr, Out, Pct, ShortText
+from entrypoints.http.schemas.common import (
+    Currency,
+    CurrencyOut,
+    Days,
+    DecimalOut,
+    ExactBool,
+    Id,
+    In,
+    MoneyOut,
+    MoneyStr,
+    Out,
+    Pct,
+    ShortText,
+)
 
 ErpName = Literal["sap", "gennext", "sandbox"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -105,8 +118,8 @@ class CustomerSummaryOut(Out):
     name: str
     mobile: str
     territory: str
-    currency: str
-    erp_system: str
+    currency: CurrencyOut
+    erp_system: ErpSystem
     erp_customer_id: str | None
     assigned_rep_id: str | None
     active: bool
@@ -121,8 +134,8 @@ class CustomerSummaryOut(Out):
 class CustomerOut(CustomerSummaryOut):
     """Master data plus the credit terms; `updated_at` is the later of the two changes."""
 
-    credit_limit: str = Field(description="The base limit; the credit position has the effective one.")
-    tolerance_pct: str
+    credit_limit: MoneyOut = Field(description="The base limit; the credit position has the effective one.")
+    tolerance_pct: DecimalOut
     overdue_block_days: int | None
 
     @classmethod

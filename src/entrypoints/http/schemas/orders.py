@@ -8,9 +8,21 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from crm_domain.orders import Channel, LineRequest, Order, OrderLine, StatusChange
+from crm_domain.credit import HoldReason, Verdict
+from crm_domain.orders import Channel, ErpSync, LineRequest, Order, OrderLine, OrderStatus, StatusChange
 from crm_domain.services.orders import NewOrder, Quote
-from entrypoints.http.schemas.common import ExactBool, Id, In, Out, PlainDecimal, ShortText, Text
+from entrypoints.http.schemas.common import (
+    CurrencyOut,
+    DecimalOut,
+    ExactBool,
+    Id,
+    In,
+    MoneyOut,
+    Out,
+    PlainDecimal,
+    ShortText,
+    Text,
+)
 
 ChannelName = Literal["field_app", "dealer_app", "call_center", "web", "import"]
 
@@ -52,13 +64,13 @@ class LineOut(Out):
     sku: str
     name: str
     uom: str
-    quantity: str
-    discount_pct: str
-    unit_price: str
-    tax_rate: str
-    net: str
-    tax: str
-    total: str
+    quantity: DecimalOut
+    discount_pct: DecimalOut
+    unit_price: MoneyOut
+    tax_rate: DecimalOut
+    net: MoneyOut
+    tax: MoneyOut
+    total: MoneyOut
 
     @classmethod
     def of(cls, line: OrderLine) -> LineOut:
@@ -77,10 +89,10 @@ class LineOut(Out):
 
 
 class CreditOut(Out):
-    verdict: Literal["approved", "hold"]
-    reason: str | None
-    available: str
-    shortfall: str
+    verdict: Verdict
+    reason: HoldReason | None
+    available: MoneyOut
+    shortfall: MoneyOut
     released_by: str | None = None
     released_at: datetime | None = None
     release_note: str | None = None
@@ -94,20 +106,22 @@ class CreditOut(Out):
 class HistoryOut(Out):
     model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
 
-    from_: str | None = Field(serialization_alias="from")
-    to: str
+    from_: OrderStatus | None = Field(alias="from")
+    to: OrderStatus
     actor_id: str
     at: datetime
     note: str
 
     @classmethod
     def of(cls, change: StatusChange) -> HistoryOut:
-        return cls(
-            from_=change.from_status.value if change.from_status else None,
-            to=change.to_status.value,
-            actor_id=change.actor_id,
-            at=change.at,
-            note=change.note,
+        return cls.model_validate(
+            {
+                "from": change.from_status,
+                "to": change.to_status,
+                "actor_id": change.actor_id,
+                "at": change.at,
+                "note": change.note,
+            }
         )
 
 
@@ -124,18 +138,18 @@ class OrderOut(Out):
     id: str
     number: str
     customer_id: str
-    status: str
-    channel: str
+    status: OrderStatus
+    channel: Channel
     rep_id: str | None
     created_by: str
-    currency: str
+    currency: CurrencyOut
     lines: list[LineOut]
-    subtotal: str
-    tax_total: str
-    total: str
+    subtotal: MoneyOut
+    tax_total: MoneyOut
+    total: MoneyOut
     notes: str
     credit: CreditOut | None
-    erp_sync: str
+    erp_sync: ErpSync
     erp_order_id: str | None
     history: list[HistoryOut]
     attachments: list[AttachmentOut]
@@ -150,8 +164,8 @@ class OrderOut(Out):
             id=order.id,
             number=order.number,
             customer_id=order.customer_id,
-            status=order.status.value,
-            channel=order.channel.value,
+            status=order.status,
+            channel=order.channel,
             rep_id=order.rep_id,
             created_by=order.created_by,
             currency=order.currency,
@@ -163,8 +177,8 @@ class OrderOut(Out):
             credit=None
             if credit is None
             else CreditOut(
-                verdict=credit.verdict.value,
-                reason=credit.reason.value if credit.reason else None,
+                verdict=credit.verdict,
+                reason=credit.reason,
                 available=credit.available.decimal_string(),
                 shortfall=credit.shortfall.decimal_string(),
                 released_by=credit.released_by,
@@ -173,7 +187,7 @@ class OrderOut(Out):
                 balance_source=credit.balance_source.value,
                 balance_as_of=credit.balance_as_of,
             ),
-            erp_sync=order.erp_sync.value,
+            erp_sync=order.erp_sync,
             erp_order_id=order.erp_order_id,
             history=[HistoryOut.of(h) for h in order.history],
             attachments=[
@@ -195,11 +209,11 @@ class OrderOut(Out):
 
 class QuoteOut(Out):
     customer_id: str
-    currency: str
+    currency: CurrencyOut
     lines: list[LineOut]
-    subtotal: str
-    tax_total: str
-    total: str
+    subtotal: MoneyOut
+    tax_total: MoneyOut
+    total: MoneyOut
     credit: CreditOut
 
     @classmethod
@@ -213,8 +227,8 @@ class QuoteOut(Out):
             tax_total=quote.tax_total.decimal_string(),
             total=quote.total.decimal_string(),
             credit=CreditOut(
-                verdict=c.verdict.value,
-                reason=c.reason.value if c.reason else None,
+                verdict=c.verdict,
+                reason=c.reason,
                 available=c.available.decimal_string(),
                 shortfall=c.shortfall.decimal_string(),
                 balance_source=quote.balance_source.value,

@@ -11,7 +11,18 @@ from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 from crm_domain.money import Money
 from crm_domain.products import Product
 from crm_domain.services.catalogue import NewProduct, ProductChanges
-from entrypoints.http.schemas.common import Currency, In, MoneyStr, Out, PlainDecimal, RateStr, ShortText
+from entrypoints.http.schemas.common import (
+    Currency,
+    CurrencyOut,
+    DecimalOut,
+    In,
+    MoneyOut,
+    MoneyStr,
+    Out,
+    PlainDecimal,
+    RateStr,
+    ShortText,
+)
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")]
 Uom = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -94,12 +105,12 @@ class ProductOut(Out):
     sku: str
     name: str
     uom: str
-    unit_price: str
-    currency: str
-    tax_rate: str
+    unit_price: MoneyOut
+    currency: CurrencyOut
+    tax_rate: DecimalOut
     active: bool
     erp_material_id: str | None
-    min_order_qty: str
+    min_order_qty: DecimalOut
     updated_at: datetime
 
     @classmethod

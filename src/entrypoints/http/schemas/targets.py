@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from crm_domain.performance import PerformanceRow, Target
-from entrypoints.http.schemas.common import Currency, Id, In, MoneyStr, Out
+from entrypoints.http.schemas.common import Currency, CurrencyOut, DecimalOut, Id, In, MoneyOut, MoneyStr, Out
 
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
@@ -24,8 +24,8 @@ class TargetIn(In):
 class TargetOut(Out):
     user_id: str
     period: str
-    amount: str
-    currency: str
+    amount: MoneyOut
+    currency: CurrencyOut
     set_by: str
     updated_at: datetime
 
@@ -45,11 +45,13 @@ class PerformanceOut(Out):
     user_id: str
     name: str
     period: str
-    target: str | None = Field(description="null where no target is set.")
-    achieved: str
-    achievement_pct: str | None = Field(description="achieved / target × 100, two places; null without a target.")
+    target: MoneyOut | None = Field(description="null where no target is set.")
+    achieved: MoneyOut
+    achievement_pct: DecimalOut | None = Field(
+        description="achieved / target × 100, two places; null without a target."
+    )
     orders: int
-    currency: str
+    currency: CurrencyOut
     team_size: int = Field(description="Users rolled up under this one (0 for a rep).")
 
     @classmethod

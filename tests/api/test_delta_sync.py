@@ -1,0 +1,155 @@
+"""What a mobile client syncs with (SPEC §4): `q` search, `updated_since`, `updated_at` on resources, ETags with
+`If-None-Match` → 304, and lists that refuse a parameter they do not declare."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api, problem
+
+
+class TestUnknownParameters:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/api/v1/customers?mobile=9100000001",  # a plausible guess: `q` is the parameter
+            "/api/v1/products?qq=pump",
+            "/api/v1/orders?stat=draft",
+            "/api/v1/customers/{customer}?verbose=1",
+            "/api/v1/auth/me?x=1",
+        ],
+    )
+    def test_a_parameter_the_operation_does_not_declare_is_a_400(self, api: Api, url: str) -> None:
+        response = api.client.get(url.format(customer=api.customer.id), headers=api.login(api.admin))
+
+        body = problem(response, 400, "unknown_parameter")
+        assert "accepts" in body["detail"]
+
+    def test_declared_parameters_still_work(self, api: Api) -> None:
+        response = api.client.get("/api/v1/customers?limit=1&q=D0", headers=api.login(api.admin))
+
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == 1
+
+
+class TestSearch:
+    def test_customers_by_code_name_words_and_mobile_within_scope(self, api: Api) -> None:
+        admin, rep = api.login(api.admin), api.login(api.rep)
+
+        def codes(q: str, headers: dict[str, str]) -> list[str]:
+            response = api.client.get("/api/v1/customers", params={"q": q}, headers=headers)
+            assert response.status_code == 200, response.text
+            return [c["code"] for c in response.json()["items"]]
+
+        assert codes("d000", admin) == ["D0001", "D0002"]
+        assert codes("agro jai", admin) == ["D0001"]
+        assert codes("+91 9100000002", admin) == ["D0002"]
+        assert codes("9100000002", admin) == ["D0002"]
+        assert codes("madurai", rep) == []  # another rep's dealer stays out of scope
+        assert codes("d000", rep) == ["D0001"]
+
+    def test_products_by_sku_prefix_and_name_words(self, api: Api) -> None:
+        response = api.client.get("/api/v1/products", params={"q": "gate"}, headers=api.login(api.rep))
+
+        assert [p["sku"] for p in response.json()["items"]] == ["VLV-1"]
+        response = api.client.get("/api/v1/products", params={"q": "pmp"}, headers=api.login(api.rep))
+        assert [p["sku"] for p in response.json()["items"]] == ["PMP-1"]
+
+    def test_an_empty_q_is_a_400(self, api: Api) -> None:
+        problem(api.client.get("/api/v1/customers?q=", headers=api.login(api.admin)), 400)
+
+
+class TestUpdatedSince:
+    def test_lists_hold_only_what_changed_since(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        changed = api.client.patch(
+            f"/api/v1/customers/{api.other_customer.id}", json={"territory": "East"}, headers=headers
+        )
+        assert changed.status_code == 200, changed.text
+        mark = changed.json()["updated_at"]  # the server's clock, as a client would take it from an answer
+        product = api.client.patch("/api/v1/products/VLV-1", json={"name": "Gate valve 2in"}, headers=headers)
+        assert product.status_code == 200, product.text
+
+        customers = api.client.get("/api/v1/customers", params={"updated_since": mark}, headers=headers)
+        products = api.client.get("/api/v1/products", params={"updated_since": mark}, headers=headers)
+        everything = api.client.get("/api/v1/customers", headers=headers)
+
+        assert [c["code"] for c in customers.json()["items"]] == ["D0002"]
+        assert [p["sku"] for p in products.json()["items"]] == ["VLV-1"]
+        assert len(everything.json()["items"]) == 2
+        later = api.client.get(
+            "/api/v1/customers", params={"updated_since": product.json()["updated_at"]}, headers=headers
+        )
+        assert later.json()["items"] == []
+
+    def test_the_user_list_holds_only_the_users_changed_since(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        changed = api.client.patch(f"/api/v1/users/{api.agent.id}", json={"territory": "Pune"}, headers=headers)
+        assert changed.status_code == 200, changed.text
+
+        since = {"updated_since": changed.json()["updated_at"]}
+        users = api.client.get("/api/v1/users", params=since, headers=headers)
+
+        assert [u["id"] for u in users.json()["items"]] == [api.agent.id]
+
+    def test_the_order_list_holds_only_the_orders_changed_since(self, api: Api) -> None:
+        first = api.order(api.rep, submit=False)
+        second = api.order(api.rep, submit=False)
+        headers = api.login(api.rep)
+        submitted = api.client.post(f"/api/v1/orders/{first['id']}/submit", headers=headers)
+        assert submitted.status_code == 200, submitted.text
+
+        since = {"updated_since": submitted.json()["updated_at"]}
+        orders = api.client.get("/api/v1/orders", params=since, headers=headers)
+
+        assert [o["id"] for o in orders.json()["items"]] == [first["id"]]
+        assert second["id"] in {o["id"] for o in api.client.get("/api/v1/orders", headers=headers).json()["items"]}
+
+    def test_every_resource_carries_updated_at(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        for url in [
+            f"/api/v1/users/{api.rep.id}",
+            "/api/v1/auth/me",
+            f"/api/v1/customers/{api.customer.id}",
+            "/api/v1/products/PMP-1",
+            f"/api/v1/orders/{api.order(api.rep)['id']}",
+        ]:
+            response = api.client.get(url, headers=headers)
+            assert response.status_code == 200, (url, response.text)
+            assert response.json()["updated_at"], url
+
+
+class TestETags:
+    @pytest.mark.parametrize(
+        "url", ["/api/v1/customers/{customer}", "/api/v1/customers", "/api/v1/products", "/api/v1/products/PMP-1"]
+    )
+    def test_if_none_match_with_the_current_etag_is_a_304_until_the_resource_changes(self, api: Api, url: str) -> None:
+        headers = api.login(api.admin)
+        url = url.format(customer=api.customer.id)
+        first = api.client.get(url, headers=headers)
+        etag = first.headers["etag"]
+        assert etag.startswith('W/"')
+
+        again = api.client.get(url, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        other = api.client.get(url, headers={**headers, "If-None-Match": 'W/"something-else"'})
+        assert other.status_code == 200 and other.headers["etag"] == etag
+
+        if "customers" in url:
+            change = api.client.patch(
+                f"/api/v1/customers/{api.customer.id}", json={"name": "Jaipur Agro Co"}, headers=headers
+            )
+        else:
+            change = api.client.patch("/api/v1/products/PMP-1", json={"name": "Pump 1 HP v2"}, headers=headers)
+        assert change.status_code == 200, change.text
+        after = api.client.get(url, headers={**headers, "If-None-Match": etag})
+        assert after.status_code == 200
+        assert after.headers["etag"] != etag
+
+    def test_error_answers_carry_no_etag(self, api: Api) -> None:
+        response = api.client.get("/api/v1/customers/nope", headers=api.login(api.admin))
+
+        assert response.status_code == 404
+        assert "etag" not in response.headers
