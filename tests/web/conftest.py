@@ -64,8 +64,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         server.stop()  # also when it never became ready: no server is left behind
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module's journeys. Not longer: Playwright's sync API keeps an event loop running in this
+    thread while it is started, and later tests in the same process that run one of their own
+    (`asyncio.run`: the SQLite loop writer's, the Redis stores') would fail."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=15_000)
