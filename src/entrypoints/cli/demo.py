@@ -31,11 +31,16 @@ def seed_command(
         raise typer.Exit(1)
     clock = base.clocks.settable()
     demo = bootstrap(base.settings, uow=base.uow, clock=clock)
+    sandbox = demo.sandbox  # the demo's ERP, on the demo's clock
+    if sandbox is None:
+        err.print("error: the demo needs the sandbox ERP, and this configuration routes `sandbox` elsewhere")
+        raise typer.Exit(2)
     with err.status("seeding demo data") as status:
         summary = seed(
             demo.crm,
             clock,
             base.clocks.system().now(),
+            sandbox,
             months=months,
             orders_per_month=orders_per_month,
             progress=lambda step: status.update(f"seeding demo data: {step}"),
