@@ -3,6 +3,8 @@ confirmed with the ERP's number; orders the ERP should not get (drafts, holds, a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from crm_domain.orders import ErpSync, OrderStatus
@@ -40,7 +42,10 @@ def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(sit
         assert erp.order_count(order_id) == 1
     assert all(erp.order_count(order_id) == (order_id in already) for order_id in untouched)
     assert erp.order_count() == len(submitted) + len(already)
-    assert '"outcome": "delivered"' in first.stderr  # one JSON line per delivery
+    lines = [json.loads(line) for line in first.stderr.splitlines()]
+    assert lines[-1]["event"] == "worker --once finished"  # one summary line ends the run, no line per delivery
+    assert (lines[-1]["retried"], lines[-1]["dead"]) == (0, 0) and lines[-1]["delivered"] >= len(submitted)
+    assert not [line for line in lines if line.get("outcome") == "delivered"]
 
     second = site.crm_cli("worker", "--once")
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from entrypoints.cli.context import container, out
+from entrypoints.logs import granian_logging
 
 APP_FACTORY = "entrypoints.http.app:create_app"
 
@@ -39,7 +40,8 @@ def serve(
         factory=True,
         backlog=2048,
         respawn_failed_workers=True,
-        log_access=False,
+        log_access=False,  # the app writes the access log, in the one schema (entrypoints.logs)
+        log_dictconfig=granian_logging(c.settings.log_level),
     ).serve()
 
 

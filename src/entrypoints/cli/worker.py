@@ -1,26 +1,26 @@
 """`crm worker`: the outbox dispatcher (ERP sync, notifications) as a long-running process, or one pass.
 
 Stops on SIGTERM or SIGINT after the message in hand (exit 0); the messages it had claimed but not started are
-handed back at once. Logs one JSON line per delivery or failure on stderr.
+handed back at once. Logs JSON lines on stderr (`entrypoints.logs`): one per failed attempt and dead letter, one
+per delivery at debug (`CRM_LOG_LEVEL=debug`), and `--once` ends with one summary line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
-import sys
 import threading
 import time
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
+import structlog
 import typer
 
 from crm_domain.services.delivery import DeliveryReport, OutboxDispatcher, Outcome
 from crm_domain.services.sweeps import run_sweeps
 from entrypoints.bootstrap import Container, build_dispatcher
 from entrypoints.cli.context import container
+from entrypoints.logs import configure
 
 log = logging.getLogger("crm.worker")
 
@@ -36,8 +36,8 @@ def worker(
     ] = 600.0,
 ) -> None:
     """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
-    _log_json_lines()
     c = container()
+    configure(c.settings.log_level)
     dispatcher = build_dispatcher(c)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -74,7 +74,14 @@ def _once(c: Container, dispatcher: OutboxDispatcher, batch: int, stop: threadin
         _add(totals, report)
         if report.claimed == 0:
             break
-    log.info("worker --once: %s", ", ".join(f"{outcome.value} {n}" for outcome, n in totals.items()))
+    structlog.get_logger("crm.worker").info(
+        "worker --once finished",
+        delivered=totals[Outcome.DELIVERED],
+        retried=totals[Outcome.RETRY],
+        dead=totals[Outcome.DEAD],
+        deferred=totals[Outcome.DEFERRED],
+        released=totals[Outcome.RELEASED],
+    )
 
 
 def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
@@ -113,29 +120,3 @@ def _recover_store(c: Container) -> None:
         log.warning(
             "recovery: %d half-done commits completed, %d rolled back", recovered.completed, recovered.rolled_back
         )
-
-
-class _JsonLines(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, and the delivery's fields when there are some."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        delivery = getattr(record, "outbox", None)
-        if isinstance(delivery, dict):
-            line.update({k: v for k, v in delivery.items() if v not in (None, ())})
-        if record.exc_info:
-            line["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(line, default=str)
-
-
-def _log_json_lines() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLines())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)

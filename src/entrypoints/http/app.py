@@ -11,12 +11,10 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
-from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.security.jwt import Token
 
 from crm_domain.errors import DomainError, Unauthenticated
@@ -36,11 +34,12 @@ from entrypoints.http.controllers.targets import PerformanceController, TargetCo
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import request_id_middleware, response_headers
+from entrypoints.http.middleware import access_log, log_context_middleware, response_headers
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
+from entrypoints.logs import configure as configure_logging
 
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 1024 * 1024
@@ -70,6 +69,7 @@ def create_app(container: Container | None = None) -> Litestar:
     """Build the app; `crm serve` calls this once per worker process (granian factory mode)."""
     c = container or bootstrap()
     settings = c.settings
+    configure_logging(settings.log_level)
     tokens = Tokens(
         TokenSettings(
             secret=c.jwt_secret,
@@ -115,13 +115,13 @@ def create_app(container: Container | None = None) -> Litestar:
     limit_unauthenticated, limit_by_caller = rate_limit_middleware(
         c.api_limits, trusted_networks(settings.trusted_proxies)
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
         dependencies=dependencies,
         middleware=[
-            request_id_middleware,
             limit_unauthenticated,
             tokens.jwt.middleware,
+            log_context_middleware,
             limit_by_caller,
             prometheus.middleware,
         ],
@@ -147,14 +147,11 @@ def create_app(container: Container | None = None) -> Litestar:
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         plugins=[
             PydanticPlugin(prefer_alias=True),
-            StructlogPlugin(
-                StructlogConfig(
-                    structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
-                    enable_middleware_logging=False,
-                )
-            ),
         ],
+        logging_config=None,  # entrypoints.logs: one schema for every line
         state=State({"container": c}),
         request_class=JsonRequest,
         debug=False,
     )
+    app.asgi_handler = access_log(app.asgi_handler)  # around everything: unknown paths and 401s are logged too
+    return app

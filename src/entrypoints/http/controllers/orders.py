@@ -17,6 +17,7 @@ from entrypoints.http.deps import ActorDep, CrmDep, WritesDep
 from entrypoints.http.metrics import count_decision, count_order
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
+from entrypoints.logs import bind
 
 IdempotencyKey = Annotated[
     str | None,
@@ -51,6 +52,7 @@ class OrderController(Controller):
     ) -> OrderOut:
         command = data.command()
         order = await writes.perform(lambda: crm.orders.plan_create(actor, command, idempotency_key))
+        bind(order_id=order.id)  # the rest of the request's log lines, the access line too, name the new order
         return OrderOut.of(count_order("create", order))
 
     @post(
