@@ -29,6 +29,7 @@ from crm_domain.orders import OrderStatus
 from crm_domain.ports import ErpGateway
 from crm_domain.services.erp_batch import SyncTally
 from crm_domain.services.erp_events import BalanceReport, EventOutcome, EventResult, OrderStatusReport
+from entrypoints.catalogue_cache import catalogue_changed
 from entrypoints.cli.context import OPERATOR, container, err, out
 from entrypoints.ports import SandboxErpDriver
 
@@ -213,7 +214,11 @@ def _pages(
 
 
 def _products(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, advance: Callable[[int], None]) -> None:
-    _pages(gateway.products_changed, container().crm.erp_batch.products, run, batch, tally, advance)
+    try:
+        _pages(gateway.products_changed, container().crm.erp_batch.products, run, batch, tally, advance)
+    finally:
+        if tally.created or tally.updated:
+            catalogue_changed(container())  # the API's cached catalogue answers are stale now
 
 
 def _customers(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, advance: Callable[[int], None]) -> None:

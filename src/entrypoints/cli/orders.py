@@ -1,4 +1,4 @@
-"""`crm orders import FILE`: orders from CSV, one row per order line, grouped into orders by `order_ref`.
+"""`crm orders import FILE`: orders from a CSV or XLSX file, one row per order line, grouped into orders by `order_ref`.
 
 Each order is created with channel `import` and submitted at once (credit-checked like any submit: it ends
 `submitted` or `on_credit_hold`; a hold is an outcome, not a failure); `--draft` only creates drafts. The
@@ -90,10 +90,15 @@ def _fail_group(report: ImportReport, group: _Group, culprit: int, reason: str) 
 
 @app.command("import")
 def import_orders(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
+        ),
+    ],
     draft: Annotated[bool, typer.Option("--draft", help="Create drafts; do not submit.")] = False,
 ) -> None:
-    """Import orders from CSV. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
+    """Import orders from CSV or XLSX. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
     Rows with one order_ref form one order, submitted (credit-checked) unless --draft. Re-importing a file
     creates nothing twice. Failing rows are listed with their line number; other orders are kept (exit 1 if any
     row failed)."""

@@ -1,4 +1,4 @@
-"""`crm products import FILE`: insert or replace catalogue entries from CSV, in batches."""
+"""`crm products import FILE`: insert or replace catalogue entries from a CSV or XLSX file, in batches."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 from crm_domain.products import Product
 from crm_domain.services.catalogue import NewProduct
+from entrypoints.catalogue_cache import catalogue_changed
 from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import optional, run_import
 
@@ -25,9 +26,14 @@ _FALSE = {"0", "false", "no", "n"}
 
 @app.command("import")
 def import_products(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
+        ),
+    ],
 ) -> None:
-    """Import products from CSV. Columns: sku, name, unit_price (required); uom, currency, tax_rate,
+    """Import products from CSV or XLSX. Columns: sku, name, unit_price (required); uom, currency, tax_rate,
     erp_material_id, min_order_qty, active. A known SKU is replaced. Failing rows are listed with their line
     number; the rest are kept (exit 1 if any failed)."""
     c = container()
@@ -63,4 +69,8 @@ def import_products(
         if len(batch) >= BATCH:
             flush()
 
-    raise typer.Exit(run_import(file, REQUIRED, handle, "products", finish=flush))
+    def finish() -> None:
+        flush()
+        catalogue_changed(c)  # the API's cached catalogue answers are stale now
+
+    raise typer.Exit(run_import(file, REQUIRED, handle, "products", finish=finish))
