@@ -16,7 +16,7 @@ from crm_domain.services.customers import CreditTerms, CustomerRecord
 from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import optional, run_import
 
-app = typer.Typer(help="Customers (dealers).", no_args_is_help=True)
+app = typer.Typer(help="Import customers (dealers).", no_args_is_help=True)
 
 REQUIRED = {"code", "name", "mobile", "credit_limit"}
 

@@ -8,7 +8,7 @@ from entrypoints.bootstrap import store_maintenance
 from entrypoints.cli.context import out
 from entrypoints.settings import Settings
 
-app = typer.Typer(help="Prepare the database.", no_args_is_help=True)
+app = typer.Typer(help="Prepare the database (migrations or indexes).", no_args_is_help=True)
 
 
 @app.command("init")

@@ -23,7 +23,7 @@ from crm_domain.services.orders import NewOrder
 from entrypoints.cli.context import OPERATOR, container, out
 from entrypoints.cli.csv_import import ImportReport, import_progress, read_rows
 
-app = typer.Typer(help="Orders.", no_args_is_help=True)
+app = typer.Typer(help="Import orders.", no_args_is_help=True)
 
 REQUIRED = {"order_ref", "customer_code", "sku", "quantity"}
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
@@ -96,7 +96,9 @@ def import_orders(
             exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
         ),
     ],
-    draft: Annotated[bool, typer.Option("--draft", help="Create drafts; do not submit.")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Create the orders as drafts instead of submitting them.")
+    ] = False,
 ) -> None:
     """Import orders from CSV or XLSX. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
     Rows with one order_ref form one order, submitted (credit-checked) unless --draft. Re-importing a file

@@ -16,7 +16,7 @@ from entrypoints.catalogue_cache import catalogue_changed
 from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import optional, run_import
 
-app = typer.Typer(help="The product catalogue.", no_args_is_help=True)
+app = typer.Typer(help="Import the product catalogue.", no_args_is_help=True)
 
 REQUIRED = {"sku", "name", "unit_price"}
 BATCH = 1000

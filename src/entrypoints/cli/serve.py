@@ -15,9 +15,9 @@ APP_FACTORY = "entrypoints.http.app:create_app"
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(help="The address the server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port the server listens on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="How many worker processes serve requests.")] = 1,
 ) -> None:
     """Run the API (embedded default when nothing is configured). Any number of workers share the store."""
     from granian import Granian

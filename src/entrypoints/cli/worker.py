@@ -29,10 +29,13 @@ _MAX_BACKOFF = 30.0
 
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="Messages claimed per pass.")] = 20,
-    poll: Annotated[float, typer.Option("--poll", min=0.01, max=3600, help="Seconds between idle polls.")] = 1.0,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="How many messages each pass claims.")] = 20,
+    poll: Annotated[
+        float,
+        typer.Option("--poll", min=0.01, max=3600, help="How many seconds to wait between polls when nothing is due."),
+    ] = 1.0,
     sweep_every: Annotated[
-        float, typer.Option("--sweep-every", min=1, help="Seconds between housekeeping sweeps.")
+        float, typer.Option("--sweep-every", min=1, help="How many seconds pass between housekeeping sweeps.")
     ] = 600.0,
 ) -> None:
     """Run the outbox dispatcher: ERP sync and notifications, with retries, dead letters and circuit breakers."""
