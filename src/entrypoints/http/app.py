@@ -116,7 +116,15 @@ def create_app(container: Container | None = None) -> Litestar:
         c.api_limits, trusted_networks(settings.trusted_proxies)
     )
     app = Litestar(
-        route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock)],
+        route_handlers=[
+            api,
+            HealthController,
+            metrics_controller(
+                c.uow,
+                c.crm.ctx.clock,
+                settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+            ),
+        ],
         dependencies=dependencies,
         middleware=[
             limit_unauthenticated,
