@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import typer
 
+from crm_domain.records import PageRequest
+from entrypoints.cli.context import OPERATOR, container, out
 from entrypoints.cli.main import app
 from tests.cli.conftest import Result
 
@@ -50,13 +52,17 @@ def test_flags_show_no_label_and_values_are_named(crm_cli: Cli) -> None:
     assert "sap|gennext|sandbox" in text
 
 
-def test_users_list_names_the_manager(crm_cli: Cli) -> None:
+def test_users_list_names_the_manager(crm_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(out, "width", 300)  # one line per user, whatever terminal the tests run in
     assert crm_cli("demo", "seed", "--months", "1", "--orders-per-month", "5").code == 0
     listed = crm_cli("users", "list").out
-    rows = [line for line in listed.splitlines() if "sales_rep" in line]
-    assert rows
-    ids = set(re.findall(r"\b01[0-9A-Z]{24}\b", listed))
-    for row in rows:
-        cells = [cell.strip() for cell in row.split("│")]
-        manager = cells[4]
-        assert manager and manager not in ids and " " in manager, row  # a person's name, not an id
+    users = container().crm.users.list(OPERATOR, PageRequest(limit=200)).items
+    by_id = {user.id: user for user in users}
+    reps = [user for user in users if user.manager_id]
+    assert reps
+    for rep in reps:
+        row = next(line for line in listed.splitlines() if f" {rep.mobile} " in line)
+        manager_cell = [cell.strip() for cell in row.split("│")][4]
+        manager = by_id[rep.manager_id]  # type: ignore[index]
+        assert manager_cell == manager.name, row
+        assert not manager_cell.startswith("01"), row  # a person's name, not an id
