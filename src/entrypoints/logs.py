@@ -23,6 +23,8 @@ _EXTRA_FIELDS: Final = ("outbox",)
 #: The logger of the access log: one line per HTTP request.
 ACCESS_LOGGER: Final = "crm.access"
 
+_OURS: Final = "_crm_json_lines"
+
 _timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
 
 
@@ -98,7 +100,10 @@ def configure(level: str | int = logging.INFO, stream: TextIO | None = None) -> 
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(json_formatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:  # configured again: ours replaced,
+        root.removeHandler(old)  # others' (a test's log capture) kept
+    setattr(handler, _OURS, True)
+    root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
 
 
