@@ -119,7 +119,7 @@ def _decode(path: Path, data: bytes) -> str:
 def _csv_records(path: Path, text: str, required: set[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the records, split by the delimiter that gives the required columns (the sniffed one
     first)."""
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    first_line = next(iter(text.lstrip("\ufeff").splitlines()), "")
     candidates = list(DELIMITERS)
     try:
         sniffed = csv.Sniffer().sniff(text[:8192], delimiters=DELIMITERS).delimiter
@@ -128,7 +128,10 @@ def _csv_records(path: Path, text: str, required: set[str]) -> tuple[list[str], 
         pass
     chosen = candidates[0]
     for delimiter in candidates:
-        header = next(csv.reader([first_line], delimiter=delimiter), [])
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter), [])
+        except csv.Error:  # e.g. an open quote: the full read below says where
+            continue
         if required <= {c.strip().lower() for c in header}:
             chosen = delimiter
             break
