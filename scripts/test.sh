@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, format, types (strict on crm_domain), the import contract, then pytest.
 set -euo pipefail
-source "$(dirname "$0")/venv.sh"
+source "$(dirname "$0")/venv.sh" dev
 if ! command -v promtool >/dev/null 2>&1; then  # the alert-rule tests (tests/deploy) need Prometheus' promtool
   echo "promtool is missing: installing Debian's prometheus package (apt-get) for the alert-rule tests" >&2
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

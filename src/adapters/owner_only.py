@@ -40,14 +40,20 @@ def owner_only_dir(path: Path) -> Path:
 
 
 def owner_only_file(path: Path) -> Path:
-    """`path` as a file only its owner may read: created empty (0600) when missing, narrowed when wider."""
+    """`path` as a file only its owner may read: created empty (0600) when missing, narrowed when wider.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX lock the process
+    holds on it, so opening and closing a SQLite database that this process already has open would drop its
+    SQLite locks; another process's last connection then takes the database for unused and deletes its WAL
+    file under our feet (the writes that follow are lost)."""
     owner_only_dir(path.parent)
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT, FILE_MODE)
     try:
-        if os.fstat(fd).st_mode & _OTHERS:
-            os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        if path.stat().st_mode & _OTHERS:
+            os.chmod(path, FILE_MODE)
+        return path
+    os.close(fd)  # just created by us: no connection of this process holds it yet
     return path
 
 

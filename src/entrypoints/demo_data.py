@@ -1,5 +1,11 @@
 """A realistic demo data set: a sales organisation with every role, 50 dealers, 200 products and months of
-orders in every state, created through the use cases (so every rule, event and running total holds)."""
+orders in every state, created through the use cases (so every rule, event and running total holds).
+
+The demo's ERP is the sandbox, and the data set is coherent with it: the sandbox's customer master and catalogue
+hold the demo's dealers and products, every order that reached the ERP was created there (so the ERP number an
+order carries is one the sandbox issued) and moved on there (dispatch, invoice, deliver), and each dealer's account
+in the sandbox holds the receivables the CRM shows. So every `crm erp …` command works on a fresh demo and changes
+no figure it should not (decision 0019)."""
 
 from __future__ import annotations
 
@@ -12,18 +18,21 @@ import attrs
 
 from crm_domain.app import Crm
 from crm_domain.customers import Customer
+from crm_domain.erp import ErpCustomer, ErpOrderState, ErpProduct
 from crm_domain.errors import DomainError
 from crm_domain.money import Money
 from crm_domain.orders import LineRequest, Order, OrderStatus
 from crm_domain.performance import period_of
+from crm_domain.products import Product
 from crm_domain.services.call_log import NewInteraction
 from crm_domain.services.catalogue import NewProduct
 from crm_domain.services.customers import NewCustomer
-from crm_domain.services.erp_events import STATUS_TO_STATE, BalanceReport, OrderStatusReport
+from crm_domain.services.erp_events import BalanceReport, OrderStatusReport
+from crm_domain.services.erp_sync import erp_order_request
 from crm_domain.services.orders import NewOrder
 from crm_domain.services.users import NewUser
 from crm_domain.users import Actor, Role, User
-from entrypoints.ports import SettableClock
+from entrypoints.ports import SandboxErpDriver, SettableClock
 
 TERRITORIES = ["North", "South", "East", "West"]
 FAMILIES = [
@@ -151,19 +160,24 @@ def seed(
     crm: Crm,
     clock: SettableClock,
     now: datetime,
+    erp: SandboxErpDriver,
     *,
     months: int = 4,
     orders_per_month: int = 90,
     progress: Callable[[str], None] = lambda _msg: None,
     rng_seed: int = 2026,
 ) -> DemoSummary:
-    """Create the data set, moving `clock` through the past `months` months up to `now`."""
-    return _Demo(crm, clock, now, random.Random(rng_seed)).run(months, orders_per_month, progress)
+    """Create the data set, moving `clock` through the past `months` months up to `now`; `erp` is the sandbox
+    ERP the demo's dealers are served by (it should run on the same clock)."""
+    return _Demo(crm, clock, now, erp, random.Random(rng_seed)).run(months, orders_per_month, progress)
 
 
 class _Demo:
-    def __init__(self, crm: Crm, clock: SettableClock, now: datetime, rng: random.Random) -> None:
-        self.crm, self.clock, self.now, self.rng = crm, clock, now, rng
+    def __init__(
+        self, crm: Crm, clock: SettableClock, now: datetime, erp: SandboxErpDriver, rng: random.Random
+    ) -> None:
+        self.crm, self.clock, self.now, self.erp, self.rng = crm, clock, now, erp, rng
+        self.products: dict[str, Product] = {}
         self.names = _Names(rng)
         self._mobiles = iter(range(9_100_000_001, 9_199_999_999))
         self.users: list[User] = []
@@ -232,7 +246,7 @@ class _Demo:
             prefix, noun, uom, (low, high), rate = FAMILIES[index % len(FAMILIES)]
             active = index % 40 != 39
             sku = f"{prefix}-{index + 1:04d}"
-            self.crm.catalogue.create(
+            self.products[sku] = self.crm.catalogue.create(
                 self.admin,
                 NewProduct(
                     sku=sku,
@@ -246,6 +260,7 @@ class _Demo:
             )
             if active:
                 skus.append(sku)
+        self.erp.put_products([_erp_product(p) for p in self.products.values()])
         return skus
 
     def _customers(self) -> list[Customer]:
@@ -269,6 +284,7 @@ class _Demo:
                 ),
             )
             customers.append(view.customer)
+        self.erp.put_customers([_erp_customer(c) for c in customers])
         self.dealer_of = {c.id: self._user({Role.DEALER}, customer_id=c.id).actor() for c in customers[:10]}
         return customers
 
@@ -314,21 +330,62 @@ class _Demo:
             if actor in self.agents:  # the call that brought the order, in the call log (no draw from rng)
                 call = NewInteraction(direction="in", outcome="order_placed", note=order.notes, order_id=order.id)
                 self.crm.call_log.log(actor, customer.id, call)
-            orders.append(_progress_order(self.crm, order, self.now, rng, self.controllers[0], actor))
+            orders.append(self._progress(order, actor))
         return orders
 
+    def _progress(self, order: Order, creator: Actor) -> Order:
+        erp = _DemoErp(self.crm, self.erp, self.products)
+        return _progress_order(erp, order, self.now, self.rng, self.controllers[0], creator)
+
     def _balances(self, customers: list[Customer]) -> None:
+        """Each dealer's account as the ERP holds it (older invoices than the demo's months), applied as the
+        ERP's balance sync would: the sandbox and the CRM show the same receivables."""
         self.clock.set(self.now)
         for customer in customers:
             receivables = Money.of(Decimal(self.rng.randrange(0, 4)) * 50_000, "INR")
-            self.crm.credit.update_balance(customer.id, receivables, self.rng.choice([0, 0, 0, 15, 45, 75, 120]))
+            balance = self.erp.set_balance(customer.code, receivables, self.rng.choice([0, 0, 0, 15, 45, 75, 120]))
+            self.crm.erp_events.apply_balance(customer.erp_system.value, BalanceReport.of(balance))
         self.crm.credit.block(self.controllers[1], customers[-1].id, "cheque bounced; pending clearance")
 
 
+def _erp_product(product: Product) -> ErpProduct:
+    return ErpProduct(
+        sku=product.sku,
+        erp_material_id=product.erp_material_id or product.sku,
+        name=product.name,
+        uom=product.uom,
+        unit_price=product.unit_price,
+        tax_rate=product.tax_rate,
+        active=product.active,
+    )
+
+
+def _erp_customer(customer: Customer) -> ErpCustomer:
+    return ErpCustomer(
+        customer_code=customer.code,
+        erp_customer_id=customer.erp_customer_id or customer.code,
+        name=customer.name,
+        mobile=customer.mobile,
+        territory=customer.territory,
+        currency=customer.currency,
+        active=customer.active,
+    )
+
+
+@attrs.frozen
+class _DemoErp:
+    """The CRM with its sandbox ERP, for moving demo orders along."""
+
+    crm: Crm
+    sandbox: SandboxErpDriver
+    products: dict[str, Product]
+
+
 def _progress_order(
-    crm: Crm, order: Order, now: datetime, rng: random.Random, controller: Actor, creator: Actor
+    erp: _DemoErp, order: Order, now: datetime, rng: random.Random, controller: Actor, creator: Actor
 ) -> Order:
     """Move an order along as the ERP and people would have, the older the further."""
+    crm = erp.crm
     age_days = (now - order.created_at).days
     try:
         if order.status is OrderStatus.DRAFT:
@@ -344,39 +401,62 @@ def _progress_order(
             return crm.orders.cancel(creator, order.id, rng.choice(["duplicate order", "dealer changed quantities"]))
         if age_days < 2 or rng.random() < 0.03:
             return order
-        order = erp_progress(crm, order, OrderStatus.CONFIRMED)
+        order = erp_progress(crm, erp.sandbox, order, OrderStatus.CONFIRMED, erp.products)
         for status, after in ((OrderStatus.DISPATCHED, 3), (OrderStatus.INVOICED, 6), (OrderStatus.DELIVERED, 9)):
             if age_days < after + rng.randint(0, 4):
                 break
-            order = erp_progress(crm, order, status)
+            order = erp_progress(crm, erp.sandbox, order, status, erp.products)
         if order.status is OrderStatus.DELIVERED:
-            _pay(crm, order, controller)
+            _pay(erp, order)
     except DomainError:
         return order
     return order
 
 
-def erp_progress(crm: Crm, order: Order, status: OrderStatus) -> Order:
-    """The order's ERP reports it `status` (confirmed … delivered), applied as its webhook would be: through the
-    one ERP-progress rule (`ErpEventService.apply_order_status`), so invoicing moves the amount to receivables.
-    A submitted order gets the sandbox-style ERP number SBX-<year>-<n>."""
+_ERP_STEPS = (
+    (OrderStatus.DISPATCHED, "dispatch"),
+    (OrderStatus.INVOICED, "invoice"),
+    (OrderStatus.DELIVERED, "deliver"),
+)
+_ORDER_OF_STATUS = [OrderStatus.CONFIRMED, *(status for status, _ in _ERP_STEPS)]
+
+
+def erp_progress(
+    crm: Crm,
+    sandbox: SandboxErpDriver,
+    order: Order,
+    status: OrderStatus,
+    products: dict[str, Product] | None = None,
+) -> Order:
+    """The sandbox ERP moves the order on to `status` (confirmed … delivered): a submitted order is created
+    there first (the ERP numbers it), then dispatched, invoiced, delivered there as far as `status`; each answer
+    is applied as the sandbox's webhook would be, through the one ERP-progress rule
+    (`ErpEventService.apply_order_status`), so invoicing moves the amount to receivables in both."""
     order, customer = crm.erp_events.order_by_reference(order.id)
-    report = OrderStatusReport(
-        erp_order_id=order.erp_order_id or f"SBX-{order.number[3:]}",
-        external_ref=order.id,
-        state=STATUS_TO_STATE[status],
-    )
-    crm.erp_events.apply_order_status(customer.erp_system.value, report)
+    erp = customer.erp_system.value
+    erp_order_id = order.erp_order_id
+    if erp_order_id is None:
+        erp_order_id = sandbox.create_order(erp_order_request(order, customer, products or {})).erp_order_id
+        report = OrderStatusReport(erp_order_id=erp_order_id, external_ref=order.id, state=ErpOrderState.OPEN)
+        crm.erp_events.apply_order_status(erp, report)
+    reached = _ORDER_OF_STATUS.index(order.status) if order.status in _ORDER_OF_STATUS else 0
+    for step_status, action in _ERP_STEPS:
+        step = _ORDER_OF_STATUS.index(step_status)
+        if step > _ORDER_OF_STATUS.index(status):
+            break
+        if step <= reached:
+            continue
+        erp_status = getattr(sandbox, action)(erp_order_id)
+        crm.erp_events.apply_order_status(erp, OrderStatusReport.of(erp_status))
     return crm.erp_events.order_by_reference(order.id)[0]
 
 
-def _pay(crm: Crm, order: Order, controller: Actor) -> None:
-    """The dealer pays a delivered order's invoice: the ERP reports receivables lower by the order's total."""
-    _, customer = crm.erp_events.order_by_reference(order.id)
-    position = crm.credit.position(controller, customer.id)
-    owed = max(position.receivables - order.total, Money.zero(order.currency))
-    report = BalanceReport(customer_code=customer.code, receivables=owed, overdue_days=position.overdue_days)
-    crm.erp_events.apply_balance(customer.erp_system.value, report)
+def _pay(erp: _DemoErp, order: Order) -> None:
+    """The dealer pays a delivered order's invoice: the sandbox ERP takes the payment and reports the lower
+    receivables, applied as its balance sync would."""
+    _, customer = erp.crm.erp_events.order_by_reference(order.id)
+    balance = erp.sandbox.pay(customer.code, order.total)
+    erp.crm.erp_events.apply_balance(customer.erp_system.value, BalanceReport.of(balance))
 
 
 def _month_start(now: datetime, months_back: int) -> datetime:

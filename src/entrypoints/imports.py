@@ -1,12 +1,16 @@
-"""CSV imports of customers and products, row by row with a result per row: the code behind `crm customers import`,
-`crm products import` and the admin's upload page. Every failing row is reported with its line number and reason;
+"""CSV and XLSX imports of customers and products, row by row with a result per row: the code behind
+`crm customers import`, `crm products import` and the admin's upload page. Every failing row is reported with its line number and reason;
 the good rows are kept."""
 
 from __future__ import annotations
 
 import csv
+import io
+import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
 
 import attrs
 
@@ -24,6 +28,10 @@ from crm_domain.users import Actor
 ROW_ERROR = "__error__"
 
 Row = dict[str, str]
+DELIMITERS: Final = ",;\t|"
+ENCODINGS: Final = ("utf_8", "cp1252", "latin_1")
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_MAX_FIELD: Final = 1_000_000
 
 
 @attrs.define
@@ -35,26 +43,122 @@ class ImportReport:
         self.failures.append((line, reason))
 
 
-def csv_rows(handle: TextIO, required: set[str], source: str) -> Iterator[tuple[int, Row]]:
-    """Rows as (line number, {column: stripped value}), blank rows skipped; `ValidationFailed` at once for a header
-    that lacks a required column."""
-    reader = csv.DictReader(handle)
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
-    missing = required - columns
+def file_rows(data: bytes, required: set[str], source: str) -> list[tuple[int, Row]]:
+    """The rows of a CSV or XLSX file as (line number, {column: stripped value}), blank rows skipped;
+    `ValidationFailed` for a file that cannot be read or lacks a required column.
+
+    A CSV file may be UTF-8 (with or without a byte-order mark), Windows-1252 or Latin-1 (the encoding is detected
+    with charset-normalizer) and separate its columns with `,`, `;`, a tab or `|` (sniffed, and checked against the
+    columns the import needs). An XLSX workbook (recognised by its content, not its name) is read from its first
+    sheet, read-only. Whatever the file holds, a file that cannot be read is one clear line, never an internal
+    error."""
+    if data.startswith(_ZIP_MAGIC):
+        header, records = _xlsx_records(source, data)
+    else:
+        header, records = _csv_records(source, _decode(source, data), required)
+    columns = [(c or "").strip().lower() for c in header]
+    missing = required - set(columns)
     if missing:
-        raise ValidationFailed(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+        shown = ", ".join(c for c in columns if c)[:200] or "nothing"
+        raise ValidationFailed(
+            f"{source}: missing column(s) {', '.join(sorted(missing))} (the first row reads: {shown}; columns are "
+            "separated by , ; tab or |)"
+        )
+    return list(_rows(columns, records))
 
-    def rows() -> Iterator[tuple[int, Row]]:
-        for row in reader:
-            if None in row:
-                yield reader.line_num, {ROW_ERROR: "more values than columns"}
-                continue
-            cleaned = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            if not any(cleaned.values()):
-                continue
-            yield reader.line_num, cleaned
 
-    return rows()
+def _rows(columns: list[str], records: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, Row]]:
+    for line, values in records:
+        if len(values) > len(columns) and any(v.strip() for v in values[len(columns) :]):
+            yield line, {ROW_ERROR: "more values than columns"}
+            continue
+        padded = [*values, *[""] * (len(columns) - len(values))]
+        cleaned = {column: value.strip() for column, value in zip(columns, padded, strict=False) if column}
+        if any(cleaned.values()):
+            yield line, cleaned
+
+
+def _decode(source: str, data: bytes) -> str:
+    """The file's text: UTF-8 (a byte-order mark dropped), else Windows-1252 or Latin-1 as detected."""
+    if b"\x00" in data:
+        raise ValidationFailed(f"{source}: not a CSV file (it holds binary data); save it as CSV or XLSX")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(ENCODINGS)).best()
+    for encoding in ([best.encoding] if best is not None else []) + ["cp1252", "latin_1"]:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ValidationFailed(f"{source}: not text in UTF-8, Windows-1252 or Latin-1")  # pragma: no cover - latin_1
+
+
+def _csv_records(source: str, text: str, required: set[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the records, split by the delimiter that gives the required columns (the sniffed one
+    first)."""
+    first_line = next(iter(text.lstrip("\ufeff").splitlines()), "")
+    candidates = list(DELIMITERS)
+    try:
+        sniffed = csv.Sniffer().sniff(text[:8192], delimiters=DELIMITERS).delimiter
+        candidates.insert(0, sniffed)
+    except csv.Error:
+        pass
+    chosen = candidates[0]
+    for delimiter in candidates:
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter), [])
+        except csv.Error:  # e.g. an open quote: the full read below says where
+            continue
+        if required <= {c.strip().lower() for c in header}:
+            chosen = delimiter
+            break
+    csv.field_size_limit(_MAX_FIELD)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=chosen)
+    try:
+        header = next(reader, [])
+        records = [(reader.line_num, values) for values in reader]
+    except csv.Error as exc:
+        raise ValidationFailed(f"{source}: line {reader.line_num} is not valid CSV ({exc})") from None
+    return header, records
+
+
+def _xlsx_records(source: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The first sheet of a workbook, read-only: its first row the header; numbers and dates as text."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of error for a broken workbook
+        raise ValidationFailed(f"{source}: not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return [], []
+        cells = enumerate(sheet.iter_rows(values_only=True), 1)
+        rows = [(number, [_cell(v) for v in values]) for number, values in cells]
+    except Exception as exc:  # noqa: BLE001 - as above, for a sheet that breaks while read
+        raise ValidationFailed(f"{source}: not a readable XLSX workbook ({type(exc).__name__})") from None
+    finally:
+        workbook.close()
+    if not rows:
+        return [], []
+    return rows[0][1], rows[1:]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return "" if math.isnan(value) or math.isinf(value) else format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def import_rows(

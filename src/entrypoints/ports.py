@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 
 import attrs
 
-from crm_domain.erp import ErpBalance, ErpOrderStatus
+from crm_domain.erp import ErpBalance, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
 from crm_domain.money import Money
 from crm_domain.ports import Clock
 from crm_domain.services.context import Write
@@ -55,6 +55,22 @@ class SandboxErpDriver(Protocol):
 
     def set_overdue(self, customer_code: str, days: int) -> ErpBalance:
         """Set the age of the customer's oldest overdue item."""
+        ...
+
+    def create_order(self, order: ErpOrderRequest) -> ErpOrderAck:
+        """Receive an order, as the worker sends it (de-duplicated by our order id)."""
+        ...
+
+    def put_customers(self, customers: list[ErpCustomer]) -> None:
+        """Put customers into the ERP's customer master."""
+        ...
+
+    def put_products(self, products: list[ErpProduct]) -> None:
+        """Put products into the ERP's catalogue."""
+        ...
+
+    def set_balance(self, customer_code: str, receivables: Money, overdue_days: int) -> ErpBalance:
+        """Set the customer's receivables and overdue days outright (an account with a history before ours)."""
         ...
 
 

@@ -18,7 +18,10 @@ MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", frozen=True)
+    #: Environment variables first, then a `.env` file in the working directory (`.env.example` lists them all).
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_", extra="ignore", frozen=True, env_file=".env", env_file_encoding="utf-8"
+    )
 
     env: Literal["dev", "prod"] = "dev"
     data_dir: Path = Path("crm-data")
@@ -101,6 +104,12 @@ class Settings(BaseSettings):
     erp_breaker_cooldown: float = Field(default=30.0, gt=0, description="seconds an open breaker waits")
     worker_metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="`crm worker` serves /metrics on this port (off when unset)"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="least level of the JSON log lines (debug: one line per outbox delivery)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, GET /metrics needs Authorization: Bearer <token>"
     )
     # the sandbox ERP only: a slow link and an outage switch, for demos and drills
     sandbox_erp_latency_ms: int = Field(default=0, ge=0, description="sandbox ERP answers after this delay")

@@ -131,7 +131,10 @@ def sandbox_invoice(s: Scenario) -> None:
 
 
 def demo_seed(s: Scenario) -> None:
-    erp_progress(container().crm, s.a, S.INVOICED)
+    driver = container().sandbox
+    assert driver is not None
+    erp_progress(container().crm, driver, s.a, S.INVOICED)
+    assert sandbox().find_by_external_ref(s.a.id).state is ErpOrderState.INVOICED  # type: ignore[union-attr]
 
 
 PATHS: dict[str, Callable[[Scenario], None]] = {

@@ -70,7 +70,7 @@ class TestEmailBackend:
     def test_without_smtp_mail_goes_to_the_log_and_a_file(
         self, tmp_path: Path, caplog: pytest.LogCaptureFixture
     ) -> None:
-        caplog.set_level(logging.INFO, logger="crm.email")
+        caplog.set_level(logging.DEBUG, logger="crm.email")  # one line per e-mail: debug
         clock = FixedClock()
         build_email(settings(tmp_path), clock).send("meera@example.com", "Credit hold", "Order on hold.\n")
         lines = (tmp_path / "email.jsonl").read_text().splitlines()

@@ -31,7 +31,12 @@ def test_orders_wait_while_the_erp_is_down_and_are_all_confirmed_when_it_is_back
     ids = [o.id for o in site.place_orders(3)]
     erp = site.erp()
     worker = site.start_worker(
-        "--poll", "0.05", CRM_SANDBOX_ERP_OUTAGE_FILE=str(switch), CRM_OUTBOX_MAX_ATTEMPTS="1000", **FAST_RETRIES
+        "--poll",
+        "0.05",
+        CRM_SANDBOX_ERP_OUTAGE_FILE=str(switch),
+        CRM_OUTBOX_MAX_ATTEMPTS="1000",
+        CRM_LOG_LEVEL="debug",  # a deferral is a per-message line: debug
+        **FAST_RETRIES,
     )
 
     wait_until(lambda: all(site.order(i).erp_sync is ErpSync.FAILED for i in ids), 30, "every order failed")

@@ -79,7 +79,7 @@ def test_sigterm_finishes_the_message_in_hand_and_hands_back_the_rest(site: Site
     sent = [i for i in ids if erp.order_count(i) == 1]
     assert 1 <= len(sent) < len(ids)
     assert all(site.order(i).status is OrderStatus.CONFIRMED for i in sent)  # the one in hand was finished
-    assert '"message": "worker stopped"' in site.worker_log(worker)
+    assert '"event": "worker stopped"' in site.worker_log(worker)
 
     finish = site.crm_cli("worker", "--once")
 

@@ -3,6 +3,7 @@ confirmed with the ERP's number; orders the ERP should not get (drafts, holds, a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -23,8 +24,9 @@ def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(sit
     mine = site.place_orders(3)
     submitted = [o.id for o in before if o.status is OrderStatus.SUBMITTED] + [o.id for o in mine]
     untouched = [o.id for o in before if o.status is not OrderStatus.SUBMITTED]
+    already = {o.id for o in before if o.erp_order_id is not None}  # the demo's orders the sandbox already has
     erp = site.erp()
-    assert erp.order_count() == 0
+    assert erp.order_count() == len(already)
 
     first = site.crm_cli("worker", "--once", "--batch", "7")
 
@@ -39,14 +41,17 @@ def test_once_confirms_every_submitted_order_in_the_sandbox_erp_exactly_once(sit
             in_erp.erp_order_id,
         )
         assert erp.order_count(order_id) == 1
-    assert all(erp.order_count(order_id) == 0 for order_id in untouched)
-    assert erp.order_count() == len(submitted)
-    assert '"outcome": "delivered"' in first.stderr  # one JSON line per delivery
+    assert all(erp.order_count(order_id) == (order_id in already) for order_id in untouched)
+    assert erp.order_count() == len(submitted) + len(already)
+    lines = [json.loads(line) for line in first.stderr.splitlines()]
+    assert lines[-1]["event"] == "worker --once finished"  # one summary line ends the run, no line per delivery
+    assert (lines[-1]["retried"], lines[-1]["dead"]) == (0, 0) and lines[-1]["delivered"] >= len(submitted)
+    assert not [line for line in lines if line.get("outcome") == "delivered"]
 
     second = site.crm_cli("worker", "--once")
 
     assert second.returncode == 0, second.stderr
-    assert erp.order_count() == len(submitted)
+    assert erp.order_count() == len(submitted) + len(already)
     status = site.outbox_status()
     assert (status["pending"], status["dead"]) == (0, 0)
     assert status["delivered"] > len(submitted)

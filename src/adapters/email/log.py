@@ -20,7 +20,7 @@ def masked_address(address: str) -> str:
 
 class LogEmailSender:
     def send(self, to: str, subject: str, body: str) -> None:
-        log.info("email to %s: %s (%d characters)", masked_address(to), subject, len(body))
+        log.debug("email to %s: %s (%d characters)", masked_address(to), subject, len(body))
 
 
 class FileEmailSender:

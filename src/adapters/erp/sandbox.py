@@ -321,6 +321,21 @@ class SandboxErpGateway:
             )
         return self._balance(customer_code)
 
+    def set_balance(self, customer_code: str, receivables: Money, overdue_days: int) -> ErpBalance:
+        """Set the customer's account outright: the balance an account opened before the sandbox's own history
+        carries (the demo data's receivables)."""
+        if receivables.minor < 0 or overdue_days < 0:
+            raise Conflict("receivables and overdue days cannot be negative")
+        now = micros(self._clock.now())
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO erp_accounts VALUES (?, ?, ?, ?, ?) ON CONFLICT(customer_code) DO UPDATE SET "
+                "currency = excluded.currency, receivables_minor = excluded.receivables_minor, "
+                "overdue_days = excluded.overdue_days, changed_at = excluded.changed_at",
+                (customer_code, receivables.currency, receivables.minor, overdue_days, now),
+            )
+        return self._balance(customer_code)
+
     def find_by_external_ref(self, external_ref: str) -> ErpOrderStatus | None:
         row = self._row("SELECT erp_order_id FROM erp_orders WHERE external_ref = ?", (external_ref,))
         return None if row is None else self._order_status(row[0])
@@ -335,21 +350,26 @@ class SandboxErpGateway:
         return int(row[0])
 
     def put_customer(self, customer: ErpCustomer) -> None:
-        now = micros(customer.changed_at or self._clock.now())
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO erp_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    customer.customer_code,
-                    customer.erp_customer_id,
-                    customer.name,
-                    customer.mobile,
-                    customer.territory,
-                    customer.currency,
-                    int(customer.active),
-                    now,
-                ),
+        self.put_customers([customer])
+
+    def put_customers(self, customers: list[ErpCustomer]) -> None:
+        """Put many customers in one transaction (the demo's dealers, a large customer master for the sync)."""
+        now = self._clock.now()
+        rows = [
+            (
+                c.customer_code,
+                c.erp_customer_id,
+                c.name,
+                c.mobile,
+                c.territory,
+                c.currency,
+                int(c.active),
+                micros(c.changed_at or now),
             )
+            for c in customers
+        ]
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO erp_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def put_product(self, product: ErpProduct) -> None:
         self.put_products([product])

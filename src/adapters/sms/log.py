@@ -20,7 +20,7 @@ def mask(text: str) -> str:
 
 class LogSmsSender:
     def send(self, to: str, text: str) -> None:
-        log.info("sms to %s: %s", to[:-4] + "****", mask(text))
+        log.debug("sms to %s: %s", to[:-4] + "****", mask(text))
 
 
 class FileSmsSender:

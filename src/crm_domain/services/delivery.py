@@ -364,9 +364,9 @@ def _log(delivery: Delivery) -> None:
     fields = {"outbox": attrs.asdict(delivery)}
     what = f"{delivery.event} {delivery.aggregate_id} (message {delivery.message_id})"
     if delivery.outcome is Outcome.DELIVERED:
-        log.info("delivered %s to %s", what, ", ".join(delivery.handlers) or "nobody", extra=fields)
+        log.debug("delivered %s to %s", what, ", ".join(delivery.handlers) or "nobody", extra=fields)
     elif delivery.outcome is Outcome.DEFERRED:
-        log.info("deferred %s until %s: circuit open", what, delivery.next_attempt_at, extra=fields)
+        log.debug("deferred %s until %s: circuit open", what, delivery.next_attempt_at, extra=fields)
     elif delivery.outcome is Outcome.RETRY:
         log.warning(
             "attempt %d of %s failed, next at %s: %s",

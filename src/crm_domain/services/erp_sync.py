@@ -131,7 +131,7 @@ class ErpSyncHandler:
             if not self._settle_race(order_id, ack.erp_order_id, gateway):
                 raise
             return
-        log.info("erp: order %s is %s in %s%s", order_id, ack.erp_order_id, gateway.name, _dup(ack.duplicate))
+        log.debug("erp: order %s is %s in %s%s", order_id, ack.erp_order_id, gateway.name, _dup(ack.duplicate))
 
     def _prepare(self, uow: UnitOfWork, order_id: str) -> _Outbound | None:
         """Still to be sent? Then note the send (audit) in this unit of work and return the request; else None."""
@@ -191,7 +191,7 @@ class ErpSyncHandler:
             gateway.cancel_order(str(erp_order_id), reason)
         if order.erp_sync is not ErpSync.SYNCED:
             self._record(order_id, ErpSync.SYNCED, None)
-        log.info("erp: order %s cancelled in %s as %s", order_id, gateway.name, erp_order_id)
+        log.debug("erp: order %s cancelled in %s as %s", order_id, gateway.name, erp_order_id)
 
     @staticmethod
     def _load_cancelled(uow: UnitOfWork, order_id: str) -> tuple[Order, Customer, dict[str, Product], bool] | None:

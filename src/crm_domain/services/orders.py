@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -159,11 +160,24 @@ class OrderService:
         plan = self.plan_create(actor, new, idempotency_key)
         return plan if isinstance(plan, Order) else self._ctx.finish(plan)
 
-    def plan_create(self, actor: Actor, new: NewOrder, idempotency_key: str | None = None) -> Order | Write[Order]:
+    def plan_create(
+        self,
+        actor: Actor,
+        new: NewOrder,
+        idempotency_key: str | None = None,
+        on_replay: Callable[[Order], None] | None = None,
+    ) -> Order | Write[Order]:
         """`create` in two halves: this one reads (the customer in scope, the priced lines, a replay of the
         idempotency key) and returns the replayed order, or the write still to run — the number, the credit
         check and reservation, the order, its events and the idempotency record, all that must be atomic.
-        Callers that batch writes run the second half themselves (decision 0009)."""
+        Callers that batch writes run the second half themselves (decision 0009). `on_replay` hears of an
+        answer that is an earlier request's order (same key), so that it is not counted as a new one."""
+
+        def replayed(order: Order | None) -> Order | None:
+            if order is not None and on_replay is not None:
+                on_replay(order)
+            return order
+
         actor.require(Permission.ORDER_CREATE)
         if new.submit:
             actor.require(Permission.ORDER_SUBMIT)
@@ -171,7 +185,7 @@ class OrderService:
         fingerprint = new.fingerprint() if idempotency_key is not None else ""  # only a keyed request is compared
 
         def prepare(uow: UnitOfWork) -> Order | tuple[Customer, list[OrderLine]]:
-            replay = self._replay(uow, actor, "order.create", idempotency_key, fingerprint)
+            replay = replayed(self._replay(uow, actor, "order.create", idempotency_key, fingerprint))
             if replay is not None:
                 return replay
             customer = customer_in_scope(uow, actor, new.customer_id)
@@ -189,7 +203,7 @@ class OrderService:
 
         def step(uow: UnitOfWork) -> Order:
             # A request with the same key may have committed since the snapshot: replay it.
-            replay = self._replay(uow, actor, "order.create", idempotency_key, fingerprint)
+            replay = replayed(self._replay(uow, actor, "order.create", idempotency_key, fingerprint))
             if replay is not None:
                 return replay
             now = self._ctx.now()

@@ -9,7 +9,7 @@ import typer
 from entrypoints.cli.context import out
 from entrypoints.settings import Settings
 
-app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
+app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 
 
 @app.command("show")

@@ -9,11 +9,11 @@ from rich.table import Table
 
 from entrypoints.cli.context import OPERATOR, container, out
 
-app = typer.Typer(help="Dealer credit.", no_args_is_help=True)
+app = typer.Typer(help="Show a dealer's credit position.", no_args_is_help=True)
 
 
 @app.command("show")
-def show(code: Annotated[str, typer.Argument(help="Customer code, e.g. D0001.")]) -> None:
+def show(code: Annotated[str, typer.Argument(help="The customer's code, for example D0001.")]) -> None:
     """Show limit, receivables, open orders, exposure and available credit of a customer."""
     crm = container().crm
     view = crm.customers.get_by_code(OPERATOR, code)

@@ -1,19 +1,29 @@
-"""Bulk CSV import shared by `crm customers|products import`: a progress bar, every failing row reported with
-its line number and reason, the good rows kept (the rows themselves: entrypoints/imports.py)."""
+"""Bulk import shared by `crm customers|products|orders import`: a progress bar, every failing row reported with
+its line number and reason, the good rows kept. The file is CSV (UTF-8, Windows-1252 or Latin-1; `,`, `;`, tab or
+`|` separated) or XLSX; reading it and the rows themselves are entrypoints/imports.py's."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crm_domain.errors import ValidationFailed
 from entrypoints.cli.context import err, out
-from entrypoints.imports import ImportReport, csv_rows, import_rows, optional
+from entrypoints.imports import ImportReport, Row, file_rows, import_rows, optional
 
 MAX_FAILURES_SHOWN = 50
+
+#: The file argument of every import command.
+ImportFile = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
+    ),
+]
 
 
 def print_report(report: ImportReport, what: str) -> int:
@@ -28,22 +38,15 @@ def print_report(report: ImportReport, what: str) -> int:
     return 0
 
 
-def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
-    """(row count, rows as (line number, {column: stripped value})); `ValidationFailed` for a bad header."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        total = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-    handle = path.open(newline="", encoding="utf-8-sig")
+def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, Row]]]:
+    """(row count, rows as (line number, {column: stripped value})); `ValidationFailed` for a file that cannot
+    be read or lacks a required column."""
     try:
-        rows = csv_rows(handle, required, str(path))
-    except ValidationFailed:
-        handle.close()
-        raise
-
-    def closing() -> Iterator[tuple[int, dict[str, str]]]:
-        with handle:
-            yield from rows
-
-    return total, closing()
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    rows = file_rows(data, required, str(path))
+    return len(rows), iter(rows)
 
 
 def import_progress(what: str) -> Progress:
@@ -61,7 +64,7 @@ def import_progress(what: str) -> Progress:
 def run_import(
     path: Path,
     required: set[str] | frozenset[str],
-    handle_row: Callable[[dict[str, str]], None],
+    handle_row: Callable[[Row], None],
     what: str,
     finish: Callable[[], None] | None = None,
 ) -> int:
@@ -73,4 +76,4 @@ def run_import(
     return print_report(report, what)
 
 
-__all__ = ["optional", "print_report", "read_rows", "run_import"]
+__all__ = ["ImportFile", "optional", "print_report", "read_rows", "run_import"]

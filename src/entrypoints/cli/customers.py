@@ -1,4 +1,4 @@
-"""`crm customers import FILE`: create or update dealers from CSV."""
+"""`crm customers import FILE`: create or update dealers from a CSV or XLSX file."""
 
 from __future__ import annotations
 
@@ -11,14 +11,19 @@ from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import run_import
 from entrypoints.imports import CustomerImport
 
-app = typer.Typer(help="Customers (dealers).", no_args_is_help=True)
+app = typer.Typer(help="Import customers (dealers).", no_args_is_help=True)
 
 
 @app.command("import")
 def import_customers(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
+        ),
+    ],
 ) -> None:
-    """Import customers from CSV. Columns: code, name, mobile, credit_limit (required); territory, currency,
+    """Import customers from CSV or XLSX. Columns: code, name, mobile, credit_limit (required); territory, currency,
     erp_system, erp_customer_id, assigned_rep_mobile, tolerance_pct, overdue_block_days. An existing code is
     updated; each row is one unit of work (`CustomerService.upsert`). Failing rows are listed with their line
     number; the rest are kept (exit 1 if any failed)."""

@@ -12,14 +12,18 @@ from entrypoints.bootstrap import bootstrap
 from entrypoints.cli.context import OPERATOR, container, err, out
 from entrypoints.demo_data import seed
 
-app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app = typer.Typer(help="Load the demo data set.", no_args_is_help=True)
 
 
 @app.command("seed")
 def seed_command(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when customers already exist.")] = False,
-    months: Annotated[int, typer.Option(min=1, max=24, help="Months of order history.")] = 4,
-    orders_per_month: Annotated[int, typer.Option(min=1, max=10_000, help="Orders per month.")] = 90,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the store already has customers.")
+    ] = False,
+    months: Annotated[int, typer.Option(min=1, max=24, help="How many months of order history to create.")] = 4,
+    orders_per_month: Annotated[
+        int, typer.Option(min=1, max=10_000, help="How many orders to create each month.")
+    ] = 90,
 ) -> None:
     """Load users of every role in a manager tree, 50 dealers, 200 products and months of orders."""
     base = container()
@@ -31,11 +35,16 @@ def seed_command(
         raise typer.Exit(1)
     clock = base.clocks.settable()
     demo = bootstrap(base.settings, uow=base.uow, clock=clock)
+    sandbox = demo.sandbox  # the demo's ERP, on the demo's clock
+    if sandbox is None:
+        err.print("error: the demo needs the sandbox ERP, and this configuration routes `sandbox` elsewhere")
+        raise typer.Exit(2)
     with err.status("seeding demo data") as status:
         summary = seed(
             demo.crm,
             clock,
             base.clocks.system().now(),
+            sandbox,
             months=months,
             orders_per_month=orders_per_month,
             progress=lambda step: status.update(f"seeding demo data: {step}"),

@@ -29,10 +29,11 @@ from crm_domain.orders import OrderStatus
 from crm_domain.ports import ErpGateway
 from crm_domain.services.erp_batch import SyncTally
 from crm_domain.services.erp_events import BalanceReport, EventOutcome, EventResult, OrderStatusReport
+from entrypoints.catalogue_cache import catalogue_changed
 from entrypoints.cli.context import OPERATOR, container, err, out
 from entrypoints.ports import SandboxErpDriver
 
-app = typer.Typer(help="ERP synchronisation, and the sandbox ERP.", no_args_is_help=True)
+app = typer.Typer(help="Synchronise with an ERP, and drive the built-in sandbox ERP.", no_args_is_help=True)
 sandbox_app = typer.Typer(
     help="Drive the built-in sandbox ERP; each change is applied to the CRM at once, as its webhook would.",
     no_args_is_help=True,
@@ -142,12 +143,15 @@ class Run:
 @app.command("sync")
 def sync(
     kind: Annotated[Kind, typer.Argument(help="What to synchronise.")],
-    erp: Annotated[ErpName, typer.Option("--erp", help="Which ERP.")] = ErpName.SANDBOX,
+    erp: Annotated[ErpName, typer.Option("--erp", help="The ERP to read from.")] = ErpName.SANDBOX,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only what changed at or after this ISO date-time.")
+        str | None,
+        typer.Option(
+            "--since", metavar="DATE-TIME", help="Read only what changed at or after this ISO 8601 date or date-time."
+        ),
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=5000, help="Items per batch.")] = 500,
-    full: Annotated[bool, typer.Option("--full", help="Ignore the remembered progress; start over.")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=5000, help="How many items each batch holds.")] = 500,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the remembered progress and start over.")] = False,
 ) -> None:
     """Synchronise customers or products (idempotent upserts) from an ERP, or apply its balances or order
     statuses. Resumable; prints created/updated/unchanged/failed and exits 1 if anything failed."""
@@ -213,7 +217,11 @@ def _pages(
 
 
 def _products(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, advance: Callable[[int], None]) -> None:
-    _pages(gateway.products_changed, container().crm.erp_batch.products, run, batch, tally, advance)
+    try:
+        _pages(gateway.products_changed, container().crm.erp_batch.products, run, batch, tally, advance)
+    finally:
+        if tally.created or tally.updated:
+            catalogue_changed(container())  # the API's cached catalogue answers are stale now
 
 
 def _customers(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, advance: Callable[[int], None]) -> None:
@@ -342,7 +350,7 @@ def _drive(ref: str, action: str) -> None:
     )
 
 
-OrderRef = Annotated[str, typer.Argument(help="Order number (SO-2026-000123) or id.")]
+OrderRef = Annotated[str, typer.Argument(help="The order's number (for example SO-2026-000123) or id.")]
 
 
 @sandbox_app.command("dispatch")
@@ -380,7 +388,7 @@ def _balance(code: str, change: Callable[[Any, str], Any]) -> None:
 
 @sandbox_app.command("pay")
 def pay(
-    customer_code: Annotated[str, typer.Argument(help="Customer code.")],
+    customer_code: Annotated[str, typer.Argument(help="The customer's code, for example D0001.")],
     amount: Annotated[str, typer.Argument(help='Amount paid, e.g. "5000.00", in the customer\'s currency.')],
 ) -> None:
     """Record a payment in the sandbox ERP; the CRM takes the new receivables (held orders may be released)."""
@@ -389,8 +397,8 @@ def pay(
 
 @sandbox_app.command("overdue")
 def overdue(
-    customer_code: Annotated[str, typer.Argument(help="Customer code.")],
-    days: Annotated[int, typer.Argument(min=0, max=36500, help="Age of the oldest overdue item, in days.")],
+    customer_code: Annotated[str, typer.Argument(help="The customer's code, for example D0001.")],
+    days: Annotated[int, typer.Argument(min=0, max=36500, help="The age of the oldest overdue item, in days.")],
 ) -> None:
     """Set the customer's overdue days in the sandbox ERP and apply them to the CRM."""
     _balance(customer_code, lambda sandbox, _currency: sandbox.set_overdue(customer_code, days))

@@ -12,10 +12,13 @@ from crm_domain.errors import DomainError
 from entrypoints.bootstrap import ConfigurationError
 from entrypoints.cli import config, credit, customers, db, demo, erp, orders, outbox, products, serve, users, worker
 from entrypoints.cli.context import err
+from entrypoints.cli.help_text import plain_labels
+
+plain_labels()
 
 app = typer.Typer(
     name="crm",
-    help="Sales & CRM platform: dealer orders, credit, ERP sync.",
+    help="The Sales & CRM platform: dealer orders, credit and ERP sync.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -1,4 +1,4 @@
-"""`crm orders import FILE`: orders from CSV, one row per order line, grouped into orders by `order_ref`.
+"""`crm orders import FILE`: orders from a CSV or XLSX file, one row per order line, grouped into orders by `order_ref`.
 
 Each order is created with channel `import` and submitted at once (credit-checked like any submit: it ends
 `submitted` or `on_credit_hold`; a hold is an outcome, not a failure); `--draft` only creates drafts. The
@@ -24,7 +24,7 @@ from entrypoints.cli.context import OPERATOR, container, out
 from entrypoints.cli.csv_import import import_progress, print_report, read_rows
 from entrypoints.imports import ImportReport
 
-app = typer.Typer(help="Orders.", no_args_is_help=True)
+app = typer.Typer(help="Import orders.", no_args_is_help=True)
 
 REQUIRED = {"order_ref", "customer_code", "sku", "quantity"}
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
@@ -91,10 +91,17 @@ def _fail_group(report: ImportReport, group: _Group, culprit: int, reason: str) 
 
 @app.command("import")
 def import_orders(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file.")],
-    draft: Annotated[bool, typer.Option("--draft", help="Create drafts; do not submit.")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8, Windows-1252 or Latin-1) or XLSX file."
+        ),
+    ],
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Create the orders as drafts instead of submitting them.")
+    ] = False,
 ) -> None:
-    """Import orders from CSV. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
+    """Import orders from CSV or XLSX. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
     Rows with one order_ref form one order, submitted (credit-checked) unless --draft. Re-importing a file
     creates nothing twice. Failing rows are listed with their line number; other orders are kept (exit 1 if any
     row failed)."""

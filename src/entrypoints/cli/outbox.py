@@ -14,7 +14,7 @@ from crm_domain.outbox import OutboxMessage
 from crm_domain.services.delivery import OutboxDispatcher
 from entrypoints.cli.context import container, out
 
-app = typer.Typer(help="Outbox health and dead letters.", no_args_is_help=True)
+app = typer.Typer(help="Show the outbox's health and handle dead letters.", no_args_is_help=True)
 
 
 def _dispatcher() -> OutboxDispatcher:
@@ -25,7 +25,7 @@ def _dispatcher() -> OutboxDispatcher:
 @app.command("status")
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Dead letters to list, oldest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many dead letters to list, oldest first.")] = 50,
 ) -> None:
     """Pending, dead and delivered counts, the age of the oldest pending event, and the dead letters."""
     dispatcher = _dispatcher()
@@ -56,7 +56,9 @@ def status(
 
 @app.command("retry-dead")
 def retry_dead(
-    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Dead letters to put back, oldest first.")] = 1000,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="How many dead letters to put back, oldest first.")
+    ] = 1000,
 ) -> None:
     """Put dead letters back to pending (attempts reset, due now); `crm worker` delivers them again."""
     count = _dispatcher().retry_dead(limit)

@@ -9,14 +9,15 @@ from typing import Annotated
 import typer
 
 from entrypoints.cli.context import container, out
+from entrypoints.logs import granian_logging
 
 APP_FACTORY = "entrypoints.http.app:create_app"
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(help="The address the server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port the server listens on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="How many worker processes serve requests.")] = 1,
     reload: Annotated[
         bool, typer.Option("--reload", help="Development: restart the workers when a source file changes.")
     ] = False,
@@ -47,7 +48,8 @@ def serve(
         factory=True,
         backlog=2048,
         respawn_failed_workers=True,
-        log_access=False,
+        log_access=False,  # the app writes the access log, in the one schema (entrypoints.logs)
+        log_dictconfig=granian_logging(c.settings.log_level),
         reload=reload,
         reload_paths=_source_paths() if reload else None,
         reload_ignore_worker_failure=reload,

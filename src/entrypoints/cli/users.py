@@ -10,13 +10,13 @@ from rich.table import Table
 from crm_domain.records import PageRequest
 from entrypoints.cli.context import OPERATOR, container, out
 
-app = typer.Typer(help="Bootstrap and inspect users.", no_args_is_help=True)
+app = typer.Typer(help="Create the first administrator and list the users.", no_args_is_help=True)
 
 
 @app.command("create-admin")
 def create_admin(
-    mobile: Annotated[str, typer.Option(help="Mobile number; normalised to E.164 (default region IN).")],
-    name: Annotated[str, typer.Option(help="Full name.")],
+    mobile: Annotated[str, typer.Option(help="The mobile number, normalised to E.164 (default region IN).")],
+    name: Annotated[str, typer.Option(help="The user's full name.")],
 ) -> None:
     """Create an administrator (the first user of a new installation)."""
     user = container().crm.users.create_admin(mobile, name)
@@ -25,7 +25,7 @@ def create_admin(
 
 @app.command("unlock")
 def unlock(
-    mobile: Annotated[str, typer.Option(help="Mobile number of the user locked out of sign-in.")],
+    mobile: Annotated[str, typer.Option(help="The mobile number of the user locked out of sign-in.")],
 ) -> None:
     """Lift a sign-in lock-out: the mobile's code limits and its live or burned code are forgotten."""
     container().auth.unlock(mobile)
@@ -34,25 +34,29 @@ def unlock(
 
 @app.command("list")
 def list_users(
-    limit: Annotated[int, typer.Option(min=1, max=200, help="Users per page.")] = 200,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many users each page lists.")] = 200,
 ) -> None:
-    """List users: name, mobile, roles, manager, active."""
+    """List users: name, mobile, roles, their manager by name, territory and whether they are active."""
     crm = container().crm
-    table = Table("id", "name", "mobile", "roles", "manager", "territory", "active")
+    users = []
     cursor: str | None = None
     while True:
         page = crm.users.list(OPERATOR, PageRequest(limit=limit, cursor=cursor))
-        for user in page.items:
-            table.add_row(
-                user.id,
-                user.name,
-                user.mobile,
-                ", ".join(sorted(user.roles)),
-                user.manager_id or "",
-                user.territory or "",
-                "yes" if user.active else "no",
-            )
+        users += page.items
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
+    names = {user.id: user.name for user in users}
+    table = Table("name", "mobile", "roles", "manager", "territory", "active", "id")
+    for user in users:
+        manager = user.manager_id
+        table.add_row(
+            user.name,
+            user.mobile,
+            ", ".join(sorted(user.roles)),
+            (names.get(manager) or crm.users.get(OPERATOR, manager).name) if manager else "",
+            user.territory or "",
+            "yes" if user.active else "no",
+            user.id,
+        )
     out.print(table)

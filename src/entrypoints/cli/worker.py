@@ -1,28 +1,29 @@
 """`crm worker`: the outbox dispatcher (ERP sync, notifications) as a long-running process, or one pass.
 
 Stops on SIGTERM or SIGINT after the message in hand (exit 0); the messages it had claimed but not started are
-handed back at once. Logs one JSON line per delivery or failure on stderr.
+handed back at once. Logs JSON lines on stderr (`entrypoints.logs`): one per failed attempt and dead letter, one
+per delivery at debug (`CRM_LOG_LEVEL=debug`), and `--once` ends with one summary line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import structlog
 import typer
 
 from crm_domain.services.delivery import DeliveryReport, OutboxDispatcher, Outcome
 from crm_domain.services.sweeps import run_sweeps
 from entrypoints.bootstrap import Container, build_dispatcher
 from entrypoints.cli.context import container, err, out
+from entrypoints.logs import configure
 
 log = logging.getLogger("crm.worker")
 
@@ -31,10 +32,13 @@ _MAX_BACKOFF = 30.0
 
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="Messages claimed per pass.")] = 20,
-    poll: Annotated[float, typer.Option("--poll", min=0.01, max=3600, help="Seconds between idle polls.")] = 1.0,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="How many messages each pass claims.")] = 20,
+    poll: Annotated[
+        float,
+        typer.Option("--poll", min=0.01, max=3600, help="How many seconds to wait between polls when nothing is due."),
+    ] = 1.0,
     sweep_every: Annotated[
-        float, typer.Option("--sweep-every", min=1, help="Seconds between housekeeping sweeps.")
+        float, typer.Option("--sweep-every", min=1, help="How many seconds pass between housekeeping sweeps.")
     ] = 600.0,
     heartbeat: Annotated[
         Path | None,
@@ -55,8 +59,8 @@ def worker(
     if check:
         _check_heartbeat(heartbeat, max_age)
         return
-    _log_json_lines()
     c = container()
+    configure(c.settings.log_level)
     c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
     dispatcher = build_dispatcher(c)
     if c.settings.worker_metrics_port is not None:
@@ -121,7 +125,14 @@ def _once(c: Container, dispatcher: OutboxDispatcher, batch: int, stop: threadin
         _add(totals, report)
         if report.claimed == 0:
             break
-    log.info("worker --once: %s", ", ".join(f"{outcome.value} {n}" for outcome, n in totals.items()))
+    structlog.get_logger("crm.worker").info(
+        "worker --once finished",
+        delivered=totals[Outcome.DELIVERED],
+        retried=totals[Outcome.RETRY],
+        dead=totals[Outcome.DEAD],
+        deferred=totals[Outcome.DEFERRED],
+        released=totals[Outcome.RELEASED],
+    )
 
 
 def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
@@ -180,29 +191,3 @@ def _recover_store(c: Container) -> None:
         log.warning(
             "recovery: %d half-done commits completed, %d rolled back", recovered.completed, recovered.rolled_back
         )
-
-
-class _JsonLines(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, and the delivery's fields when there are some."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        delivery = getattr(record, "outbox", None)
-        if isinstance(delivery, dict):
-            line.update({k: v for k, v in delivery.items() if v not in (None, ())})
-        if record.exc_info:
-            line["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(line, default=str)
-
-
-def _log_json_lines() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLines())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)

@@ -11,12 +11,10 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
-from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.security.jwt import Token
 
 from crm_domain.errors import DomainError, Unauthenticated
@@ -39,13 +37,14 @@ from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
 from entrypoints.http.etags import not_modified_middleware, tag_response
 from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import request_id_middleware, response_headers
+from entrypoints.http.middleware import access_log, log_context_middleware, response_headers
 from entrypoints.http.openapi_contract import finish
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
 from entrypoints.http.query_params import refuse_unknown_query_parameters
 from entrypoints.http.rate_limits import rate_limit_middleware
 from entrypoints.http.readiness import Readiness
 from entrypoints.http.security import Tokens, TokenSettings
+from entrypoints.logs import configure as configure_logging
 from entrypoints.web.app import WebApp
 from entrypoints.web.errors import browsers_get_pages
 
@@ -84,6 +83,7 @@ def create_app(container: Container | None = None) -> Litestar:
     """Build the app; `crm serve` calls this once per worker process (granian factory mode)."""
     c = container or bootstrap()
     settings = c.settings
+    configure_logging(settings.log_level)
     tokens = Tokens(
         TokenSettings(
             secret=c.jwt_secret,
@@ -131,15 +131,24 @@ def create_app(container: Container | None = None) -> Litestar:
     limit_unauthenticated, limit_by_caller = rate_limit_middleware(
         c.api_limits, trusted_networks(settings.trusted_proxies)
     )
-    return Litestar(
-        route_handlers=[api, HealthController, metrics_controller(c.uow, c.crm.ctx.clock), *web.route_handlers],
+    app = Litestar(
+        route_handlers=[
+            api,
+            HealthController,
+            metrics_controller(
+                c.uow,
+                c.crm.ctx.clock,
+                settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+            ),
+            *web.route_handlers,
+        ],
         dependencies=dependencies,
         middleware=[
-            request_id_middleware,
             not_modified_middleware,
             limit_unauthenticated,
             tokens.jwt.middleware,
             web.middleware,
+            log_context_middleware,
             limit_by_caller,
             prometheus.middleware,
         ],
@@ -165,17 +174,14 @@ def create_app(container: Container | None = None) -> Litestar:
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         plugins=[
             PydanticPlugin(prefer_alias=True),
-            StructlogPlugin(
-                StructlogConfig(
-                    structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
-                    enable_middleware_logging=False,
-                )
-            ),
         ],
         template_config=web.template_config,
+        logging_config=None,  # entrypoints.logs: one schema for every line
         state=State({"container": c, **web.state}),
         request_class=JsonRequest,
         before_request=refuse_unknown_query_parameters,
         after_request=tag_response,
         debug=False,
     )
+    app.asgi_handler = access_log(app.asgi_handler)  # around everything: unknown paths and 401s are logged too
+    return app

@@ -11,16 +11,19 @@ Two kinds:
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from crm_domain.errors import Unauthenticated
 from crm_domain.orders import Order
 from crm_domain.ports import Clock, UnitOfWorkFactory
 
@@ -29,6 +32,12 @@ ORDERS = Counter(
     "Orders created or submitted through the API, by the state they ended in (draft, submitted, on_credit_hold).",
     ["operation", "result"],
 )
+IDEMPOTENT_REPLAYS = Counter(
+    "crm_idempotent_replays_total",
+    "Requests answered with an earlier request's result because they repeated its Idempotency-Key, by operation"
+    " (not counted in crm_orders_total).",
+    ["operation"],
+)
 CREDIT_DECISIONS = Counter(
     "crm_credit_hold_decisions_total", "Orders taken off credit hold, by decision (released, rejected).", ["decision"]
 )
@@ -36,6 +45,11 @@ CREDIT_DECISIONS = Counter(
 
 def count_order(operation: str, order: Order) -> Order:
     ORDERS.labels(operation=operation, result=order.status.value).inc()
+    return order
+
+
+def count_replay(operation: str, order: Order) -> Order:
+    IDEMPOTENT_REPLAYS.labels(operation=operation).inc()
     return order
 
 
@@ -77,17 +91,25 @@ def _age(since: datetime | None, now: datetime) -> float:
     return 0.0 if since is None else max((now - since).total_seconds(), 0.0)
 
 
-def metrics_controller(store: UnitOfWorkFactory, clock: Clock) -> type[PrometheusController]:
+def metrics_controller(store: UnitOfWorkFactory, clock: Clock, token: str | None = None) -> type[PrometheusController]:
+    """`GET /metrics`; with `token` (`CRM_METRICS_TOKEN`) only for a scraper that sends
+    `Authorization: Bearer <token>` (anyone else: 401), else open to whoever reaches it (keep it inside)."""
     collector = StoreCollector(store, clock)
+    expected = f"Bearer {token}".encode() if token else None
 
     class MetricsController(PrometheusController):
         @get(
             operation_id="metrics",
-            summary="Prometheus metrics (HTTP and business)",
+            summary="Prometheus metrics (HTTP and business); with CRM_METRICS_TOKEN set, only with that bearer token",
             sync_to_thread=True,
+            security=[],
             media_type="text/plain",  # the document's content type; the answer names the exposition version too
         )
-        def get(self) -> Response[bytes]:
+        def get(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+            if expected is not None:
+                sent = request.headers.get("authorization", "").encode()
+                if not hmac.compare_digest(sent, expected):
+                    raise Unauthenticated("GET /metrics needs the metrics token (Authorization: Bearer …)")
             if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
                 registry = CollectorRegistry()
                 multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -1,6 +1,10 @@
 """Pure ASGI middleware and the app's `before_send` hook.
 
-- `request_id_middleware` binds the request id to the log context of a routed request.
+- `access_log` (wrapped around the whole app, so it sees every request, routed or not) starts each request's log
+  context with its request id and writes one access line when the answer has gone: method, path (never the
+  query string, which may carry a secret), status and duration.
+- `log_context_middleware` (after the token check) binds the signed-in user's id, and the order's id on an
+  order's routes, for every line logged while the request runs.
 - `response_headers` (a `before_send` hook, so it sees every answer: also the 401 of the token check, the 404 of
   an unknown path, 405 and CORS preflights, which never reach route middleware) sets `X-Request-ID` (the caller's,
   when it sent a sane one), the headers every answer carries (`nosniff`, `Referrer-Policy`, HSTS in production) and
@@ -11,12 +15,16 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final
 
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from crm_domain.users import Actor
+from entrypoints.logs import ACCESS_LOGGER, bind
 
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 #: Answers of these paths hand out or concern tokens: never stored by a browser or a proxy.
@@ -40,13 +48,51 @@ def request_id_of(scope: Scope) -> str:
     return request_id
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
+def access_log(app: ASGIApp) -> ASGIApp:
+    """`app` with a fresh log context per request (its request id bound) and one access line per request."""
+    logger = structlog.get_logger(ACCESS_LOGGER)
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        with structlog.contextvars.bound_contextvars(request_id=request_id_of(scope)):
-            await app(scope, receive, send)
+        structlog.contextvars.clear_contextvars()
+        bind(request_id=request_id_of(scope))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, send_status)
+        finally:
+            logger.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    return middleware
+
+
+def log_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Bind the signed-in user (and the order of an order's route) for the rest of the request's log lines."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        params = scope.get("path_params") or {}
+        bind(
+            user_id=user.id if isinstance(user, Actor) else None,
+            order_id=params.get("order_id") if scope["path"].startswith("/api/v1/orders/") else None,
+        )
+        await app(scope, receive, send)
 
     return middleware
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -124,7 +125,7 @@ def http_error_handler(_request: Request[Any, Any, Any], exc: HTTPException) -> 
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    request.logger.exception("unhandled error", exc_info=exc)
+    structlog.get_logger("crm.api").error("unhandled error", exc_info=exc)
     return problem(500, "internal_error", "Internal error", "the server could not complete the request")
 
 

@@ -10,14 +10,15 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from crm_domain.errors import ValidationFailed
-from crm_domain.orders import OrderStatus
+from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from entrypoints.http.deps import ActorDep, CrmDep, WritesDep
 from entrypoints.http.list_params import UpdatedSince, since
-from entrypoints.http.metrics import count_decision, count_order
+from entrypoints.http.metrics import count_decision, count_order, count_replay
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.orders import NoteIn, OrderIn, OrderOut, QuoteOut, ReasonIn
+from entrypoints.logs import bind
 
 IdempotencyKey = Annotated[
     str | None,
@@ -51,7 +52,11 @@ class OrderController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> OrderOut:
         command = data.command()
-        order = await writes.perform(lambda: crm.orders.plan_create(actor, command, idempotency_key))
+        replays: list[Order] = []
+        order = await writes.perform(lambda: crm.orders.plan_create(actor, command, idempotency_key, replays.append))
+        bind(order_id=order.id)  # the rest of the request's log lines, the access line too, name the order
+        if replays:  # an earlier request's order, answered again: not a new order
+            return OrderOut.of(count_replay("create", order))
         return OrderOut.of(count_order("create", order))
 
     @post(

@@ -28,6 +28,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_domain.records import PageRequest
+from entrypoints.catalogue_cache import VERSION_KEY, new_catalogue_version
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.list_params import Search, UpdatedSince, since, text_query
 from entrypoints.http.schemas.common import Page
@@ -35,7 +36,6 @@ from entrypoints.http.schemas.products import ProductIn, ProductOut, ProductPatc
 
 CACHE_SECONDS: Final = 30
 RESPONSE_CACHE_STORE: Final = "response_cache"
-_VERSION_KEY: Final = "catalogue-version"
 _VERSION_STATE: Final = "catalogue_version"
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (default 50, at most 200).")]
@@ -52,17 +52,17 @@ class CatalogueVersion(ASGIMiddleware):
         app = scope["litestar_app"]
         store = app.response_cache_config.get_store_from_app(app)
         if scope.get("method") == "GET":
-            version = await store.get(_VERSION_KEY)
+            version = await store.get(VERSION_KEY)
             if version is None:  # first read, or the store was emptied: any new token is safe
                 version = secrets.token_hex(8).encode()
-                await store.set(_VERSION_KEY, version)
+                await store.set(VERSION_KEY, version)
             scope.setdefault("state", {})[_VERSION_STATE] = version.decode()
             await next_app(scope, receive, _send_copies(send))
             return
 
         async def send_after_bump(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
-                await store.set(_VERSION_KEY, secrets.token_hex(8))
+                await new_catalogue_version(store)
                 await _forget_expired(store)
             await send(message)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from typing import Any
 
+from anyio import from_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -18,8 +18,9 @@ from crm_domain.services.catalogue import NewProduct, ProductChanges
 from crm_domain.services.customers import NewCustomer
 from crm_domain.services.users import NewUser, UserChanges
 from crm_domain.users import Permission, Role
+from entrypoints.catalogue_cache import new_catalogue_version
 from entrypoints.http.deps import ActorDep, AuthDep, CrmDep
-from entrypoints.imports import CustomerImport, ImportReport, ProductImport, csv_rows, import_rows
+from entrypoints.imports import CustomerImport, ImportReport, ProductImport, file_rows, import_rows
 from entrypoints.web.forms import FormDep
 from entrypoints.web.names import Names
 from entrypoints.web.pages.performance import current_period, months_back
@@ -249,24 +250,24 @@ class AdminPages(Controller):
             raise ValidationFailed("choose customers or products", field="kind")
         actor.require(Permission.CUSTOMER_WRITE if kind == "customers" else Permission.PRODUCT_WRITE)
         if upload is None or not upload.filename:
-            return page(request, "admin/imports.html", status_code=400, report=None, error="choose a CSV file")
+            return page(request, "admin/imports.html", status_code=400, report=None, error="choose a CSV or XLSX file")
         content = upload.file.read(MAX_IMPORT_BYTES + 1)
         if len(content) > MAX_IMPORT_BYTES:
             return page(request, "admin/imports.html", status_code=413, report=None, error="the file is over 10 MiB")
-        try:
-            text = io.StringIO(content.decode("utf-8-sig"), newline="")
-        except UnicodeDecodeError:
-            return page(request, "admin/imports.html", status_code=400, report=None, error="the file is not UTF-8 text")
         currency = crm.ctx.config.default_currency
         report: ImportReport
         try:
             if kind == "customers":
-                rows = csv_rows(text, set(CustomerImport.REQUIRED), upload.filename)
+                rows = file_rows(content, set(CustomerImport.REQUIRED), upload.filename)
                 report = import_rows(rows, CustomerImport(crm, actor, currency, upload.filename))
             else:
-                rows = csv_rows(text, set(ProductImport.REQUIRED), upload.filename)
+                rows = file_rows(content, set(ProductImport.REQUIRED), upload.filename)
                 handler = ProductImport(crm, actor, currency)
                 report = import_rows(rows, handler, finish=handler.finish)
+                # the API's cached catalogue answers are stale now (on the app's event loop: its store lives there)
+                from_thread.run(
+                    new_catalogue_version, request.app.response_cache_config.get_store_from_app(request.app)
+                )
         except ValidationFailed as exc:
             return page(request, "admin/imports.html", status_code=400, report=None, error=exc.message)
         return page(request, "admin/imports.html", report=report, kind=kind, filename=upload.filename)
