@@ -1,6 +1,6 @@
 """CSV and XLSX imports of customers and products, row by row with a result per row: the code behind
-`crm customers import`, `crm products import` and the admin's upload page. Every failing row is reported with its line number and reason;
-the good rows are kept."""
+`crm customers import`, `crm products import` and the admin's upload page. Every failing row is reported with
+its line number and reason; the good rows are kept."""
 
 from __future__ import annotations
 
