@@ -10,6 +10,7 @@ from crm_domain.services.erp_batch import ErpBatchSync
 from crm_domain.services.erp_events import ErpEventService
 from crm_domain.services.orders import OrderService
 from crm_domain.services.performance import PerformanceService
+from crm_domain.services.reports import ReportService
 from crm_domain.services.users import UserService
 
 
@@ -24,5 +25,6 @@ class Crm:
         self.catalogue = CatalogueService(ctx)
         self.orders = OrderService(ctx)
         self.performance = PerformanceService(ctx)
+        self.reports = ReportService(ctx)
         self.erp_events = ErpEventService(ctx)
         self.erp_batch = ErpBatchSync(ctx)

@@ -54,7 +54,7 @@ _READING: Final = frozenset({P.CUSTOMER_READ, P.CREDIT_READ, P.PRODUCT_READ})
 
 #: The single place that says which role may do what. Scope (which customers) is separate: see scope.py.
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.SALES_REP: _ORDERING | _READING | {P.TARGET_READ, P.PERFORMANCE_READ},
+    Role.SALES_REP: _ORDERING | _READING | {P.TARGET_READ, P.PERFORMANCE_READ, P.REPORT_READ},
     Role.DEALER: _ORDERING | _READING,
     Role.CALL_CENTER_AGENT: _ORDERING | _READING,
     Role.SALES_MANAGER: _ORDERING

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -79,18 +80,19 @@ class Container:
 def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator | None = None) -> UnitOfWorkFactory:
     """The store of `CRM_DATABASE_URL`; `ids` names the outbox messages its commits write (the services' ids)."""
     url = settings.effective_database_url
+    tz = ZoneInfo(settings.timezone)  # the company time zone: days of the reports' sales buckets
     if url.startswith("sqlite:///"):
         from adapters.sqlite import SqliteStore
 
-        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids)
+        return SqliteStore(Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids, tz=tz)
     if url.startswith("memory://"):
         from adapters.memory import MemoryStore
 
-        return MemoryStore(ids=ids)
+        return MemoryStore(ids=ids, tz=tz)
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from adapters.mongo import MongoStore
 
-        return MongoStore.from_url(url, clock=clock, ids=ids)  # bounded timeouts; connects on first use
+        return MongoStore.from_url(url, clock=clock, ids=ids, tz=tz)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
 
 

@@ -34,7 +34,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("users", "customers", "products"),
     ("credit",),
     ("orders",),
-    ("outbox", "audit", "limit_history", "limit_requests", "targets"),
+    ("outbox", "audit", "limit_history", "limit_requests", "targets", "ledger"),
 )
 #: Versioned documents keep the ids of the last commits that wrote them, so recovery can tell what landed.
 VERSIONED = frozenset({"credit", "orders"})
@@ -60,6 +60,7 @@ KINDS = {
     "limit_history": "limit change",
     "limit_requests": "credit-limit request",
     "targets": "target",
+    "ledger": "ledger entry",
 }
 
 

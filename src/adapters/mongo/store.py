@@ -14,10 +14,13 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from zoneinfo import ZoneInfo
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from adapters.mongo.aggregates import INDEXES as AGGREGATE_INDEXES
+from adapters.mongo.aggregates import MongoReportRepository
 from adapters.mongo.catalogue import MongoProductRepository
 from adapters.mongo.commit import JOURNAL, Applier, Db
 from adapters.mongo.credit import (
@@ -37,6 +40,7 @@ from adapters.mongo.records import (
 )
 from adapters.mongo.tx import MongoTx
 from adapters.system import UlidGenerator
+from crm_domain.config import DomainConfig
 from crm_domain.errors import UpstreamUnavailable
 from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
@@ -108,7 +112,9 @@ class MongoStore:
         transactions: bool | None = None,
         recovery_grace: timedelta = RECOVERY_GRACE,
         ensure_indexes: bool = False,
+        tz: ZoneInfo | None = None,
     ) -> None:
+        self.tz = tz or DomainConfig().tz  # the company time zone: days of the sales buckets
         self.client = client
         self.db: Db = client[database]
         self.clock = clock
@@ -119,7 +125,9 @@ class MongoStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> MongoStore:
+    def from_url(
+        cls, url: str, *, clock: Clock | None = None, ids: IdGenerator | None = None, tz: ZoneInfo | None = None
+    ) -> MongoStore:
         """A store for a `mongodb://` or `mongodb+srv://` URL (the database is the URL's path, default `crm`).
         Connecting is lazy: nothing is contacted until the first unit of work."""
         client: MongoClient[dict[str, Any]] = MongoClient(
@@ -130,7 +138,7 @@ class MongoStore:
             socketTimeoutMS=SOCKET_TIMEOUT_MS,
         )
         database = client.get_default_database(default=DEFAULT_DATABASE).name
-        return cls(client, database, clock=clock, ids=ids, ensure_indexes=True)
+        return cls(client, database, clock=clock, ids=ids, ensure_indexes=True, tz=tz)
 
     def __call__(self, *, read_only: bool = False) -> MongoUnitOfWork:
         if not self._indexed:
@@ -158,7 +166,7 @@ class MongoStore:
         """Create every index (idempotent: existing ones with the same definition are left alone); returns
         `collection.index` names."""
         created = []
-        for collection, indexes in INDEXES.items():
+        for collection, indexes in (INDEXES | AGGREGATE_INDEXES).items():
             for name in self.db[collection].create_indexes(indexes):
                 created.append(f"{collection}.{name}")
         return created
@@ -209,6 +217,7 @@ class MongoUnitOfWork:
         self.audit = MongoAuditRepository(tx)
         self.limit_requests = MongoCreditLimitRequestRepository(tx)
         self.limit_history = MongoLimitHistoryRepository(tx)
+        self.reports = MongoReportRepository(tx, store.tz)
 
     def __enter__(self) -> Self:
         return self
@@ -232,7 +241,7 @@ class MongoUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self._tx.seen.write_to(self.outbox, self._store.ids)  # staged with the rest: one commit
+        self._tx.seen.write_to(self.outbox, self._store.ids, self.reports)  # staged with the rest: one commit
         # From here the numbers belong to the writes, landed or not: never given back.
         self._tx.numbers.clear()
         try:
