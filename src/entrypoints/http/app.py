@@ -32,6 +32,7 @@ from entrypoints.http.controllers.integrations import SIGNATURE_COMPONENTS, Inte
 from entrypoints.http.controllers.orders import OrderController
 from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController
 from entrypoints.http.controllers.reference import ReferenceController
+from entrypoints.http.controllers.reports import ReportController, StatementController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.json_body import JsonRequest
@@ -95,6 +96,8 @@ def create_app(container: Container | None = None) -> Litestar:
             ProductController,
             TargetController,
             PerformanceController,
+            ReportController,
+            StatementController,
             AttachmentController,
             IntegrationsController,
         ],
