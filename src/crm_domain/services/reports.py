@@ -90,7 +90,13 @@ class ReportService:
             skus=flt.skus,
         )
         totals = [] if customer_ids is not None and not customer_ids else uow.reports.totals(query)
-        folded = fold(totals, territory_of if flt.group_by is SalesGroup.TERRITORY else None, flt.group_by)
+        folded = {
+            group: figures
+            for group, figures in fold(
+                totals, territory_of if flt.group_by is SalesGroup.TERRITORY else None, flt.group_by
+            ).items()
+            if not figures.is_zero  # buckets whose orders all moved on
+        }
         labels = self._labels(uow, flt.group_by, {key for key, _ in folded})
         rows = [
             SalesRow.of(key, labels.get(key, key), currency, figures)
