@@ -10,7 +10,21 @@ from pydantic import ValidationError
 
 from crm_domain.errors import DomainError
 from entrypoints.bootstrap import ConfigurationError
-from entrypoints.cli import config, credit, customers, db, demo, erp, orders, outbox, products, serve, users, worker
+from entrypoints.cli import (
+    config,
+    credit,
+    customers,
+    db,
+    demo,
+    erp,
+    orders,
+    outbox,
+    products,
+    reports,
+    serve,
+    users,
+    worker,
+)
 from entrypoints.cli.context import err
 
 app = typer.Typer(
@@ -32,6 +46,7 @@ app.command("worker")(worker.worker)
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(erp.app, name="erp")
 app.add_typer(orders.app, name="orders")
+app.add_typer(reports.app, name="reports")
 
 EXIT_BUSINESS = 1
 EXIT_USAGE = 2
