@@ -16,7 +16,7 @@ from adapters.sqlite.session import SqliteSession, json_ids
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.reports import Dimension, LedgerEntry, LedgerKind, SalesQuery, SalesTotal
-from crm_domain.sales import SalesFigures, SalesKey, SalesMove, sales_deltas
+from crm_domain.sales import SalesFigures, SalesKey, SalesMove, delta_rows
 
 _COLUMN = {Dimension.DAY: "day", Dimension.CUSTOMER: "customer_id", Dimension.REP: "rep_id", Dimension.SKU: "sku"}
 _UPSERT = (
@@ -42,7 +42,10 @@ class SqliteReportRepository:
         self._tz = tz
 
     def record_moves(self, moves: list[SalesMove]) -> None:
-        self.apply(sales_deltas(moves, self._tz))
+        rows = delta_rows(moves, self._tz)  # flat rows straight to SQL: this is on every order's commit
+        if rows:
+            self._s.executemany(_UPSERT, rows)
+            self._s.execute(_BUMP)
 
     def apply(self, deltas: dict[SalesKey, SalesFigures]) -> None:
         if not deltas:
