@@ -88,6 +88,7 @@ NEEDS: dict[str, frozenset[Permission]] = {
     "PUT /api/v1/targets": frozenset({P.TARGET_WRITE}),
     "GET /api/v1/performance": frozenset({P.PERFORMANCE_READ}),
     "GET /api/v1/performance/leaderboard": frozenset({P.PERFORMANCE_READ}),
+    "GET /api/v1/performance/trend": frozenset({P.PERFORMANCE_READ}),
     "GET /api/v1/reports/sales": frozenset({P.REPORT_READ}),
     "GET /api/v1/reports/credit-exposure": frozenset({P.CREDIT_READ}),
     "GET /api/v1/reports/credit-holds": frozenset({P.ORDER_RELEASE}),

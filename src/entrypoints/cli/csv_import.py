@@ -37,7 +37,10 @@ class ImportReport:
 
 
 def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
-    """(row count, rows as (line number, {column: stripped value})); `ValidationFailed` for a bad header."""
+    """(row count, rows as (line number, {column: stripped value})); `ValidationFailed` for a bad header. A
+    `.xlsx` file is read from its first sheet (header in the first row), anything else as CSV."""
+    if path.suffix.lower() == ".xlsx":
+        return _xlsx_rows(path, required)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         total = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
     handle = path.open(newline="", encoding="utf-8-sig")
@@ -60,6 +63,41 @@ def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, 
                 yield reader.line_num, cleaned
 
     return total, rows()
+
+
+def _xlsx_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValidationFailed(f"{path}: not a readable .xlsx file ({type(exc).__name__})") from exc
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(c or "").strip().lower() for c in next(rows, ())]
+    missing = required - set(header)
+    if missing:
+        workbook.close()
+        raise ValidationFailed(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    total = max((sheet.max_row or 1) - 1, 0)
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    def read() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for line, values in enumerate(rows, start=2):
+                cleaned = {name: cell(v) for name, v in zip(header, values, strict=False) if name}
+                if any(cleaned.values()):
+                    yield line, cleaned
+        finally:
+            workbook.close()
+
+    return total, read()
 
 
 def import_progress(what: str) -> Progress:

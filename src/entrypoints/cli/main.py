@@ -22,6 +22,7 @@ from entrypoints.cli import (
     products,
     reports,
     serve,
+    targets,
     users,
     worker,
 )
@@ -47,6 +48,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(erp.app, name="erp")
 app.add_typer(orders.app, name="orders")
 app.add_typer(reports.app, name="reports")
+app.add_typer(targets.app, name="targets")
 
 EXIT_BUSINESS = 1
 EXIT_USAGE = 2

@@ -51,6 +51,9 @@ class PerformanceOut(Out):
     orders: int
     currency: str
     team_size: int = Field(description="Users rolled up under this one (0 for a rep).")
+    rank: int | None = Field(
+        default=None, description="On the leaderboard: 1 for the first; ties share a rank (1, 2, 2, 4)."
+    )
 
     @classmethod
     def of(cls, row: PerformanceRow) -> PerformanceOut:
@@ -64,4 +67,5 @@ class PerformanceOut(Out):
             orders=row.orders,
             currency=row.achieved.currency,
             team_size=row.team_size,
+            rank=row.rank,
         )
