@@ -17,6 +17,7 @@ a recomputation (`crm reports check`) on small runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import random
 import statistics
@@ -149,20 +150,21 @@ def dealers(world: World, reps: list[Actor], count: int) -> list[tuple[str, str]
     return out
 
 
+@functools.cache
+def _line(product: Product, quantity: int) -> OrderLine:
+    """A priced line (lines are immutable values: one per product and quantity is shared)."""
+    amount = Decimal(quantity)
+    priced = price_line(amount, product.unit_price, Decimal(0), product.tax_rate)
+    return OrderLine(
+        sku=product.sku, name=product.name, uom=product.uom, quantity=amount, discount_pct=Decimal(0),
+        unit_price=product.unit_price, tax_rate=product.tax_rate, net=priced.net, tax=priced.tax, total=priced.total,
+    )  # fmt: skip
+
+
 def make_order(world: World, n: int, customer: tuple[str, str], products: list[Product], status: OrderStatus) -> Order:
     rng = world.rng
     at = NOW - timedelta(seconds=rng.randrange(1, 365 * 86_400))
-    lines = []
-    for product in rng.sample(products, rng.randint(1, 5)):
-        quantity = Decimal(rng.randint(1, 20))
-        amounts = price_line(quantity, product.unit_price, Decimal(0), product.tax_rate)
-        lines.append(
-            OrderLine(
-                sku=product.sku, name=product.name, uom=product.uom, quantity=quantity, discount_pct=Decimal(0),
-                unit_price=product.unit_price, tax_rate=product.tax_rate, net=amounts.net, tax=amounts.tax,
-                total=amounts.total,
-            )
-        )  # fmt: skip
+    lines = [_line(product, rng.randint(1, 20)) for product in rng.sample(products, rng.randint(1, 5))]
     held = status in (S.ON_CREDIT_HOLD, S.REJECTED)
     return Order(
         id=f"O{n:08d}",

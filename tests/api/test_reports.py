@@ -193,3 +193,31 @@ class TestOpenApi:
 def _held(api: Api) -> dict[str, Any]:
     orders = api.client.get("/api/v1/orders", params={"status": "on_credit_hold"}, headers=api.login(api.admin))
     return dict(orders.json()["items"][0])
+
+
+class TestCache:
+    def test_a_repeated_read_is_served_from_the_cache_and_a_new_order_shows_at_once(
+        self, api: Api, monkeypatch: Any
+    ) -> None:
+        _orders(api)
+        computed: list[str] = []
+        real = api.container.crm.reports.sales
+        monkeypatch.setattr(
+            api.container.crm.reports, "sales", lambda actor, flt: computed.append(actor.id) or real(actor, flt)
+        )
+
+        first = _get(api, SALES, api.head, group_by="customer").json()
+        again = _get(api, SALES, api.head, group_by="customer").json()
+        assert again == first and len(computed) == 1
+
+        api.order(api.rep, quantity="1")  # 495.60 more for D0001
+        after = _get(api, SALES, api.head, group_by="customer").json()
+        assert after["totals"][0]["total"] == "2973.60" and len(computed) == 2
+
+    def test_the_cache_is_per_scope(self, api: Api) -> None:
+        _orders(api)
+        everyone = _get(api, SALES, api.head, group_by="customer").json()
+        mine = _get(api, SALES, api.rep, group_by="customer").json()
+
+        assert everyone["totals"][0]["total"] == "2478.00"
+        assert mine["totals"][0]["total"] == "991.20"

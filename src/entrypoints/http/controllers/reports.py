@@ -21,6 +21,7 @@ from crm_domain.errors import ValidationFailed
 from crm_domain.orders import OrderStatus
 from crm_domain.reports import SalesFilter, SalesGroup
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.report_cache import cached_sales
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.reports import ExposureOut, HoldOut, SalesReportOut, SalesRowOut, StatementOut
 from entrypoints.report_charts import bar_chart
@@ -116,10 +117,9 @@ class ReportController(Controller):
     @get(
         "/sales",
         operation_id="salesReport",
-        sync_to_thread=True,
         summary="Sales grouped by day, week, month, rep, customer, product or territory, with a totals row",
     )
-    def sales(
+    async def sales(
         self,
         request: Request[Any, Any, Any],
         crm: CrmDep,
@@ -151,7 +151,7 @@ class ReportController(Controller):
             territories=_set(territory),
         )
         fmt = negotiate(request, format_)
-        report = crm.reports.sales(actor, flt)
+        report = await cached_sales(request, crm, actor, flt)
         if fmt is not ReportFormat.JSON:
             return cast(Response[SalesReportOut], file_response(sales_table(report), fmt, "sales"))
         items, next_cursor = page_of(report.rows, cursor, limit)
