@@ -18,6 +18,7 @@ import attrs
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer
+from crm_domain.digest import Digest
 from crm_domain.erp import ErpBalance, ErpChanges, ErpCustomer, ErpOrderAck, ErpOrderRequest, ErpOrderStatus, ErpProduct
 from crm_domain.events import Event
 from crm_domain.orders import Order, OrderStatus
@@ -475,9 +476,16 @@ class ErpGateways(Protocol):
 
 
 class EmailSender(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None:
-        """Send a plain-text e-mail; `UpstreamUnavailable` when the server cannot take it now (retry later),
-        `RecipientRejected` when it refuses the address for good."""
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
+        """Send an e-mail: `body` as plain text, with `html` as its HTML alternative when given;
+        `UpstreamUnavailable` when the server cannot take it now (retry later), `RecipientRejected` when it
+        refuses the address for good."""
+        ...
+
+
+class DigestRenderer(Protocol):
+    def render(self, digest: Digest) -> tuple[str, str, str]:
+        """(subject, plain text, HTML) of a manager's daily digest; every value in the HTML escaped."""
         ...
 
 

@@ -21,6 +21,7 @@ from adapters.system import SystemClock, UlidGenerator
 from crm_domain.app import Crm
 from crm_domain.ports import (
     Clock,
+    DigestRenderer,
     EmailSender,
     ErpGateway,
     ErpGateways,
@@ -73,6 +74,8 @@ class Container:
     clocks: Clocks
     #: The API rate limits (per user, per anonymous address), counted in the shared rate-limit store.
     api_limits: ApiLimits
+    #: The managers' daily digest as an e-mail (subject, text, HTML).
+    digest_renderer: DigestRenderer | None = None
     #: Dependencies readiness checks besides the store, by name (e.g. "redis"): each raises when it is down.
     probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
@@ -157,7 +160,14 @@ def bootstrap(
         clocks=DemoClocks(),
         api_limits=ApiLimits(limiter, ApiRates(per_user=settings.api_rate, per_address=settings.anon_api_rate)),
         probes={"redis": redis.ping} if redis is not None else {},
+        digest_renderer=build_digest_renderer(settings),
     )
+
+
+def build_digest_renderer(settings: Settings) -> DigestRenderer:
+    from adapters.email.digest import JinjaDigestRenderer
+
+    return JinjaDigestRenderer(ZoneInfo(settings.timezone))
 
 
 def build_redis(settings: Settings) -> RedisConnection | None:
@@ -272,12 +282,18 @@ def build_erp(settings: Settings, clock: Clock) -> ErpGateways:
 
 def build_handlers(container: Container) -> list[OutboxHandler]:
     """The outbox handlers `crm worker` delivers to: ERP sync, then the notifications (SMS, e-mail)."""
+    from crm_domain.services.digest import DigestHandler
     from crm_domain.services.erp_sync import ErpSyncHandler
     from crm_domain.services.notifications import notification_handlers
 
     ctx = container.crm.ctx
     email = build_email(container.settings, ctx.clock)
-    return [ErpSyncHandler(ctx, container.erp), *notification_handlers(ctx, container.sms, email)]
+    renderer = container.digest_renderer or build_digest_renderer(container.settings)
+    return [
+        ErpSyncHandler(ctx, container.erp),
+        *notification_handlers(ctx, container.sms, email),
+        DigestHandler(ctx, email, renderer),
+    ]
 
 
 def build_dispatcher(container: Container) -> OutboxDispatcher:

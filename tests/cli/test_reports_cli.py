@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from crm_domain.services.users import NewUser
+from crm_domain.users import Role
+from entrypoints.cli.context import OPERATOR, container
 from tests.cli.conftest import Result
 
 Cli = Callable[..., Result]
@@ -115,3 +118,21 @@ class TestAggregates:
         assert rebuilt.code == 0 and "rebuilt" in rebuilt.out
         assert seeded("reports", "check").code == 0
         assert seeded("reports", "sales", *WIDE, "--format", "csv").out == before
+
+
+class TestDigest:
+    def test_preview_and_queue_once_a_day(self, seeded: Cli) -> None:
+        crm = container().crm
+        new = NewUser(
+            mobile="+919876511111", name="Digest Manager", roles=frozenset({Role.SALES_MANAGER}), email="m@example.com"
+        )
+        manager = crm.users.create(OPERATOR, new)
+
+        preview = seeded("reports", "digest", "--manager", manager.id, "--date", "2026-11-02")
+        first = seeded("reports", "digest", "--send", "--date", "2026-11-02")
+        again = seeded("reports", "digest", "--send", "--date", "2026-11-02")
+
+        assert preview.code == 0, preview.err
+        assert "To: m@example.com" in preview.out and "Daily digest 2026-11-02" in preview.out
+        assert first.code == 0 and "queued" in first.out and "queued 0" not in first.out
+        assert "queued 0 daily digests" in again.out

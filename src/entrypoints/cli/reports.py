@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 from crm_domain.errors import EntityNotFound, ValidationFailed
 from crm_domain.orders import OrderStatus
 from crm_domain.reports import SalesFilter, SalesGroup
+from crm_domain.services.digest import DigestService
 from entrypoints.cli.context import OPERATOR, container, err, out
 from entrypoints.report_tables import (
     Table,
@@ -174,3 +175,29 @@ def rebuild() -> None:
     """Replace the sales buckets by a recomputation from the orders (after a restore, or before this feature)."""
     count = container().crm.reports.rebuild(OPERATOR)
     out.print(f"rebuilt {count} sales buckets from the orders")
+
+
+@app.command("digest")
+def digest(
+    day: Annotated[datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="Default: today.")] = None,
+    manager: Annotated[str | None, typer.Option("--manager", help="One manager's id (preview).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Queue the e-mails (the worker sends them).")] = False,
+    html: Annotated[bool, typer.Option("--html", help="Preview the HTML part instead of the text.")] = False,
+) -> None:
+    """Preview the managers' daily digest, or queue it for sending through the outbox (once a manager and day)."""
+    c = container()
+    digests = DigestService(c.crm.ctx)
+    when = day.date() if day else c.crm.ctx.today()
+    if send:
+        out.print(f"queued {digests.schedule(when)} daily digests for {when.isoformat()} (the worker sends them)")
+        return
+    renderer = c.digest_renderer
+    assert renderer is not None
+    managers = [manager] if manager else [m.id for m in digests.managers()]
+    if not managers:
+        err.print("no active sales manager with an e-mail address")
+    for manager_id in managers:
+        found = digests.compose(manager_id, when)
+        subject, text, page = renderer.render(found)
+        out.print(f"To: {found.email or '(no e-mail address)'}\nSubject: {subject}\n", markup=False)
+        out.print(page if html else text, markup=False)
