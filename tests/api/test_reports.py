@@ -221,3 +221,12 @@ class TestCache:
 
         assert everyone["totals"][0]["total"] == "2478.00"
         assert mine["totals"][0]["total"] == "991.20"
+
+
+class TestEdges:
+    def test_dates_at_the_ends_of_the_calendar_are_problems_not_errors(self, api: Api) -> None:
+        statement = f"/api/v1/customers/{api.customer.id}/statement"
+        problem(_get(api, statement, api.admin, **{"from": "0001-01-01", "to": "9999-12-31"}), 400)
+        problem(_get(api, statement, api.admin, **{"from": "9999-12-30", "to": "9999-12-31"}), 400)
+        problem(_get(api, SALES, api.admin, **{"from": "0001-01-01", "to": "9999-12-31"}), 400)
+        assert _get(api, SALES, api.admin, **{"from": "9999-12-01", "to": "9999-12-31"}).status_code == 200

@@ -21,6 +21,7 @@ from crm_domain.ports import OrderQuery, UnitOfWork
 from crm_domain.records import PageRequest
 from crm_domain.reports import (
     DIMENSION_OF,
+    MAX_RANGE_DAYS,
     ExposureRow,
     HoldRow,
     LedgerKind,
@@ -202,6 +203,8 @@ class ReportService:
         actor.require(Permission.CREDIT_READ)
         if end < start:
             raise ValidationFailed("the end date is before the start date", field="to")
+        if (end - start).days > MAX_RANGE_DAYS or end >= date.max:
+            raise ValidationFailed(f"a statement covers at most {MAX_RANGE_DAYS} days", field="to")
         begin, until = self.moment(start), self.moment(end + timedelta(days=1))
 
         def step(uow: UnitOfWork) -> Statement:
