@@ -22,6 +22,7 @@ from crm_domain.records import PageRequest
 from crm_domain.reports import HoldRow
 from crm_domain.services.context import ServiceContext, scope_of
 from crm_domain.services.performance import PerformanceService
+from crm_domain.services.reports import hold_rows
 from crm_domain.users import Actor, Role, User
 
 OPERATION = "digest"
@@ -95,25 +96,7 @@ class DigestService:
 
     def _holds(self, uow: UnitOfWork, actor: Actor) -> tuple[list[HoldRow], int]:
         orders = uow.reports.holds(uow.customers.ids_in_scope(scope_of(uow, actor)))
-        now = self._ctx.now()
-        rows = []
-        for order in orders[:HOLDS_LISTED]:
-            customer = uow.customers.get(order.customer_id)
-            held_at = order.held_at or order.created_at
-            rows.append(
-                HoldRow(
-                    order_id=order.id,
-                    number=order.number,
-                    customer_id=order.customer_id,
-                    code=customer.code if customer else "",
-                    name=customer.name if customer else "",
-                    total=order.total,
-                    shortfall=order.credit.shortfall if order.credit else None,
-                    reason=order.credit.reason.value if order.credit and order.credit.reason else None,
-                    held_at=held_at,
-                    age=now - held_at,
-                )
-            )
+        rows = hold_rows(uow, orders[:HOLDS_LISTED], self._ctx.now())
         return rows, len(orders)
 
     def due_today(self, hour: int) -> date | None:

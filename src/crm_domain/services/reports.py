@@ -169,29 +169,7 @@ class ReportService:
         now = self._ctx.now()
 
         def step(uow: UnitOfWork) -> list[HoldRow]:
-            orders = uow.reports.holds(uow.customers.ids_in_scope(scope_of(uow, actor)))
-            customers: dict[str, Customer | None] = {}
-            rows = []
-            for order in orders:
-                if order.customer_id not in customers:
-                    customers[order.customer_id] = uow.customers.get(order.customer_id)
-                customer = customers[order.customer_id]
-                held_at = order.held_at or order.created_at
-                rows.append(
-                    HoldRow(
-                        order_id=order.id,
-                        number=order.number,
-                        customer_id=order.customer_id,
-                        code=customer.code if customer else "",
-                        name=customer.name if customer else "",
-                        total=order.total,
-                        shortfall=order.credit.shortfall if order.credit else None,
-                        reason=order.credit.reason.value if order.credit and order.credit.reason else None,
-                        held_at=held_at,
-                        age=max(now - held_at, timedelta(0)),
-                    )
-                )
-            return rows
+            return hold_rows(uow, uow.reports.holds(uow.customers.ids_in_scope(scope_of(uow, actor))), now)
 
         return self._ctx.read(step)
 
@@ -331,3 +309,29 @@ def _entry_line(kind: LedgerKind, reference: str, at: datetime, amount: Money) -
         credit=None if positive else magnitude,
         balance=amount,  # set to the running balance by `statement`
     )
+
+
+def hold_rows(uow: UnitOfWork, orders: list[Order], now: datetime) -> list[HoldRow]:
+    """The credit-holds report's rows of `orders` (on hold), with their customers and ages at `now`."""
+    customers: dict[str, Customer | None] = {}
+    rows = []
+    for order in orders:
+        if order.customer_id not in customers:
+            customers[order.customer_id] = uow.customers.get(order.customer_id)
+        customer = customers[order.customer_id]
+        held_at = order.held_at or order.created_at
+        rows.append(
+            HoldRow(
+                order_id=order.id,
+                number=order.number,
+                customer_id=order.customer_id,
+                code=customer.code if customer else "",
+                name=customer.name if customer else "",
+                total=order.total,
+                shortfall=order.credit.shortfall if order.credit else None,
+                reason=order.credit.reason.value if order.credit and order.credit.reason else None,
+                held_at=held_at,
+                age=max(now - held_at, timedelta(0)),
+            )
+        )
+    return rows
