@@ -12,7 +12,7 @@ import attrs
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
 from crm_domain.orders import COUNTED, OrderStatus
-from crm_domain.sales import ZERO, SalesFigures
+from crm_domain.sales import SalesFigures
 
 #: The longest range one sales report covers (days): a few years of daily buckets.
 MAX_RANGE_DAYS = 3 * 366
@@ -146,12 +146,28 @@ def fold_key(group: SalesGroup, key: str) -> str:
 def fold(
     totals: Iterable[SalesTotal], key_of: dict[str, str] | None, group: SalesGroup
 ) -> dict[tuple[str, str], SalesFigures]:
-    """Sum store totals into report keys: weeks or months of days, territories of customers (`key_of`)."""
-    out: dict[tuple[str, str], SalesFigures] = {}
-    for total in totals:
-        key = key_of.get(total.key, "") if key_of is not None else fold_key(group, total.key)
-        out[key, total.currency] = out.get((key, total.currency), ZERO) + total.figures
-    return out
+    """Sum store totals into report keys: weeks or months of days, territories of customers (`key_of`). Sums
+    run on plain integers (thousands of rows: no object per addition)."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for t in totals:
+        key = key_of.get(t.key, "") if key_of is not None else fold_key(group, t.key)
+        f = t.figures
+        acc = sums.get((key, t.currency))
+        if acc is None:
+            sums[key, t.currency] = [f.orders, f.quantity, f.net, f.tax, f.total]
+        else:
+            acc[0] += f.orders
+            acc[1] += f.quantity
+            acc[2] += f.net
+            acc[3] += f.tax
+            acc[4] += f.total
+    return {k: SalesFigures(orders=o, quantity=q, net=n, tax=x, total=t) for k, (o, q, n, x, t) in sums.items()}
+
+
+def grand_totals(folded: dict[tuple[str, str], SalesFigures]) -> dict[str, SalesFigures]:
+    """One figure per currency over every row."""
+    every = (SalesTotal("", currency, figures) for (_, currency), figures in folded.items())
+    return {currency: figures for (_, currency), figures in fold(every, {}, SalesGroup.TERRITORY).items()}
 
 
 # --- credit exposure and holds ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from crm_domain.reports import (
     StatementLine,
     exposure_order,
     fold,
+    grand_totals,
     utilisation,
 )
 from crm_domain.sales import ZERO, SalesFigures, SalesKey, buckets_of
@@ -103,9 +104,7 @@ class ReportService:
             SalesRow.of(key, labels.get(key, key), currency, figures)
             for (key, currency), figures in sorted(folded.items())
         ]
-        grand: dict[str, SalesFigures] = {}
-        for (_, currency), figures in folded.items():
-            grand[currency] = grand.get(currency, ZERO) + figures
+        grand = grand_totals(folded)
         if not grand:
             grand[self._ctx.config.default_currency] = ZERO
         summary = [SalesRow.of("total", "Total", currency, figures) for currency, figures in sorted(grand.items())]
