@@ -137,6 +137,10 @@ class TestCrashAfterTheOrder:
         assert _events(store, order_id) == ["order.created", "order.submitted"]
         assert [(a.user_id, a.amount, a.orders) for a in achieved] == [(place.rep.id, 300_00, 1)]
         assert _reserved(place) == {order_id: 300_00}
+        buckets = place.crm.ctx.read(lambda uow: uow.reports.buckets())  # the sales buckets: moved once, too
+        whole = {k.status: f for k, f in buckets.items() if k.sku == ""}
+        assert {s: (f.orders, f.total) for s, f in whole.items()} == {OrderStatus.SUBMITTED: (1, 300_00)}
+        assert place.crm.reports.check(place.admin).agrees
 
 
 class TestConflictWithoutCrash:
