@@ -244,7 +244,17 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="Build the store in this directory and leave it there.")
+    parser.add_argument("--reuse", type=Path, help="Time the reports on a store left by --keep (no generation).")
     args = parser.parse_args()
+    if args.reuse:
+        crm, admin, regions, reps, customers = reuse(args.reuse / "crm.db")
+        print(f"machine: {platform.machine()} {platform.system()}, Python {platform.python_version()}; {args.reuse}")
+    else:
+        crm, admin, regions, reps, customers = generate(args)
+    time_reports(crm, admin, regions, reps, customers, args)
+
+
+def generate(args: argparse.Namespace) -> tuple[Crm, Actor, list[Actor], list[Actor], list[tuple[str, str]]]:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="crm-bench-reports-"))
     folder.mkdir(parents=True, exist_ok=True)
     world = World(folder / "crm.db", seed=15)
@@ -259,7 +269,33 @@ def main() -> None:
         f"{args.orders:,} orders, {len(reps)} reps, {args.dealers:,} dealers, {args.products:,} products "
         f"generated in {generated:.0f} s ({(folder / 'crm.db').stat().st_size / 1e6:.0f} MB)"
     )
-    crm, admin = world.crm, world.admin
+    return world.crm, world.admin, regions, reps, customers
+
+
+def reuse(path: Path) -> tuple[Crm, Actor, list[Actor], list[Actor], list[tuple[str, str]]]:
+    clock, ids = FixedClock(NOW), UlidGenerator()
+    store = SqliteStore(path, clock=clock, ids=ids)
+    crm = Crm(ServiceContext(uow=store, clock=clock, ids=ids, mobiles=PhonenumbersNormaliser()))
+    conn = store.connect()
+
+    def user(name: str) -> Actor:
+        (user_id,) = conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()
+        found = crm.users.find(user_id)
+        assert found is not None
+        return found.actor()
+
+    customer = conn.execute("SELECT id, assigned_rep_id FROM customers ORDER BY code LIMIT 1").fetchone()
+    return crm, user("Bench Admin"), [user("Region 0")], [user("Rep 0.0.0")], [(customer[0], customer[1])]
+
+
+def time_reports(
+    crm: Crm,
+    admin: Actor,
+    regions: list[Actor],
+    reps: list[Actor],
+    customers: list[tuple[str, str]],
+    args: argparse.Namespace,
+) -> None:
     year = (date(2025, 12, 1), date(2026, 11, 30))
     month = (date(2026, 11, 1), date(2026, 11, 30))
     cases: list[tuple[str, Callable[[], Any], float]] = []
