@@ -50,7 +50,12 @@ class DigestService:
     def schedule(self, day: date) -> int:
         """Queue the digest of `day` for every manager who has none queued for it yet; how many were queued."""
         queued = 0
+        key = day.isoformat()
         for manager in self.managers():
+            if self._ctx.read(
+                lambda uow, m=manager: uow.idempotency.get(actor_id=m.id, operation=OPERATION, key=key)  # type: ignore[misc]
+            ):
+                continue  # queued already: a read, not a write, on every later sweep of the day
             try:
                 self._ctx.write(lambda uow, m=manager: self._queue(uow, m, day))  # type: ignore[misc]
                 queued += 1
