@@ -13,6 +13,7 @@ from crm_domain.services.erp_events import ErpEventService
 from crm_domain.services.live_credit import LiveCredit
 from crm_domain.services.orders import OrderService
 from crm_domain.services.performance import PerformanceService
+from crm_domain.services.reports import ReportService
 from crm_domain.services.users import UserService
 
 
@@ -29,6 +30,7 @@ class Crm:
         self.catalogue = CatalogueService(ctx)
         self.orders = OrderService(ctx, live_credit)
         self.performance = PerformanceService(ctx)
+        self.reports = ReportService(ctx)
         self.erp_events = ErpEventService(ctx)
         self.erp_batch = ErpBatchSync(ctx)
         self.call_log = CallLogService(ctx)

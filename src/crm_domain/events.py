@@ -177,6 +177,20 @@ class UserChanged(Event):
     changed_by: str
 
 
+@attrs.frozen(kw_only=True)
+class DigestDue(Event):
+    """A manager's daily digest (SPEC §2.6, §2.8) is due for `day` (company time zone); the `digest` handler
+    composes and sends it. Written once per manager and day (an idempotency record guards it)."""
+
+    name = "report.digest_due"
+    manager_id: str
+    day: date
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.manager_id
+
+
 # --- the registry: event name <-> class ------------------------------------------------------------------------
 
 

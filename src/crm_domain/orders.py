@@ -225,6 +225,11 @@ class Order:
     held_at: datetime | None = None
     version: int = 0
     events: list[Event] = attrs.field(factory=list, eq=False, repr=False)
+    #: (status, dating moment, rep) before the first move since it was read: what its sales buckets held then
+    #: (crm_domain.sales); pulled by the unit of work at commit. Not stored.
+    _sales_before: tuple[OrderStatus, datetime | None, str | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
 
     # --- creation -----------------------------------------------------------------------------------------
 
@@ -301,6 +306,8 @@ class Order:
         if target not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.id, self.status.value, target.value)
         previous = self.status
+        if self._sales_before is None:
+            self._sales_before = (previous, self.submitted_at or self.held_at, self.rep_id)
         self.history.append(StatusChange(from_status=previous, to_status=target, actor_id=actor_id, at=at, note=note))
         self.status = target
         self.updated_at = at
@@ -456,3 +463,9 @@ class Order:
     def pull_events(self) -> list[Event]:
         events, self.events = self.events, []
         return events
+
+    def pull_sales_before(self) -> tuple[OrderStatus, datetime | None, str | None] | None:
+        """(status, dating moment, rep) before the moves since it was read or last pulled; None when it did not
+        move. The unit of work turns it into sales-bucket changes at commit (crm_domain.sales)."""
+        before, self._sales_before = self._sales_before, None
+        return before

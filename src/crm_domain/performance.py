@@ -60,6 +60,7 @@ class PerformanceRow:
     achievement_pct: Decimal | None
     orders: int
     team_size: int = 0  # reps rolled up under this user (0 for a rep)
+    rank: int | None = None  # on a leaderboard: 1 for the first; ties share a rank ("1, 2, 2, 4")
 
 
 def achievement_pct(achieved: Money, target: Money | None) -> Decimal | None:
@@ -82,3 +83,47 @@ def rank(rows: list[PerformanceRow]) -> list[PerformanceRow]:
             r.user_id,
         ),
     )
+
+
+def _standing(row: PerformanceRow) -> tuple[bool, Decimal, int]:
+    return (row.achievement_pct is None, -(row.achievement_pct or Decimal(0)), -row.achieved.minor)
+
+
+def ranked(rows: list[PerformanceRow]) -> list[PerformanceRow]:
+    """The leaderboard (SPEC §2.6): ordered as `rank` orders, numbered from 1; rows equal in achievement % and
+    achieved value share a rank and the next rank skips accordingly (competition ranking: 1, 2, 2, 4)."""
+    out: list[PerformanceRow] = []
+    for index, row in enumerate(rank(rows)):
+        tied = out and _standing(out[-1]) == _standing(row)
+        out.append(attrs.evolve(row, rank=out[-1].rank if tied else index + 1))
+    return out
+
+
+def periods_between(start: str, end: str) -> list[str]:
+    """Every month from `start` to `end` (YYYY-MM, inclusive); `ValidationFailed` when `end` is before `start`
+    or the range is longer than ten years."""
+    check_period(start)
+    check_period(end)
+    year, month = int(start[:4]), int(start[5:])
+    out = []
+    while f"{year:04d}-{month:02d}" <= end:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if len(out) > 120:
+            raise ValidationFailed("a period range covers at most 120 months", field="to")
+    if not out:
+        raise ValidationFailed("the last period is before the first", field="to")
+    return out
+
+
+def last_periods(end: str, count: int) -> list[str]:
+    """The `count` months up to and including `end`, oldest first."""
+    check_period(end)
+    if not 1 <= count <= 120:
+        raise ValidationFailed("periods must be 1 to 120", field="periods")
+    year, month = int(end[:4]), int(end[5:])
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out[::-1]

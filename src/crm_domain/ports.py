@@ -18,6 +18,7 @@ import attrs
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
 from crm_domain.customers import Customer, CustomerSearch
+from crm_domain.digest import Digest
 from crm_domain.erp import (
     ErpBalance,
     ErpChanges,
@@ -37,6 +38,8 @@ from crm_domain.outbox import OutboxMessage, OutboxStats
 from crm_domain.performance import Achieved, Target
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
+from crm_domain.reports import LedgerEntry, SalesQuery, SalesTotal
+from crm_domain.sales import SalesFigures, SalesKey, SalesMove
 from crm_domain.scope import Scope
 from crm_domain.search import TextQuery
 from crm_domain.sessions import OtpChallenge, Session
@@ -212,6 +215,54 @@ class PerformanceRepository(Protocol):
     def achieved(self, period: str, user_ids: frozenset[str] | None = None) -> list[Achieved]: ...
 
 
+class SalesLedger(Protocol):
+    def record_moves(self, moves: list[SalesMove]) -> None:
+        """Move the sales buckets of orders that changed (`crm_domain.sales.sales_deltas` in the store's company
+        time zone), in the same atomic step as the orders; and count one more version of the aggregates."""
+        ...
+
+
+class ReportRepository(SalesLedger, Protocol):
+    """What reports read (SPEC §2.8): the sales buckets, the held orders, the customers' ERP ledger. Nothing here
+    reads every order, except `rebuild`'s callers paging through them on purpose."""
+
+    def apply(self, deltas: dict[SalesKey, SalesFigures]) -> None:
+        """Add `deltas` to the buckets (negative figures subtract)."""
+        ...
+
+    def totals(self, query: SalesQuery) -> list[SalesTotal]:
+        """Bucket figures summed by `query.group` (day, customer, rep or SKU) and currency, in key order."""
+        ...
+
+    def buckets(self) -> dict[SalesKey, SalesFigures]:
+        """Every bucket that is not all zero (for `crm reports check`)."""
+        ...
+
+    def replace_buckets(self, buckets: dict[SalesKey, SalesFigures]) -> None:
+        """Drop every bucket and store `buckets` instead (`crm reports rebuild`)."""
+        ...
+
+    def version(self) -> str:
+        """A token that changes with every change of the buckets (report cache keys)."""
+        ...
+
+    def holds(self, customer_ids: frozenset[str] | None) -> list[Order]:
+        """Orders on credit hold of `customer_ids` (None: every customer), oldest hold first."""
+        ...
+
+    def hold_counts(self, customer_ids: frozenset[str] | None) -> dict[str, int]:
+        """How many orders each customer has on credit hold (customers with none are left out)."""
+        ...
+
+    def add_entry(self, entry: LedgerEntry) -> None:
+        """Record an invoice, payment or adjustment of a customer as known from the ERP."""
+        ...
+
+    def entries(self, customer_id: str, until: datetime) -> list[LedgerEntry]:
+        """The customer's ledger entries before `until`, oldest first."""
+        ...
+
+
 class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
     def add_all(self, messages: list[OutboxMessage]) -> None:
@@ -306,6 +357,8 @@ class UnitOfWork(Protocol):
     def targets(self) -> TargetRepository: ...
     @property
     def performance(self) -> PerformanceRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
     @property
@@ -494,9 +547,16 @@ class ErpCreditManagement(Protocol):
 
 
 class EmailSender(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None:
-        """Send a plain-text e-mail; `UpstreamUnavailable` when the server cannot take it now (retry later),
-        `RecipientRejected` when it refuses the address for good."""
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
+        """Send an e-mail: `body` as plain text, with `html` as its HTML alternative when given;
+        `UpstreamUnavailable` when the server cannot take it now (retry later), `RecipientRejected` when it
+        refuses the address for good."""
+        ...
+
+
+class DigestRenderer(Protocol):
+    def render(self, digest: Digest) -> tuple[str, str, str]:
+        """(subject, plain text, HTML) of a manager's daily digest; every value in the HTML escaped."""
         ...
 
 

@@ -11,11 +11,14 @@ records (a user changed, a credit-limit request made or decided) are handed to t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from crm_domain.events import Event
+from crm_domain.orders import Order
 from crm_domain.outbox import OutboxMessage
-from crm_domain.ports import IdGenerator, OutboxRepository
+from crm_domain.ports import IdGenerator, OutboxRepository, SalesLedger
+from crm_domain.sales import SalesMove, SalesState
 
 
 class RecordsEvents(Protocol):
@@ -58,16 +61,32 @@ class SeenAggregates:
         """Drop what was noted (rollback): none of its events is written."""
         self._seen = {}
 
-    def write_to(self, outbox: OutboxRepository, ids: IdGenerator) -> None:
+    def write_to(self, outbox: OutboxRepository, ids: IdGenerator, sales: SalesLedger | None = None) -> None:
         """Pull the events of every aggregate noted, and add them to `outbox` in one call (none when there are
-        none); then forget the aggregates. The caller commits."""
+        none); with `sales`, hand it the orders that moved (their sales buckets change in the same commit); then
+        forget the aggregates. The caller commits."""
         seen = self._seen
         if not seen:
             return
         self._seen = {}
+        if sales is not None:
+            moves = _sales_moves(seen.values())
+            if moves:
+                sales.record_moves(moves)
         new_id = ids.new_id
         messages = [
             OutboxMessage.of(event, new_id()) for aggregate in seen.values() for event in aggregate.pull_events()
         ]
         if messages:
             outbox.add_all(messages)
+
+
+def _sales_moves(aggregates: Iterable[RecordsEvents]) -> list[SalesMove]:
+    moves: list[SalesMove] = []
+    for aggregate in aggregates:
+        if isinstance(aggregate, Order):
+            before = aggregate.pull_sales_before()
+            if before is not None:
+                status, at, rep_id = before
+                moves.append(SalesMove(aggregate, SalesState(status=status, at=at, rep_id=rep_id)))
+    return moves

@@ -58,7 +58,7 @@ _CALLS: Final = frozenset({P.INTERACTION_READ, P.INTERACTION_LOG})
 
 #: The single place that says which role may do what. Scope (which customers) is separate: see scope.py.
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.SALES_REP: _ORDERING | _READING | _CALLS | {P.TARGET_READ, P.PERFORMANCE_READ},
+    Role.SALES_REP: _ORDERING | _READING | _CALLS | {P.TARGET_READ, P.PERFORMANCE_READ, P.REPORT_READ},
     Role.DEALER: _ORDERING | _READING,
     Role.CALL_CENTER_AGENT: _ORDERING | _READING | _CALLS,
     Role.SALES_MANAGER: _ORDERING

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -20,6 +21,7 @@ from adapters.system import SystemClock, UlidGenerator
 from crm_domain.app import Crm
 from crm_domain.ports import (
     Clock,
+    DigestRenderer,
     EmailSender,
     ErpCreditManagement,
     ErpGateway,
@@ -76,6 +78,8 @@ class Container:
     clocks: Clocks
     #: The API rate limits (per user, per anonymous address), counted in the shared rate-limit store.
     api_limits: ApiLimits
+    #: The managers' daily digest as an e-mail (subject, text, HTML).
+    digest_renderer: DigestRenderer | None = None
     #: Dependencies readiness checks besides the store, by name (e.g. "redis"): each raises when it is down.
     probes: Mapping[str, Callable[[], None]] = attrs.field(factory=dict)
 
@@ -83,20 +87,21 @@ class Container:
 def build_store(settings: Settings, clock: Clock | None = None, ids: IdGenerator | None = None) -> UnitOfWorkFactory:
     """The store of `CRM_DATABASE_URL`; `ids` names the outbox messages its commits write (the services' ids)."""
     url = settings.effective_database_url
+    tz = ZoneInfo(settings.timezone)  # the company time zone: days of the reports' sales buckets
     if url.startswith("sqlite:///"):
         from adapters.sqlite import SqliteStore
 
         return SqliteStore(
-            Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids, synchronous=settings.sqlite_synchronous
+            Path(url.removeprefix("sqlite:///")), clock=clock, ids=ids, synchronous=settings.sqlite_synchronous, tz=tz
         )
     if url.startswith("memory://"):
         from adapters.memory import MemoryStore
 
-        return MemoryStore(ids=ids)
+        return MemoryStore(ids=ids, tz=tz)
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from adapters.mongo import MongoStore
 
-        return MongoStore.from_url(url, clock=clock, ids=ids)  # bounded timeouts; connects on first use
+        return MongoStore.from_url(url, clock=clock, ids=ids, tz=tz)  # bounded timeouts; connects on first use
     raise ConfigurationError(f"CRM_DATABASE_URL must be sqlite:///PATH, mongodb://… or memory://, got {url!r}")
 
 
@@ -174,7 +179,14 @@ def bootstrap(
         clocks=DemoClocks(),
         api_limits=ApiLimits(limiter, ApiRates(per_user=settings.api_rate, per_address=settings.anon_api_rate)),
         probes={"redis": redis.ping} if redis is not None else {},
+        digest_renderer=build_digest_renderer(settings),
     )
+
+
+def build_digest_renderer(settings: Settings) -> DigestRenderer:
+    from adapters.email.digest import JinjaDigestRenderer
+
+    return JinjaDigestRenderer(ZoneInfo(settings.timezone))
 
 
 def build_redis(settings: Settings) -> RedisConnection | None:
@@ -360,17 +372,19 @@ def build_live_credit(settings: Settings, clock: Clock, erp: ErpGateways) -> Liv
 def build_handlers(container: Container) -> list[OutboxHandler]:
     """The outbox handlers `crm worker` delivers to: ERP sync, then the notifications (SMS, e-mail)."""
     from adapters.metrics import NOTIFICATIONS, MeteredEmailSender, MeteredSmsSender
+    from crm_domain.services.digest import DigestHandler
     from crm_domain.services.erp_sync import ErpSyncHandler
     from crm_domain.services.notifications import notification_handlers
 
     ctx = container.crm.ctx
     sms = MeteredSmsSender(container.sms, NOTIFICATIONS, channel="sms")
     email = MeteredEmailSender(build_email(container.settings, ctx.clock))
+    renderer = container.digest_renderer or build_digest_renderer(container.settings)
     handlers: list[OutboxHandler] = [ErpSyncHandler(ctx, container.erp)]
     commitments = build_commitments(container)
     if commitments is not None:
         handlers.append(commitments)
-    return [*handlers, *notification_handlers(ctx, sms, email)]
+    return [*handlers, *notification_handlers(ctx, sms, email), DigestHandler(ctx, email, renderer)]
 
 
 def build_commitments(container: Container) -> CommitmentHandler | None:

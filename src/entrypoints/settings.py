@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         default=None, description="smtp://[user:pass@]host[:port][?starttls=true] or smtps://… (implicit TLS)"
     )
     mail_from: str = Field(default="CRM <crm@localhost>", description="From address of notification e-mails")
+    digest_hour: int = Field(
+        default=7,
+        ge=0,
+        le=24,
+        description="local hour from which `crm worker` sends the managers' daily digest (24: never)",
+    )
     sap_wsdl: str | None = None
     sap_username: str | None = None
     sap_password: SecretStr | None = None

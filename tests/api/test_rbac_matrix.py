@@ -90,12 +90,13 @@ NEEDS: dict[str, frozenset[Permission]] = {
     "PUT /api/v1/targets": frozenset({P.TARGET_WRITE}),
     "GET /api/v1/performance": frozenset({P.PERFORMANCE_READ}),
     "GET /api/v1/performance/leaderboard": frozenset({P.PERFORMANCE_READ}),
-    # SPEC §4 routes that are not served yet (PLANNED): checked as soon as they appear in the schema.
+    "GET /api/v1/performance/trend": frozenset({P.PERFORMANCE_READ}),
     "GET /api/v1/reports/sales": frozenset({P.REPORT_READ}),
     "GET /api/v1/reports/credit-exposure": frozenset({P.CREDIT_READ}),
     "GET /api/v1/reports/credit-holds": frozenset({P.ORDER_RELEASE}),
+    "GET /api/v1/customers/{customer_id}/statement": frozenset({P.CREDIT_READ}),
 }
-PLANNED = {"GET /api/v1/reports/sales", "GET /api/v1/reports/credit-exposure", "GET /api/v1/reports/credit-holds"}
+PLANNED: set[str] = set()  # SPEC §4 routes not served yet: checked as soon as they appear in the schema
 
 #: Outside the signed-in world: anyone may call these.
 PUBLIC = re.compile(r"^(/health/|/metrics$|/schema|/api/v1/auth/otp/|/api/v1/auth/refresh$)")
@@ -488,6 +489,7 @@ SCOPE_CASES: dict[str, Callable[[Elsewhere], tuple[str, str, dict[str, Any]]]] =
     "customer": lambda e: ("GET", f"/api/v1/customers/{e.customer_id}", {}),
     "credit": lambda e: ("GET", f"/api/v1/customers/{e.customer_id}/credit", {}),
     "credit-history": lambda e: ("GET", f"/api/v1/customers/{e.customer_id}/credit/history", {}),
+    "statement": lambda e: ("GET", f"/api/v1/customers/{e.customer_id}/statement", {}),
     "order": lambda e: ("GET", f"/api/v1/orders/{e.held_id}", {}),
     "draft-order": lambda e: ("GET", f"/api/v1/orders/{e.draft_id}", {}),
     "attachment": lambda e: ("GET", f"/api/v1/orders/{e.held_id}/attachments/{e.attachment_id}", {}),

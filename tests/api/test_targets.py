@@ -161,6 +161,7 @@ class TestPerformance:
                     "orders": 1,
                     "currency": "INR",
                     "team_size": 0,
+                    "rank": None,  # only leaderboard rows are ranked
                 }
             ]
         }
@@ -234,10 +235,10 @@ class TestLeaderboard:
         )
         assert response.status_code == 200, response.text
         items = response.json()["items"]
-        assert [(r["user_id"], r["achievement_pct"]) for r in items] == [
-            (api.other_rep.id, "99.12"),
-            (api.rep.id, "49.56"),
-            (newcomer.id, None),
+        assert [(r["user_id"], r["achievement_pct"], r["rank"]) for r in items] == [
+            (api.other_rep.id, "99.12", 1),
+            (api.rep.id, "49.56", 2),
+            (newcomer.id, None, 3),
         ]
         assert items[0] == {
             "user_id": api.other_rep.id,
@@ -249,6 +250,7 @@ class TestLeaderboard:
             "orders": 1,
             "currency": "INR",
             "team_size": 0,
+            "rank": 1,
         }
 
     def test_the_board_is_scoped(self, api: Api) -> None:

@@ -17,9 +17,10 @@ from adapters.sqlite.loop_writer import LoopWriter
 from adapters.sqlite.store import SqliteStore
 from adapters.system import FixedClock
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, UpstreamUnavailable, ValidationFailed
-from crm_domain.orders import ErpSync
+from crm_domain.orders import ErpSync, OrderStatus
 from crm_domain.ports import UnitOfWork
 from crm_domain.services.context import ServiceContext, Write
+from crm_domain.users import Actor, Role
 from entrypoints.http.writes import ThreadWrites
 from entrypoints.wiring.http import writes_for
 from tests.contract.builders import a_product, an_order, at, read, write
@@ -125,6 +126,38 @@ class TestBatching:
             ("order.erp_sync_changed", "o-1"),
             ("order.erp_sync_changed", "o-3"),
         ]
+
+    def test_the_sales_buckets_of_a_failing_step_are_undone_with_it(self, store: SqliteStore) -> None:
+        write(store, lambda uow: [uow.orders.add(an_order(f"o-{n}", number=f"SO-{n}")) for n in (1, 2, 3)])
+        writer = LoopWriter(store)
+        system = Actor(id="system", roles=frozenset({Role.ADMIN}))
+
+        def confirm(order_id: str, *, fail: bool = False) -> Write[str]:
+            def step(uow: UnitOfWork) -> str:
+                order = uow.orders.get(order_id)
+                assert order is not None
+                order.confirm(f"ERP-{order_id}", system, at(10))
+                uow.orders.save(order)
+                if fail:
+                    raise ValidationFailed("no", field="order")
+                return order_id
+
+            return Write(step)
+
+        async def main() -> list[Any]:
+            return await asyncio.gather(
+                writer.run(confirm("o-1")),
+                writer.run(confirm("o-2", fail=True)),
+                writer.run(confirm("o-3")),
+                return_exceptions=True,
+            )
+
+        asyncio.run(main())
+        buckets = read(store, lambda uow: uow.reports.buckets())
+        confirmed = [k for k in buckets if k.sku == "" and k.status is OrderStatus.CONFIRMED]
+        submitted = [k for k in buckets if k.sku == "" and k.status is OrderStatus.SUBMITTED]
+        assert [buckets[k].orders for k in confirmed] == [2]  # o-1 and o-3 moved in; o-2's move undone
+        assert [buckets[k].orders for k in submitted] == [-2]  # (stored as submitted without buckets: deltas only)
 
     def test_a_step_retried_after_a_lost_race_writes_the_events_of_its_last_attempt(self, store: SqliteStore) -> None:
         write(store, lambda uow: uow.orders.add(an_order("o-1")))

@@ -49,6 +49,7 @@ def concrete_event_classes() -> list[type[Event]]:
 
 _SAMPLES: dict[str, Any] = {
     "datetime": T0,
+    "date": T0.date(),
     "Money": Money.of("12.50", "INR"),
     "str": "x-1",
     "str | None": "x-1",

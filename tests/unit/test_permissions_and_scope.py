@@ -26,6 +26,7 @@ TABLE: list[tuple[Role, Permission, bool]] = [
     (R.SALES_REP, P.CUSTOMER_READ, True),
     (R.SALES_REP, P.CREDIT_READ, True),
     (R.SALES_REP, P.PERFORMANCE_READ, True),
+    (R.SALES_REP, P.REPORT_READ, True),
     (R.SALES_REP, P.ORDER_RELEASE, False),
     (R.SALES_REP, P.CREDIT_LIMIT_APPROVE, False),
     (R.SALES_REP, P.CUSTOMER_WRITE, False),

@@ -19,7 +19,7 @@ def masked_address(address: str) -> str:
 
 
 class LogEmailSender:
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
         log.debug("email to %s: %s (%d characters)", masked_address(to), subject, len(body))
 
 
@@ -30,8 +30,11 @@ class FileEmailSender:
         self._file = JsonLinesFile(path)
         self._clock = clock
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self._file.append({"to": to, "subject": subject, "body": body, "at": self._clock.now().isoformat()})
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
+        record = {"to": to, "subject": subject, "body": body, "at": self._clock.now().isoformat()}
+        if html is not None:
+            record["html"] = html
+        self._file.append(record)
 
 
 class TeeEmailSender:
@@ -40,6 +43,6 @@ class TeeEmailSender:
     def __init__(self, *senders: EmailSender) -> None:
         self._senders = senders
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
         for sender in self._senders:
-            sender.send(to, subject, body)
+            sender.send(to, subject, body, html)

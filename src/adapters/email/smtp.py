@@ -117,8 +117,10 @@ class SmtpEmailSender:
                 raise
         return smtp
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
         message = self._message(to, subject, body)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         e = self._endpoint
         try:
             with self._connect() as smtp:

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 from adapters.memory import repositories as r
+from adapters.memory.reports import MemoryReportRepository
 from adapters.system import UlidGenerator
+from crm_domain.config import DomainConfig
 from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
 from crm_domain.seen import SeenAggregates
@@ -21,9 +24,13 @@ _DELETED = object()
 
 class MemoryStore:
     """`clock` judges when idempotency records expire; without one, they stay valid until purged. `ids` names
-    the outbox messages of the events a commit writes (default: ULIDs)."""
+    the outbox messages of the events a commit writes (default: ULIDs). `tz` dates the sales buckets (the
+    company time zone; default the domain's default)."""
 
-    def __init__(self, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, ids: IdGenerator | None = None, tz: ZoneInfo | None = None
+    ) -> None:
+        self.tz = tz or DomainConfig().tz  # the company time zone: days of the sales buckets
         self.tables: dict[str, dict[Any, Any]] = {}
         self.lock = threading.RLock()
         self.clock = clock
@@ -102,6 +109,7 @@ class MemoryUnitOfWork:
         self.limit_requests = r.MemoryCreditLimitRequestRepository(self._tx)
         self.limit_history = r.MemoryLimitHistoryRepository(self._tx)
         self.interactions = r.MemoryInteractionRepository(self._tx)
+        self.reports = MemoryReportRepository(self._tx, store.tz)
 
     def __enter__(self) -> Self:
         self._store.lock.acquire()
@@ -121,7 +129,7 @@ class MemoryUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self._tx.seen.write_to(self.outbox, self._store.ids)
+        self._tx.seen.write_to(self.outbox, self._store.ids, self.reports)
         self._tx.apply()
 
     def rollback(self) -> None:

@@ -52,9 +52,9 @@ class MeteredEmailSender:
         self._sent = NOTIFICATIONS.labels(channel="email", result="sent")
         self._failed = NOTIFICATIONS.labels(channel="email", result="failed")
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, html: str | None = None) -> None:
         try:
-            self._inner.send(to, subject, body)
+            self._inner.send(to, subject, body, html)
         except Exception:
             self._failed.inc()
             raise

@@ -25,6 +25,7 @@ from crm_domain.ports import (
     OutboxRepository,
     PerformanceRepository,
     ProductRepository,
+    ReportRepository,
     TargetRepository,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -131,3 +132,7 @@ class _MeteredUnitOfWork:
     @property
     def interactions(self) -> InteractionRepository:
         return self._inner.interactions
+
+    @property
+    def reports(self) -> ReportRepository:
+        return self._inner.reports

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 #: Fields that are not state: events an aggregate collected and the caller pulls before saving, and which part
 #: of an aggregate was read (a credit account's `loaded`).
-_TRANSIENT = frozenset({"events", "loaded"})
+_TRANSIENT = frozenset({"events", "loaded", "_sales_before"})
 
 
 def escape_key(key: str) -> str:

@@ -33,7 +33,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("users", "customers", "products"),
     ("credit",),
     ("orders", "order_numbers"),
-    ("outbox", "audit", "limit_history", "limit_requests", "targets"),
+    ("outbox", "audit", "limit_history", "limit_requests", "targets", "ledger"),
 )
 #: MongoDB refuses a document over 16 MiB; ours are refused before the transaction starts, with a clear error.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -58,6 +58,7 @@ KINDS = {
     "limit_requests": "credit-limit request",
     "targets": "target",
     "performance": "performance total",
+    "ledger": "ledger entry",
 }
 
 

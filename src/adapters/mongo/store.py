@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, HASHED, IndexModel, MongoClient, ReadPreference
@@ -28,6 +29,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from adapters.mongo.aggregates import INDEXES as AGGREGATE_INDEXES
+from adapters.mongo.aggregates import MongoReportRepository
 from adapters.mongo.catalogue import MongoProductRepository
 from adapters.mongo.commit import Applier, Db, apply_all, check_sizes, prepare_increments
 from adapters.mongo.credit import (
@@ -53,6 +56,7 @@ from adapters.mongo.records import (
 )
 from adapters.mongo.tx import MongoTx
 from adapters.system import UlidGenerator
+from crm_domain.config import DomainConfig
 from crm_domain.errors import ConcurrentUpdate, UpstreamUnavailable
 from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
@@ -132,6 +136,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "credit": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key
     "order_numbers": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key; `_id` is the number
     "interactions": INTERACTION_INDEXES,
+    **AGGREGATE_INDEXES,  # the reports' sales buckets and ledger (adapters/mongo/aggregates.py)
 }
 
 
@@ -177,7 +182,9 @@ class MongoStore:
         check_at_start: bool = False,
         commit_timeout: float = COMMIT_TIMEOUT,
         pause: Callable[[float], None] = time.sleep,
+        tz: ZoneInfo | None = None,
     ) -> None:
+        self.tz = tz or DomainConfig().tz  # the company time zone: days of the sales buckets
         self.client = client
         self.db: Db = client[database]
         self.clock = clock
@@ -191,12 +198,14 @@ class MongoStore:
         self.leases: dict[str, tuple[str, int]] = {}
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> MongoStore:
+    def from_url(
+        cls, url: str, *, clock: Clock | None = None, ids: IdGenerator | None = None, tz: ZoneInfo | None = None
+    ) -> MongoStore:
         """A store for a `mongodb://` or `mongodb+srv://` URL (the database is the URL's path, default `crm`).
         Connecting is lazy: nothing is contacted until the first unit of work, which checks the server."""
         client: MongoClient[dict[str, Any]] = MongoClient(url, **client_options(url))
         database = client.get_default_database(default=DEFAULT_DATABASE).name
-        return cls(client, database, clock=clock, ids=ids, check_at_start=True)
+        return cls(client, database, clock=clock, ids=ids, check_at_start=True, tz=tz)
 
     def __call__(self, *, read_only: bool = False) -> MongoUnitOfWork:
         if not self._checked:
@@ -330,6 +339,7 @@ class MongoUnitOfWork:
         self.limit_requests = MongoCreditLimitRequestRepository(tx)
         self.limit_history = MongoLimitHistoryRepository(tx)
         self.interactions = MongoInteractionRepository(tx)
+        self.reports = MongoReportRepository(tx, store.tz)
 
     def __enter__(self) -> Self:
         return self
@@ -355,7 +365,7 @@ class MongoUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self._tx.seen.write_to(self.outbox, self._store.ids)  # staged with the rest: one commit
+        self._tx.seen.write_to(self.outbox, self._store.ids, self.reports)  # staged with the rest: one commit
         # From here the numbers belong to the writes, landed or not: never given back.
         self._tx.numbers.clear()
         try:

@@ -352,6 +352,40 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_customer_terms('c', 'customers AS c')}",
         f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_product_terms('p', 'products AS p')}",
     ),
+    # 10: the reports' aggregates (SPEC §2.8; adapters/sqlite/reports.py): daily sales buckets per status,
+    # customer, rep and SKU ('' for the whole order), moved in the same transaction as the orders; the customers'
+    # ledger as known from the ERP (invoices, payments) for statements; a version of the buckets for the cache.
+    # Orders stored before this migration are counted by `crm reports rebuild`.
+    (
+        """CREATE TABLE sales_buckets (
+            sku TEXT NOT NULL,
+            day TEXT NOT NULL,
+            status TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            rep_id TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            orders INTEGER NOT NULL,
+            quantity INTEGER NOT NULL,
+            net INTEGER NOT NULL,
+            tax INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            PRIMARY KEY (sku, day, status, customer_id, rep_id, currency)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX sales_by_customer ON sales_buckets (sku, customer_id, day)",
+        "CREATE INDEX sales_by_rep ON sales_buckets (sku, rep_id, day)",
+        """CREATE TABLE ledger (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL
+        )""",
+        "CREATE INDEX ledger_by_customer ON ledger (customer_id, at, id)",
+        "CREATE TABLE report_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID",
+        "INSERT INTO report_versions (name, version) VALUES ('sales', 0)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
+from zoneinfo import ZoneInfo
 
 from adapters.owner_only import FILE_MODE, owner_only_database, owner_only_dir
 from adapters.sqlite import schema
@@ -37,8 +38,10 @@ from adapters.sqlite.records import (
     SqlitePerformanceRepository,
     SqliteTargetRepository,
 )
+from adapters.sqlite.reports import SqliteReportRepository
 from adapters.sqlite.session import SqliteSession
 from adapters.system import UlidGenerator, process_id
+from crm_domain.config import DomainConfig
 from crm_domain.events import Event
 from crm_domain.ports import Clock, IdGenerator
 
@@ -57,7 +60,8 @@ class SqliteStore:
 
     `clock` judges when idempotency records expire; give it the services' clock. Without one, records stay
     valid until `purge_expired` removes them. `ids` names the outbox messages of the events a commit writes
-    (default: ULIDs). `synchronous` is every connection's `PRAGMA synchronous` (see `SYNCHRONOUS`).
+    (default: ULIDs). `synchronous` is every connection's `PRAGMA synchronous` (see `SYNCHRONOUS`); `tz` dates the
+    sales buckets (the company time zone).
     """
 
     def __init__(
@@ -68,11 +72,13 @@ class SqliteStore:
         ids: IdGenerator | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "FULL",
+        tz: ZoneInfo | None = None,
     ) -> None:
         if synchronous.upper() not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, got {synchronous!r}")
         self.synchronous = synchronous.upper()
         self.path = Path(path)
+        self.tz = tz or DomainConfig().tz  # the company time zone: days of the sales buckets
         self.clock = clock
         self.ids: IdGenerator = ids or UlidGenerator()
         self.busy_timeout = busy_timeout
@@ -285,6 +291,10 @@ class SqliteUnitOfWork:
         return SqlitePerformanceRepository(self._session)
 
     @cached_property
+    def reports(self) -> SqliteReportRepository:
+        return SqliteReportRepository(self._session, self._store.tz)
+
+    @cached_property
     def outbox(self) -> SqliteOutboxRepository:
         return SqliteOutboxRepository(self._session)
 
@@ -366,7 +376,7 @@ class SqliteUnitOfWork:
     def write_events(self) -> None:
         """Write the events of the aggregates added or saved so far to the outbox, in this transaction: what
         `commit` does first, and what a step of a batch of writes (which the batch commits) does at its end."""
-        self._session.seen.write_to(self.outbox, self._store.ids)
+        self._session.seen.write_to(self.outbox, self._store.ids, self.reports)
 
     def commit(self) -> None:
         if self._read_only:

@@ -52,6 +52,7 @@ from crm_domain.errors import Conflict, EntityNotFound, InvalidTransition, Valid
 from crm_domain.money import Money
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import ErpGateway, UnitOfWork
+from crm_domain.reports import LedgerEntry, LedgerKind
 from crm_domain.services.context import ServiceContext, Write, account_of
 from crm_domain.services.credit import reevaluate_holds
 from crm_domain.services.tally import count_order
@@ -222,6 +223,11 @@ class ErpEventService:
                 steps = self._cancel(uow, order, account, report, now)
             else:
                 steps = self._progress(order, account, target, report, now)
+            if S.INVOICED in steps:
+                invoiced = report.invoiced_amount if report.invoiced_amount is not None else order.total
+                self._ledger(
+                    uow, order.customer_id, LedgerKind.INVOICE, report.invoice_number or order.number, invoiced
+                )
             released: list[Order] = []
             if order.note_erp_change(report.changed_at) or steps:
                 uow.orders.save(order)
@@ -333,7 +339,12 @@ class ErpEventService:
                     uow, erp=erp, event_id=event_id, fingerprint=report.fingerprint(), result_id=customer.id, now=now
                 )
                 return EventResult(outcome=EventOutcome.UNCHANGED, customer_id=customer.id)
+            moved = report.receivables.minor - account.receivables
             account.update_balance(report.receivables, report.overdue_days, now, report.as_of)
+            if moved:
+                kind = LedgerKind.PAYMENT if moved < 0 else LedgerKind.ADJUSTMENT
+                reference = f"balance {report.as_of.date().isoformat()}" if report.as_of else "balance"
+                self._ledger(uow, customer.id, kind, reference, Money(moved, account.currency))
             released = reevaluate_holds(self._ctx, uow, account, now)
             uow.credit.save(account)
             self._remember(
@@ -344,6 +355,19 @@ class ErpEventService:
             )
 
         return self._write_once(step)
+
+    def _ledger(self, uow: UnitOfWork, customer_id: str, kind: LedgerKind, reference: str, amount: Money) -> None:
+        """Note a change of what the customer owes, as the ERP reported it, for its statement (SPEC §2.8)."""
+        uow.reports.add_entry(
+            LedgerEntry(
+                id=self._ctx.ids.new_id(),
+                customer_id=customer_id,
+                at=self._ctx.now(),
+                kind=kind,
+                reference=reference,
+                amount=amount,
+            )
+        )
 
     @staticmethod
     def customer_of(uow: UnitOfWork, erp: str, code: str) -> Customer:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from crm_domain.errors import EntityNotFound, ValidationFailed
 from crm_domain.money import Money
-from crm_domain.performance import PerformanceRow, Target, achievement_pct, check_period, rank
+from crm_domain.performance import (
+    PerformanceRow,
+    Target,
+    achievement_pct,
+    check_period,
+    last_periods,
+    periods_between,
+    ranked,
+)
 from crm_domain.ports import UnitOfWork
 from crm_domain.records import PageRequest
 from crm_domain.services.context import ServiceContext
@@ -74,7 +82,51 @@ class PerformanceService:
 
         def step(uow: UnitOfWork) -> list[PerformanceRow]:
             users = [u for u in self._users(uow, self._visible_ids_or_all(uow, actor)) if Role.SALES_REP in u.roles]
-            return rank([self._row(uow, user, period, roll_up=False) for user in users])
+            return ranked([self._row(uow, user, period, roll_up=False) for user in users])
+
+        return self._ctx.read(step)
+
+    def trend(self, actor: Actor, end: str, periods: int = 6, user_id: str | None = None) -> list[PerformanceRow]:
+        """One row per month for the `periods` months up to `end` (default six): the user's figures (a manager's
+        rolled up over everyone under them), oldest first; `user_id` defaults to the actor."""
+        return self._per_period(actor, last_periods(end, periods), user_id or actor.id)
+
+    def over_range(self, actor: Actor, start: str, end: str, user_id: str | None = None) -> list[PerformanceRow]:
+        """Figures of every user in scope (or `user_id`) summed over the months `start`…`end`; the row's period
+        reads `start..end`."""
+        actor.require(Permission.PERFORMANCE_READ)
+        months = periods_between(start, end)
+        per_month = [self.figures(actor, month, user_id) for month in months]
+        out = []
+        for rows in zip(*per_month, strict=True):
+            first = rows[0]
+            currency = self._ctx.config.default_currency
+            achieved = sum((r.achieved for r in rows), Money.zero(currency))
+            targets = [r.target for r in rows if r.target is not None]
+            target = sum(targets, Money.zero(currency)) if targets else None
+            out.append(
+                PerformanceRow(
+                    user_id=first.user_id,
+                    name=first.name,
+                    period=f"{months[0]}..{months[-1]}",
+                    target=target,
+                    achieved=achieved,
+                    achievement_pct=achievement_pct(achieved, target),
+                    orders=sum(r.orders for r in rows),
+                    team_size=first.team_size,
+                )
+            )
+        return out
+
+    def _per_period(self, actor: Actor, months: list[str], user_id: str) -> list[PerformanceRow]:
+        actor.require(Permission.PERFORMANCE_READ)
+
+        def step(uow: UnitOfWork) -> list[PerformanceRow]:
+            visible = self._visible_ids_or_all(uow, actor)
+            user = uow.users.get(user_id)
+            if user is None or (visible is not None and user_id not in visible):
+                raise EntityNotFound("user", user_id)
+            return [self._row(uow, user, month) for month in months]
 
         return self._ctx.read(step)
 

@@ -49,6 +49,41 @@ def read_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, 
     return len(rows), iter(rows)
 
 
+def _xlsx_rows(path: Path, required: set[str]) -> tuple[int, Iterator[tuple[int, dict[str, str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValidationFailed(f"{path}: not a readable .xlsx file ({type(exc).__name__})") from exc
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(c or "").strip().lower() for c in next(rows, ())]
+    missing = required - set(header)
+    if missing:
+        workbook.close()
+        raise ValidationFailed(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    total = max((sheet.max_row or 1) - 1, 0)
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    def read() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for line, values in enumerate(rows, start=2):
+                cleaned = {name: cell(v) for name, v in zip(header, values, strict=False) if name}
+                if any(cleaned.values()):
+                    yield line, cleaned
+        finally:
+            workbook.close()
+
+    return total, read()
+
+
 def import_progress(what: str) -> Progress:
     """The progress bar of an import on stderr (rows or orders done of all, time taken); gone when it ends."""
     return Progress(

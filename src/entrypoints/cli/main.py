@@ -10,7 +10,22 @@ from pydantic import ValidationError
 
 from crm_domain.errors import DomainError
 from entrypoints.bootstrap import ConfigurationError
-from entrypoints.cli import config, credit, customers, db, demo, erp, orders, outbox, products, serve, users, worker
+from entrypoints.cli import (
+    config,
+    credit,
+    customers,
+    db,
+    demo,
+    erp,
+    orders,
+    outbox,
+    products,
+    reports,
+    serve,
+    targets,
+    users,
+    worker,
+)
 from entrypoints.cli.context import err
 from entrypoints.cli.help_text import plain_labels
 
@@ -35,6 +50,8 @@ app.command("worker")(worker.worker)
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(erp.app, name="erp")
 app.add_typer(orders.app, name="orders")
+app.add_typer(reports.app, name="reports")
+app.add_typer(targets.app, name="targets")
 
 EXIT_BUSINESS = 1
 EXIT_USAGE = 2

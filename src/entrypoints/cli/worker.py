@@ -20,6 +20,7 @@ import structlog
 import typer
 
 from crm_domain.services.delivery import DeliveryReport, OutboxDispatcher, Outcome
+from crm_domain.services.digest import DigestService
 from crm_domain.services.sweeps import run_sweeps
 from entrypoints.bootstrap import Container, build_dispatcher
 from entrypoints.cli.context import container, err, out
@@ -142,6 +143,7 @@ def _add(totals: dict[Outcome, int], report: DeliveryReport) -> None:
 
 def _sweep(c: Container) -> None:
     _recover_store(c)
+    _schedule_digests(c)
     try:
         report = run_sweeps(c.crm.ctx, c.auth)
     except Exception:
@@ -177,6 +179,20 @@ def _purge_outbox(c: Container) -> None:
         log.exception("worker: outbox retention purge failed")
         return
     log.info("sweep: %d delivered outbox messages older than %d days purged", purged, days)
+
+
+def _schedule_digests(c: Container) -> None:
+    """Queue today's digest of every manager once the local time passes CRM_DIGEST_HOUR (once a day each: the
+    idempotency records make later sweeps, and other workers, queue nothing more)."""
+    digests = DigestService(c.crm.ctx)
+    try:
+        day = digests.due_today(c.settings.digest_hour) if c.settings.digest_hour < 24 else None
+        queued = digests.schedule(day) if day is not None else 0
+    except Exception:
+        log.exception("worker: scheduling the daily digests failed")
+        return
+    if queued:
+        log.info("sweep: %d daily digests queued for %s", queued, day)
 
 
 def _recover_store(c: Container) -> None:

@@ -31,6 +31,7 @@ from entrypoints.http.controllers.interactions import InteractionController
 from entrypoints.http.controllers.orders import OrderController
 from entrypoints.http.controllers.products import RESPONSE_CACHE_STORE, ProductController
 from entrypoints.http.controllers.reference import ReferenceController
+from entrypoints.http.controllers.reports import ReportController, StatementController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
@@ -111,6 +112,8 @@ def create_app(container: Container | None = None) -> Litestar:
             ProductController,
             TargetController,
             PerformanceController,
+            ReportController,
+            StatementController,
             AttachmentController,
             IntegrationsController,
         ],

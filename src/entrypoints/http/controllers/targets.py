@@ -69,7 +69,18 @@ class PerformanceController(Controller):
         actor: ActorDep,
         period: PeriodQuery = None,
         user_id: Annotated[str | None, QueryParameter(required=False, max_length=64)] = None,
+        period_to: Annotated[
+            str | None,
+            QueryParameter(
+                required=False,
+                pattern=PERIOD_PATTERN,
+                description="With `period`: the last month of a range; the figures are summed over it.",
+            ),
+        ] = None,
     ) -> Items[PerformanceOut]:
+        if period_to is not None:
+            rows = crm.performance.over_range(actor, _period(crm, period), period_to, user_id)
+            return Items[PerformanceOut](items=[PerformanceOut.of(r) for r in rows])
         rows = crm.performance.figures(actor, _period(crm, period), user_id)
         return Items[PerformanceOut](items=[PerformanceOut.of(r) for r in rows])
 
@@ -81,4 +92,23 @@ class PerformanceController(Controller):
     )
     def leaderboard(self, crm: CrmDep, actor: ActorDep, period: PeriodQuery = None) -> Items[PerformanceOut]:
         rows = crm.performance.leaderboard(actor, _period(crm, period))
+        return Items[PerformanceOut](items=[PerformanceOut.of(r) for r in rows])
+
+    @get(
+        "/trend",
+        operation_id="getPerformanceTrend",
+        sync_to_thread=True,
+        summary="A user's figures month by month (default the last six up to `period`), oldest first",
+    )
+    def trend(
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        period: PeriodQuery = None,
+        periods: Annotated[int, QueryParameter(ge=1, le=120, description="How many months (default 6).")] = 6,
+        user_id: Annotated[
+            str | None, QueryParameter(required=False, max_length=64, description="Default: yourself.")
+        ] = None,
+    ) -> Items[PerformanceOut]:
+        rows = crm.performance.trend(actor, _period(crm, period), periods, user_id)
         return Items[PerformanceOut](items=[PerformanceOut.of(r) for r in rows])

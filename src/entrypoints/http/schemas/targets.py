@@ -53,6 +53,9 @@ class PerformanceOut(Out):
     orders: int
     currency: CurrencyOut
     team_size: int = Field(description="Users rolled up under this one (0 for a rep).")
+    rank: int | None = Field(
+        default=None, description="On the leaderboard: 1 for the first; ties share a rank (1, 2, 2, 4)."
+    )
 
     @classmethod
     def of(cls, row: PerformanceRow) -> PerformanceOut:
@@ -66,4 +69,5 @@ class PerformanceOut(Out):
             orders=row.orders,
             currency=row.achieved.currency,
             team_size=row.team_size,
+            rank=row.rank,
         )

@@ -1,0 +1,246 @@
+"""/api/v1/reports/… and /api/v1/customers/{id}/statement (SPEC §2.8, §4).
+
+Each report answers JSON (paged with `limit` and `cursor`), CSV (streamed), XLSX (written in openpyxl's
+write-only mode to a temporary file, then streamed) or SVG (a bar chart), chosen by `?format=` or else by the
+`Accept` header. Dates are days in the company time zone; `from` defaults to the first of the current month and
+`to` to today. Scope is the service's: what is outside it is not found.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar, cast
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
+
+from crm_domain.app import Crm
+from crm_domain.errors import ValidationFailed
+from crm_domain.orders import OrderStatus
+from crm_domain.reports import SalesFilter, SalesGroup
+from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.report_cache import cached_sales
+from entrypoints.http.schemas.common import Page
+from entrypoints.http.schemas.reports import ExposureOut, HoldOut, SalesReportOut, SalesRowOut, StatementOut
+from entrypoints.report_charts import bar_chart
+from entrypoints.report_tables import (
+    CSV_TYPE,
+    SVG_TYPE,
+    XLSX_TYPE,
+    Table,
+    csv_chunks,
+    exposure_table,
+    holds_table,
+    iter_file,
+    sales_table,
+    statement_table,
+    xlsx_file,
+)
+
+T = TypeVar("T")
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    SVG = "svg"
+
+
+_BY_TYPE = {"text/csv": ReportFormat.CSV, XLSX_TYPE: ReportFormat.XLSX, SVG_TYPE: ReportFormat.SVG}
+
+FormatQuery = Annotated[
+    ReportFormat | None,
+    QueryParameter(name="format", required=False, description="json (default), csv, xlsx or svg; else `Accept`."),
+]
+From = Annotated[date | None, QueryParameter(name="from", required=False, description="First day (company time zone).")]
+To = Annotated[date | None, QueryParameter(required=False, description="Last day, inclusive (default: today).")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per page of JSON (default 100).")]
+Cursor = Annotated[
+    str | None, QueryParameter(required=False, max_length=12, pattern=r"^[0-9]+$", description="From `next_cursor`.")
+]
+Ids = Annotated[list[str] | None, QueryParameter(required=False, max_items=500)]
+
+
+def negotiate(request: Request[Any, Any, Any], asked: ReportFormat | None) -> ReportFormat:
+    if asked is not None:
+        return asked
+    accept = request.headers.get("accept", "")
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in _BY_TYPE:
+            return _BY_TYPE[media]
+    return ReportFormat.JSON
+
+
+def page_of(items: list[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    start = int(cursor or 0)
+    end = start + limit
+    return items[start:end], str(end) if end < len(items) else None
+
+
+def file_response(table: Table, fmt: ReportFormat, name: str) -> Response[Any]:
+    if fmt is ReportFormat.CSV:
+        return Stream(
+            csv_chunks(table),
+            media_type=CSV_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt is ReportFormat.XLSX:
+        return Stream(
+            iter_file(xlsx_file(table)),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return Response(bar_chart(table, chart_id=name), media_type=SVG_TYPE)
+
+
+def _days(crm: Crm, start: date | None, end: date | None) -> tuple[date, date]:
+    today = crm.ctx.today()
+    end = end or today
+    start = start or end.replace(day=1)
+    if end < start:
+        raise ValidationFailed("`from` must not be after `to`", field="from")
+    return start, end
+
+
+def _set(values: list[str] | None) -> frozenset[str] | None:
+    return frozenset(values) if values else None
+
+
+class ReportController(Controller):
+    path = "/reports"
+    tags = ["reports"]
+
+    @get(
+        "/sales",
+        operation_id="salesReport",
+        summary="Sales grouped by day, week, month, rep, customer, product or territory, with a totals row",
+    )
+    async def sales(
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        from_: From = None,
+        to: To = None,
+        group_by: Annotated[SalesGroup, QueryParameter(required=False)] = SalesGroup.MONTH,
+        status: Annotated[
+            list[OrderStatus] | None,
+            QueryParameter(required=False, description="Default: the statuses that count as achieved."),
+        ] = None,
+        rep_id: Ids = None,
+        customer_id: Ids = None,
+        sku: Ids = None,
+        territory: Ids = None,
+        format_: FormatQuery = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Response[SalesReportOut]:
+        start, end = _days(crm, from_, to)
+        fields: dict[str, Any] = {"start": start, "end": end, "group_by": group_by}
+        if status:
+            fields["statuses"] = frozenset(status)
+        flt = SalesFilter(
+            **fields,
+            rep_ids=_set(rep_id),
+            customer_ids=_set(customer_id),
+            skus=_set(sku),
+            territories=_set(territory),
+        )
+        fmt = negotiate(request, format_)
+        report = await cached_sales(request, crm, actor, flt)
+        if fmt is not ReportFormat.JSON:
+            return cast(Response[SalesReportOut], file_response(sales_table(report), fmt, "sales"))
+        items, next_cursor = page_of(report.rows, cursor, limit)
+        return Response(
+            SalesReportOut(
+                group_by=group_by.value,
+                start=start,
+                end=end,
+                statuses=sorted(s.value for s in flt.statuses),
+                items=[SalesRowOut.of(r) for r in items],
+                totals=[SalesRowOut.of(r) for r in report.totals],
+                next_cursor=next_cursor,
+            )
+        )
+
+    @get(
+        "/credit-exposure",
+        operation_id="creditExposureReport",
+        sync_to_thread=True,
+        summary="Per customer: limit, exposure and its parts, available, utilisation; over the limit first",
+    )
+    def credit_exposure(
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        format_: FormatQuery = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Response[Page[ExposureOut]]:
+        rows = crm.reports.credit_exposure(actor)
+        fmt = negotiate(request, format_)
+        if fmt is not ReportFormat.JSON:
+            return cast(Response[Page[ExposureOut]], file_response(exposure_table(rows), fmt, "credit-exposure"))
+        items, next_cursor = page_of(rows, cursor, limit)
+        return Response(Page[ExposureOut](items=[ExposureOut.of(r) for r in items], next_cursor=next_cursor))
+
+    @get(
+        "/credit-holds",
+        operation_id="creditHoldsReport",
+        sync_to_thread=True,
+        summary="Orders on credit hold with customer, total, shortfall, reason and age; oldest first",
+    )
+    def credit_holds(
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        format_: FormatQuery = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Response[Page[HoldOut]]:
+        rows = crm.reports.credit_holds(actor)  # ages move with the clock: not cached
+        fmt = negotiate(request, format_)
+        if fmt is not ReportFormat.JSON:
+            table = holds_table(rows, crm.ctx.config.tz)
+            return cast(Response[Page[HoldOut]], file_response(table, fmt, "credit-holds"))
+        items, next_cursor = page_of(rows, cursor, limit)
+        return Response(Page[HoldOut](items=[HoldOut.of(r) for r in items], next_cursor=next_cursor))
+
+
+class StatementController(Controller):
+    path = "/customers"
+    tags = ["reports"]
+
+    @get(
+        "/{customer_id:str}/statement",
+        operation_id="customerStatement",
+        sync_to_thread=True,
+        summary="The dealer statement: orders, invoices and payments as known from the ERP, opening and closing "
+        "balance",
+    )
+    def statement(
+        self,
+        request: Request[Any, Any, Any],
+        crm: CrmDep,
+        actor: ActorDep,
+        customer_id: FromPath[str],
+        from_: From = None,
+        to: To = None,
+        format_: FormatQuery = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Response[StatementOut]:
+        start, end = _days(crm, from_, to)
+        statement = crm.reports.statement(actor, customer_id, start, end)
+        fmt = negotiate(request, format_)
+        if fmt is not ReportFormat.JSON:
+            table = statement_table(statement, crm.ctx.config.tz)
+            return cast(Response[StatementOut], file_response(table, fmt, "statement"))
+        items, next_cursor = page_of(statement.lines, cursor, limit)
+        return Response(StatementOut.of(statement, items, next_cursor))
