@@ -21,7 +21,7 @@ Cli = Callable[..., Result]
 
 
 def sandbox() -> SandboxErpGateway:
-    gateway = container().erp.for_system("sandbox")
+    gateway = container().sandbox  # the routed one, without the metrics wrapper
     assert isinstance(gateway, SandboxErpGateway)
     return gateway
 

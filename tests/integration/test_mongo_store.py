@@ -3,6 +3,7 @@ for attachments), indexes and the start check, the transaction path, and GridFS 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -216,9 +217,14 @@ class TestStartCheck:
         container = bootstrap(Settings(data_dir=tmp_path, database_url="mongodb://127.0.0.1/crm"), uow=store)
         for command in (serve, worker):
             monkeypatch.setattr(command, "container", lambda: container)
-        monkeypatch.setattr(worker, "_log_json_lines", lambda: None)
+        monkeypatch.setattr(worker, "configure", lambda level: None)  # this process's logging stays pytest's
+        # what `crm serve` sets up for its workers before the check: put back afterwards
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+        umask = os.umask(0o022)
+        os.umask(umask)
         with pytest.raises(StoreNotReady, match="run `crm db init`"):
             serve.serve()
+        os.umask(umask)
         with pytest.raises(StoreNotReady, match="run `crm db init`"):
             worker.worker()
 
