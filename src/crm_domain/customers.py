@@ -61,14 +61,3 @@ class Customer:
     active: bool = True
     created_at: datetime
     updated_at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class CustomerSearch:
-    """What a caller typed, as the store looks it up (see `services.dealer_card.lookup_terms`): a customer
-    matches when its mobile starts with one of `mobile_prefixes` (E.164), its code starts with `code_prefix`
-    (any case), or each of `name_words` starts a word of its name (any case). Empty parts match nothing."""
-
-    mobile_prefixes: tuple[str, ...] = ()
-    code_prefix: str = ""
-    name_words: tuple[str, ...] = ()

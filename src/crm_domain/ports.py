@@ -17,7 +17,7 @@ import attrs
 
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
-from crm_domain.customers import Customer, CustomerSearch
+from crm_domain.customers import Customer
 from crm_domain.digest import Digest
 from crm_domain.erp import (
     ErpBalance,
@@ -63,11 +63,6 @@ class MobileNormaliser(Protocol):
         """`raw` in E.164 form, or `ValidationFailed` when it is not a possible mobile number."""
         ...
 
-    def prefixes(self, raw: str) -> tuple[str, ...]:
-        """The E.164 prefixes a partly typed number may stand for (with or without its country code, with or
-        without a trunk 0); empty when `raw` holds too few digits to mean anything."""
-        ...
-
 
 class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None: ...
@@ -108,17 +103,13 @@ class CustomerRepository(Protocol):
         text: TextQuery | None = None,
         updated_since: datetime | None = None,
     ) -> Page[Customer]:
-        """Customers in `scope`, ordered by code; only those `text` matches (crm_domain.search) and those changed
-        at or after `updated_since`, when given."""
+        """Customers in `scope`, ordered by code; only those `text` matches (crm_domain.search: the one customer
+        search, of the list and of the caller lookup, served by an index on every store) and those changed at or
+        after `updated_since`, when given."""
         ...
 
     def ids_in_scope(self, scope: Scope) -> frozenset[str] | None:
         """The ids of the customers in `scope`; None when the scope is every customer."""
-        ...
-
-    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
-        """Up to `limit` customers in `scope` that match `search` (see `CustomerSearch`), by code. Served by
-        indexes (mobile, code, words of the name), not by reading every customer."""
         ...
 
 

@@ -1,10 +1,13 @@
-"""Text search of customers and products (`q` on their lists, SPEC §4): one rule, which every store follows.
+"""The one text search of customers and products: `q` on their lists (SPEC §4) and the call-center portal's
+caller lookup (SPEC §12, `services.dealer_card`) both use it, and every store follows it.
 
 A customer matches when its code starts with the query, when every word of the query starts a word of its name,
-or, for a query of digits (spaces, `+`, `-` and brackets aside, at least 3 digits), when its mobile starts with
-them, in full international form without `+` (`9198…`) or as the national number (its last 10 digits).
-A product matches by SKU prefix or by the words of its name. Case is ignored for ASCII letters only (the stores
-fold ASCII, as SQLite's `lower` does); names are cut into words at spaces and at ``-.,/()&'_``.
+or, for a query of digits (spaces, `+`, `-`, `.`, `/` and brackets aside, at least 4 digits, leading zeros — a
+trunk `0` or an international `00` — dropped), when its mobile starts with them, in full international form
+without `+` (`9198…`) or as the national number (its last 10 digits). So a mobile is found however it is written,
+whole or by its first digits. A product matches by SKU prefix or by the words of its name. Case is ignored for
+ASCII letters only (the stores fold ASCII, as SQLite's `lower` does); names are cut into words at spaces and at
+``-.,/()&'_``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ NATIONAL_DIGITS: Final = 10
 MAX_QUERY: Final = 100
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _TO_SPACE: Final = str.maketrans(dict.fromkeys(WORD_SEPARATORS + "\t\n\r", " "))
-_PHONE_NOISE: Final = str.maketrans(dict.fromkeys(" +-()", ""))
+_PHONE_NOISE: Final = str.maketrans(dict.fromkeys(" +-()./", ""))
+MIN_MOBILE_DIGITS: Final = 4
 
 
 def fold(text: str) -> str:
@@ -41,7 +45,7 @@ class TextQuery:
 
     prefix: str
     words: tuple[str, ...]
-    digits: str | None
+    digits: str | None  # without leading zeros
 
     @classmethod
     def parse(cls, q: str) -> TextQuery:
@@ -53,15 +57,15 @@ class TextQuery:
         if any(ord(c) < 32 for c in text):
             raise ValidationFailed("q must not contain control characters", field="q")
         bare = text.translate(_PHONE_NOISE)
-        digits = bare if bare.isascii() and bare.isdigit() and len(bare) >= 3 else None
+        phone = bare.isascii() and bare.isdigit() and len(bare) >= MIN_MOBILE_DIGITS
+        digits = (bare.lstrip("0") or None) if phone else None
         return cls(prefix=fold(text), words=tuple(words_of(text)), digits=digits)
 
     def matches_customer(self, code: str, name: str, mobile: str) -> bool:
-        return (
-            fold(code).startswith(self.prefix)
-            or self._matches_name(name)
-            or (self.digits is not None and any(m.startswith(self.digits) for m in mobile_forms(mobile)))
-        )
+        return fold(code).startswith(self.prefix) or self._matches_name(name) or self.matches_mobile(mobile)
+
+    def matches_mobile(self, mobile: str) -> bool:
+        return self.digits is not None and any(m.startswith(self.digits) for m in mobile_forms(mobile))
 
     def matches_product(self, sku: str, name: str) -> bool:
         return fold(sku).startswith(self.prefix) or self._matches_name(name)

@@ -1,6 +1,7 @@
-"""Text search (`q`) and `updated_since` on the customer and product lists, the same on every store
-(crm_domain/search.py states the rule; the memory store follows it literally, SQLite through its trigger-kept terms,
-MongoDB through indexed regular expressions). A property test checks every store against the rule itself."""
+"""The one text search of customers (`q` on the list and the call-center portal's caller lookup) and products, and
+`updated_since` on their lists, the same on every store (crm_domain/search.py states the rule; the memory store
+follows it literally, SQLite through its trigger-kept terms, MongoDB through anchored regular expressions on
+indexed fields, the name's words a multikey array). A property test checks every store against the rule itself."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ class TestCustomerSearch:
             ("919100", ["c-1", "c-2"]),
             ("1415555", ["c-4"]),
             ("55501", []),  # digits inside the number are not a prefix of it
+            ("098123 45678", ["c-3"]),  # a whole number in any format: a trunk 0, dots, slashes, brackets
+            ("(0) 98123.456/78", ["c-3"]),
+            ("(+91) 98123-45678", ["c-3"]),
+            ("0091 98123", ["c-3"]),  # 00 for an international call
+            ("910", []),  # three digits are too few for a mobile
             ("raders", []),  # a word's inside is not its start
         ],
     )
@@ -76,6 +82,15 @@ class TestCustomerSearch:
         assert _find(store, "jaipur", Scope(rep_ids=frozenset({"rep-a"}))) == ["c-1", "c-3"]
         assert _find(store, "agro", Scope(customer_ids=frozenset({"c-1"}))) == ["c-1"]
         assert _find(store, "madurai", Scope(rep_ids=frozenset({"rep-a"}))) == []
+
+    def test_a_page_of_matches_by_code(self, store: UnitOfWorkFactory) -> None:
+        _customers(store)
+        text = TextQuery.parse("0091 9")  # c-1, c-2 and c-3
+
+        first = read(store, lambda uow: uow.customers.page(PageRequest(limit=2), EVERYONE, text=text))
+
+        assert [c.id for c in first.items] == ["c-1", "c-2"]
+        assert first.next_cursor is not None
 
     def test_a_renamed_customer_is_found_by_its_new_name_only(self, store: UnitOfWorkFactory) -> None:
         _customers(store)

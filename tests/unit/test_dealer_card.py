@@ -8,41 +8,46 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.phones import PhonenumbersNormaliser
-from crm_domain.customers import CustomerSearch
 from crm_domain.errors import EntityNotFound, PermissionDenied, ValidationFailed
 from crm_domain.orders import OrderStatus
+from crm_domain.search import TextQuery
 from crm_domain.services.call_log import NewInteraction
-from crm_domain.services.dealer_card import lookup_terms
 from tests.unit.world import World
 
-PHONES = PhonenumbersNormaliser()
 # world.customer ("D-RAVI", "Ravi Traders") has +919765400901; customer2 +919765400902; outsider +919765400903
 
 
-class TestLookupTerms:
-    def test_a_whole_number_in_any_format_is_one_exact_mobile(self) -> None:
-        for typed in ("97654 00901", "+91 97654-00901", "097654 00901", "(+91) 9765400901", "919765400901"):
-            assert lookup_terms(typed, PHONES).mobile_prefixes == ("+919765400901",), typed
+class TestTheQuery:
+    """The lookup is the one customer search (crm_domain.search): how it reads what the agent typed."""
 
-    def test_the_first_digits_are_prefixes_with_and_without_the_country_code(self) -> None:
-        assert lookup_terms("9198", PHONES).mobile_prefixes == ("+919198", "+9198")
-        assert lookup_terms("0976 54", PHONES).mobile_prefixes == ("+9197654",)
-        assert lookup_terms("+1 415", PHONES).mobile_prefixes == ("+1415",)
-        assert lookup_terms("00 44 20", PHONES).mobile_prefixes == ("+4420",)
+    def test_a_whole_number_in_any_format_is_the_national_number(self) -> None:
+        for typed in ("97654 00901", "097654 00901", "(0) 97654-00901", "97654.00901", "97654/00901"):
+            assert TextQuery.parse(typed).digits == "9765400901", typed
+
+    def test_international_forms_keep_the_country_code(self) -> None:
+        for typed in ("+91 97654-00901", "(+91) 9765400901", "919765400901", "0091 97654 00901"):
+            assert TextQuery.parse(typed).digits == "919765400901", typed
+
+    def test_first_digits_are_a_prefix_of_either_form(self) -> None:
+        query = TextQuery.parse("0976 54")
+        assert query.digits == "97654"
+        assert query.matches_mobile("+919765400901")
+        assert TextQuery.parse("+1 415").matches_mobile("+14155550123")
+        assert not TextQuery.parse("76540").matches_mobile("+919765400901")
 
     def test_three_digits_are_too_few_for_a_mobile(self) -> None:
-        assert lookup_terms("976", PHONES).mobile_prefixes == ()
+        assert TextQuery.parse("976").digits is None
 
     def test_words_and_codes(self) -> None:
-        assert lookup_terms("  Ravi  TRADERS ", PHONES) == CustomerSearch(name_words=("ravi", "traders"))
-        assert lookup_terms("d-ravi", PHONES) == CustomerSearch(code_prefix="d-ravi", name_words=("d", "ravi"))
-        assert lookup_terms("", PHONES) == CustomerSearch()
+        assert TextQuery.parse("  Ravi  TRADERS ") == TextQuery(
+            prefix="ravi  traders", words=("ravi", "traders"), digits=None
+        )
+        assert TextQuery.parse("d-ravi").matches_customer("D-RAVI", "Ravi Traders", "+919765400901")
 
-    def test_control_characters_and_long_queries_are_refused(self) -> None:
+    def test_control_characters_and_long_queries_are_refused(self, world: World) -> None:
         for bad in ("ravi\x00", "x" * 101):
             with pytest.raises(ValidationFailed):
-                lookup_terms(bad, PHONES)
+                world.crm.dealer_cards.lookup(world.agent, bad)
 
 
 class TestLookup:

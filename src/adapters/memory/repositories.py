@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,7 +11,7 @@ import attrs
 from adapters.pagination import decode_cursor, encode_cursor
 from crm_domain.credit import CreditAccount, LimitChange
 from crm_domain.credit_governance import CreditLimitRequest, LimitRequestStatus
-from crm_domain.customers import Customer, CustomerSearch
+from crm_domain.customers import Customer
 from crm_domain.errors import ConcurrentUpdate, DuplicateKey, ValidationFailed
 from crm_domain.interactions import Interaction
 from crm_domain.orders import Order, OrderStatus
@@ -139,24 +138,6 @@ class MemoryCustomerRepository(_Repo):
         if scope.all_customers:
             return None
         return frozenset(c.id for c in self._tx.values("customers") if scope.covers(c.id, c.assigned_rep_id))
-
-    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
-        found = [
-            c for c in self._tx.values("customers") if scope.covers(c.id, c.assigned_rep_id) and _matches(c, search)
-        ]
-        return sorted(found, key=lambda c: c.code)[:limit]
-
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _matches(customer: Customer, search: CustomerSearch) -> bool:
-    if search.mobile_prefixes and customer.mobile.startswith(search.mobile_prefixes):
-        return True
-    if search.code_prefix and customer.code.casefold().startswith(search.code_prefix.casefold()):
-        return True
-    words = _WORD.findall(customer.name.casefold())
-    return bool(search.name_words) and all(any(w.startswith(q) for w in words) for q in search.name_words)
 
 
 class _Versioned(_Repo):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.query import conjunction
-from adapters.mongo.search import text_filter, updated_since_filter
+from adapters.mongo.search import name_words, text_filter, updated_since_filter
 from crm_domain.errors import DuplicateKey
 from crm_domain.products import Product
 from crm_domain.records import Page, PageRequest
@@ -26,10 +26,10 @@ class MongoProductRepository(MongoRepository):
     def add(self, product: Product) -> None:
         if self._tx.get(self.collection, product.sku) is not None:
             raise DuplicateKey("product", "sku", product.sku)
-        self._insert_tracked(self._doc(product.sku, product))
+        self._insert_tracked(self._doc(product.sku, product, name_words=name_words(product.name)))
 
     def save(self, product: Product) -> None:
-        self._save_tracked(self._doc(product.sku, product))
+        self._save_tracked(self._doc(product.sku, product, name_words=name_words(product.name)))
 
     def upsert_many(self, products: list[Product]) -> int:
         for product in products:

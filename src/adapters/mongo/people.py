@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.mongo.base import MongoRepository
-from adapters.mongo.interactions import name_words, search_customers
 from adapters.mongo.query import Filter, conjunction
-from adapters.mongo.search import text_filter, updated_since_filter
-from crm_domain.customers import Customer, CustomerSearch
+from adapters.mongo.search import name_words, text_filter, updated_since_filter
+from crm_domain.customers import Customer
 from crm_domain.errors import DuplicateKey
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
@@ -104,9 +103,6 @@ class MongoCustomerRepository(MongoRepository):
         if scope.all_customers:
             return None
         return frozenset(doc["_id"] for doc in self._tx.find(self.collection, _scope_filter(scope)))
-
-    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
-        return search_customers(self._tx.db[self.collection], search, _scope_filter(scope), limit)
 
 
 def _scope_filter(scope: Scope) -> Filter:

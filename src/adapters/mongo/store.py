@@ -39,12 +39,7 @@ from adapters.mongo.credit import (
     MongoLimitHistoryRepository,
 )
 from adapters.mongo.errors import CommitOutcomeUnknown, StoreNotReady
-from adapters.mongo.interactions import (
-    CUSTOMER_LOOKUP_INDEXES,
-    INTERACTION_INDEXES,
-    MongoInteractionRepository,
-    backfill_name_words,
-)
+from adapters.mongo.interactions import INTERACTION_INDEXES, MongoInteractionRepository
 from adapters.mongo.orders import MongoOrderRepository
 from adapters.mongo.people import MongoCustomerRepository, MongoUserRepository
 from adapters.mongo.records import (
@@ -54,6 +49,7 @@ from adapters.mongo.records import (
     MongoPerformanceRepository,
     MongoTargetRepository,
 )
+from adapters.mongo.search import CUSTOMER_SEARCH_INDEXES, PRODUCT_SEARCH_INDEXES, backfill_name_words
 from adapters.mongo.tx import MongoTx
 from adapters.system import UlidGenerator
 from crm_domain.config import DomainConfig
@@ -92,14 +88,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     "customers": [
         IndexModel([("code", _ASC)], unique=True, name="code_unique"),
         IndexModel([("assigned_rep_id", _ASC)]),
-        *CUSTOMER_LOOKUP_INDEXES,
-        IndexModel([("name", _ASC)], name="by_name"),  # `q` by name words
+        *CUSTOMER_SEARCH_INDEXES,  # the one text search (adapters/mongo/search.py)
         IndexModel([("updated_at", _ASC)], name="by_updated"),  # `updated_since`
     ],
     "products": [
         IndexModel([("sku", _ASC)], unique=True, name="sku_unique"),
         IndexModel([("active", _ASC)]),
-        IndexModel([("name", _ASC)], name="by_name"),
+        *PRODUCT_SEARCH_INDEXES,
         IndexModel([("updated_at", _ASC)], name="by_updated"),
     ],
     "orders": [
@@ -257,7 +252,8 @@ class MongoStore:
             for collection, indexes in INDEXES.items():
                 for name in self.db[collection].create_indexes(indexes):
                     created.append(f"{collection}.{name}")
-            backfill_name_words(self.db["customers"])  # customers stored before the caller lookup (SPEC §12)
+            for collection in ("customers", "products"):  # documents stored before the search had `name_words`
+                backfill_name_words(self.db[collection])
         return created
 
     def close(self) -> None:

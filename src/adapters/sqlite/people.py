@@ -13,7 +13,7 @@ from adapters.sqlite import codec
 from adapters.sqlite.read_cache import VersionedRows
 from adapters.sqlite.search import text_filter
 from adapters.sqlite.session import SqliteSession, duplicate_key, json_ids, keyset_page, marks
-from crm_domain.customers import Customer, CustomerSearch
+from crm_domain.customers import Customer
 from crm_domain.records import Page, PageRequest
 from crm_domain.scope import Scope
 from crm_domain.search import TextQuery
@@ -166,35 +166,6 @@ class SqliteCustomerRepository:
         where, params = _scope_filter(scope)
         rows = self._s.execute(f"SELECT id FROM customers WHERE {' AND '.join(where)}", params)
         return frozenset(row[0] for row in rows)
-
-    def search(self, search: CustomerSearch, scope: Scope, limit: int) -> list[Customer]:
-        parts: list[str] = []
-        params: list[str] = []
-        for prefix in search.mobile_prefixes:
-            parts.append("SELECT id FROM customers WHERE mobile >= ? AND mobile < ?")
-            params += [prefix, prefix + _TOP]
-        if search.code_prefix:
-            parts.append("SELECT id FROM customers WHERE code >= ? COLLATE NOCASE AND code < ? COLLATE NOCASE")
-            params += [search.code_prefix, search.code_prefix + _TOP]
-        if search.name_words:
-            parts.append(
-                "SELECT customers.id FROM customer_names JOIN customers ON customers.rowid = customer_names.rowid "
-                "WHERE customer_names MATCH ?"
-            )
-            params.append(" ".join(f'"{word}"*' for word in search.name_words))
-        if not parts:
-            return []
-        where, scope_params = _scope_filter(scope)
-        conditions = [f"id IN ({' UNION '.join(parts)})", *where]
-        rows = self._s.execute(
-            f"SELECT {codec.CUSTOMER_COLUMNS} FROM customers WHERE {' AND '.join(conditions)} ORDER BY code LIMIT ?",
-            [*params, *scope_params, limit],
-        )
-        return [codec.customer_from(row) for row in rows]
-
-
-#: Above every character: `prefix <= value < prefix + _TOP` is "starts with prefix" as an index range.
-_TOP = "\U0010ffff"
 
 
 def _scope_filter(scope: Scope) -> tuple[list[str], list[str]]:

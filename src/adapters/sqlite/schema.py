@@ -307,8 +307,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE limit_requests ADD COLUMN tolerance_pct TEXT",
         "ALTER TABLE limit_requests ADD COLUMN overdue_block_days INTEGER",
     ),
-    # 8: the call log (SPEC §2.8), and what finds a caller (SPEC §12): customers by mobile prefix, by code prefix
-    # in any case, and by the words of their name (an FTS5 index kept by triggers)
+    # 8: the call log (SPEC §2.8)
     (
         """CREATE TABLE interactions (
             id TEXT PRIMARY KEY,
@@ -321,21 +320,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             order_id TEXT
         )""",
         "CREATE INDEX interactions_by_customer ON interactions (customer_id, at DESC, id DESC)",
-        "CREATE INDEX customers_by_mobile ON customers (mobile)",
-        "CREATE INDEX customers_by_code_nocase ON customers (code COLLATE NOCASE)",
-        "CREATE VIRTUAL TABLE customer_names USING fts5(name, content='customers', content_rowid='rowid', "
-        "tokenize='unicode61 remove_diacritics 0')",
-        "INSERT INTO customer_names (customer_names) VALUES ('rebuild')",
-        "CREATE TRIGGER customer_names_insert AFTER INSERT ON customers BEGIN "
-        "INSERT INTO customer_names (rowid, name) VALUES (new.rowid, new.name); END",
-        "CREATE TRIGGER customer_names_delete AFTER DELETE ON customers BEGIN "
-        "INSERT INTO customer_names (customer_names, rowid, name) VALUES ('delete', old.rowid, old.name); END",
-        "CREATE TRIGGER customer_names_update AFTER UPDATE OF name ON customers BEGIN "
-        "INSERT INTO customer_names (customer_names, rowid, name) VALUES ('delete', old.rowid, old.name); "
-        "INSERT INTO customer_names (rowid, name) VALUES (new.rowid, new.name); END",
     ),
-    # 9: search terms of customers and products (`q`, crm_domain/search.py), kept by triggers so every write
-    # path keeps them; a prefix is a range scan of the primary key. Existing rows get theirs here.
+    # 9: search terms of customers and products (crm_domain/search.py: `q` on the lists and the call-center
+    # portal's caller lookup), kept by triggers so every write path keeps them; a prefix is a range scan of the
+    # primary key. Existing rows get theirs here.
     (
         """CREATE TABLE search_terms (
             entity TEXT NOT NULL,

@@ -15,6 +15,7 @@ from crm_domain.errors import DomainError, NotFound, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
+from crm_domain.search import TextQuery
 from crm_domain.users import Actor
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.web.forms import FormDep
@@ -22,6 +23,7 @@ from entrypoints.web.names import Names
 from entrypoints.web.rendering import page
 
 RECENT_ORDERS = 10
+_ONE_PAGE = 200
 
 
 def _card(request: Request[Any, Any, Any], crm: Crm, actor: Actor, customer_id: str, **extra: Any) -> Template:
@@ -44,15 +46,15 @@ class DealerPages(Controller):
 
     @get("/dealers", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep, q: FromQuery[str] = "") -> Template:
-        names = Names(crm, actor)
-        wanted = q.strip().lower()
-        customers = [
-            c
-            for c in sorted(names.customers().values(), key=lambda c: c.code)
-            if not wanted or wanted in c.code.lower() or wanted in c.name.lower() or wanted in c.mobile
-        ]
+        """Search as you type is the one customer search (crm_domain.search), as `q` on the API's list."""
+        customers, error = [], ""
+        try:
+            text = TextQuery.parse(q) if q.strip() else None
+            customers = crm.customers.list(actor, PageRequest(limit=_ONE_PAGE), text=text).items
+        except ValidationFailed as exc:
+            error = exc.message
         rows = [(c, crm.credit.position(actor, c.id)) for c in customers]
-        return page(request, "dealers/index.html", rows=rows, q=q)
+        return page(request, "dealers/index.html", rows=rows, q=q, error=error)
 
     @get("/dealers/{customer_id:str}", sync_to_thread=True)
     def show(
