@@ -43,7 +43,7 @@ class TestSales:
         assert "₹991.20" in html and "₹1,486.80" in html
         assert '<tr class="totals"><th scope="row">Total</th><td class="num">2</td>' in html and "₹2,478.00" in html
         assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'aria-labelledby="sales-chart-title' in html
-        assert "1,486.80</text>" in html  # the chart's figures are grouped too
+        assert ">₹1,486.80</text>" in html  # the chart's figures read as the table's
         assert html.count("<rect") == 2  # one bar per dealer: the totals row is not drawn beside them
         assert 'href="/reports/sales.csv?from=' in html and "group_by=customer" in html
         assert 'href="/reports/sales.xlsx?from=' in html

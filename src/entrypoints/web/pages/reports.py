@@ -39,7 +39,7 @@ from entrypoints.http.report_downloads import (
 from entrypoints.report_charts import bar_chart
 from entrypoints.report_tables import exposure_table, holds_table, sales_table, statement_table
 from entrypoints.web.charts import Group, grouped_bars
-from entrypoints.web.formatting import grouped
+from entrypoints.web.formatting import money
 from entrypoints.web.rendering import page
 
 GroupBy = Annotated[SalesGroup, QueryParameter(required=False)]
@@ -80,7 +80,7 @@ class ReportPages(Controller):
         report = await cached_sales(request, crm, actor, sales_filter(first, last, group_by))
         if fmt := _download(request):
             return file_response(sales_table(report), fmt, "sales", PRIVATE)
-        chart = bar_chart(sales_chart_table(report), chart_id="sales-chart", number=grouped)
+        chart = bar_chart(sales_chart_table(report), chart_id="sales-chart", number=money)
         return page(
             request,
             "reports/sales.html",
