@@ -25,7 +25,7 @@ def test_admin_pages_and_an_import_with_a_result_per_row(visitor: Any, demo: Dem
     )
     page = admin.page
     page.get_by_label("What the file holds").select_option("customers")
-    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_label("CSV or XLSX file").set_input_files(str(csv_file))
     page.get_by_role("button", name="Import").click()
     result = page.locator("#import-result")
     expect(result.get_by_role("heading")).to_contain_text("1 customers imported, 1 failed")
