@@ -11,6 +11,7 @@ per page and whether every p50 is under 100 ms. Figures go in docs/benchmarks.md
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -120,6 +121,7 @@ def run(base: str, sms: Path, requests: int) -> None:
     dealer_id = some_dealer.group(1).rsplit("/", 1)[1]
     card = f"/call-center/dealers/{dealer_id}"
     repeat = re.search(r'href="(/call-center/dealers/[0-9A-Z]{26}/order\?repeat=[0-9A-Z]{26})"', admin.get(card).text)
+    since = (datetime.date.today() - datetime.timedelta(days=120)).isoformat()  # the whole demo: 4 months
     plan = {
         "call_center_agent": [
             "/call-center/",
@@ -129,10 +131,25 @@ def run(base: str, sms: Path, requests: int) -> None:
             repeat.group(1) if repeat else f"{card}/order",
             f"{card}/call",
         ],
-        "sales_rep": ["/home", "/dealers", "/orders", "/orders/new", "/performance"],
-        "sales_manager": ["/team", "/team/leaderboard", "/reports"],
-        "credit_controller": ["/credit/holds", "/credit/requests", "/credit/exposure"],
-        "dealer": ["/orders", "/my-credit", "/orders/new"],
+        "sales_rep": [
+            "/home",
+            "/dealers",
+            "/orders",
+            "/orders/new",
+            "/performance",
+            "/reports/sales?group_by=customer",
+        ],
+        "sales_manager": [
+            "/team",
+            "/team/leaderboard",
+            "/reports",
+            "/reports/sales",
+            f"/reports/sales?group_by=day&from={since}",
+            "/reports/sales?group_by=product",
+            "/reports/sales.csv?group_by=customer",
+        ],
+        "credit_controller": ["/credit/holds", "/credit/requests", "/reports/credit-exposure", "/reports/credit-holds"],
+        "dealer": ["/orders", "/my-credit", "/orders/new", "/my-statement"],
         "admin": [
             "/admin/users",
             "/admin/customers",
@@ -141,6 +158,9 @@ def run(base: str, sms: Path, requests: int) -> None:
             "/admin/imports",
             some_order.group(1),
             some_dealer.group(1),
+            f"{some_dealer.group(1)}/statement",
+            "/reports/sales?group_by=territory",
+            "/reports/credit-exposure.xlsx",
         ],
     }
     print(f"{'role':<18} {'page':<42} {'p50 ms':>8} {'p90 ms':>8}")

@@ -4,6 +4,7 @@ readers. Readable without script; the web pages and the e-mails embed them as th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 
@@ -30,9 +31,14 @@ def _short(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def bar_chart(table: Table, *, chart_id: str = "report") -> str:
+def _plain(value: Decimal) -> str:
+    return f"{value:f}"
+
+
+def bar_chart(table: Table, *, chart_id: str = "report", number: Callable[[Decimal], str] = _plain) -> str:
     """One horizontal bar per row (the first `MAX_BARS`), labelled by the table's label column and sized by its
-    value column; negative values draw to the left of the axis."""
+    value column; negative values draw to the left of the axis. `number` writes the values (a page passes Indian
+    grouping; files and e-mails keep the plain decimal)."""
     label_at, value_at = table.chart_label, table.chart_value
     name = table.columns[value_at] if table.columns else ""
     rows = [
@@ -47,7 +53,7 @@ def bar_chart(table: Table, *, chart_id: str = "report") -> str:
     title = escape(table.title)
     desc = escape(
         f"Bar chart of {name} for {len(rows)} rows"
-        + (": " + "; ".join(f"{label} {value:f}" for label, value in rows[:12]) if rows else ": no data")
+        + (": " + "; ".join(f"{label} {number(value)}" for label, value in rows[:12]) if rows else ": no data")
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
@@ -68,8 +74,8 @@ def bar_chart(table: Table, *, chart_id: str = "report") -> str:
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR - 7}" text-anchor="end">{escape(_short(label))}</text>'
             f'<rect x="{x}" y="{y}" width="{max(length, 1)}" height="{BAR}" fill="{colour}">'
-            f"<title>{escape(label)}: {value:f}</title></rect>"
-            f'<text x="{WIDTH - 8}" y="{y + BAR - 7}" text-anchor="end">{value:f}</text>'
+            f"<title>{escape(label)}: {escape(number(value))}</title></rect>"
+            f'<text x="{WIDTH - 8}" y="{y + BAR - 7}" text-anchor="end">{escape(number(value))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

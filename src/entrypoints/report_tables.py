@@ -41,9 +41,11 @@ def _amount(money: Money | None) -> Decimal | None:
     return None if money is None else money.amount
 
 
-def sales_table(report: SalesReport) -> Table:
+def sales_table(report: SalesReport, *, totals: bool = True) -> Table:
+    """The groups, then (with `totals`) the totals row of each currency."""
+
     def rows() -> Iterator[tuple[Cell, ...]]:
-        for row in [*report.rows, *report.totals]:
+        for row in [*report.rows, *(report.totals if totals else [])]:
             yield (row.key, row.label, row.currency, row.orders, row.quantity, row.net.amount, row.tax.amount,
                    row.total.amount)  # fmt: skip
 

@@ -119,6 +119,7 @@ class TestFormats:
         assert root.get("viewBox") and root.get("role") == "img"
         assert root.find(f"{ns}title") is not None and root.find(f"{ns}desc") is not None
         assert 'Sharma & Sons <"Pumps">' in "".join(root.itertext())
+        assert len(root.findall(f"{ns}rect")) == 1  # the dealer's bar; the totals row is not drawn beside it
 
     def test_bad_parameters_are_problems(self, api: Api) -> None:
         problem(_get(api, SALES, api.admin, group_by="planet"), 400)

@@ -114,3 +114,9 @@ def test_what_people_typed_is_shown_as_text_never_as_markup(api: Api) -> None:
     page = api.client.get(f"/orders/{mine['id']}").text
     assert "&lt;script src=&#34;/x.js&#34;&gt;&lt;/script&gt;&lt;b&gt;urgent&lt;/b&gt;" in page
     assert '<script src="/x.js">' not in page
+
+
+def test_static_assets_are_served_untagged(api: Api) -> None:
+    """The ETag hook leaves file answers alone (it once failed on them: every page lost its style sheet)."""
+    css = api.client.get("/static/app.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and "--brand" in css.text

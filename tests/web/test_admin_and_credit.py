@@ -70,7 +70,8 @@ def test_a_limit_request_from_a_dealer_card_is_approved_by_a_controller(visitor:
     expect(rep.page.get_by_role("status")).to_contain_text("sent for approval")
 
     controller = visitor("controller-requests", demo.mobile_of("credit_controller", 0))
-    controller.visit("/credit/exposure")
+    controller.visit("/reports/credit-exposure")
+    controller.visit("/reports/credit-holds")
     controller.visit("/credit/requests")
     row = controller.page.locator("tbody tr", has_text="festival season stock-up")
     expect(row).to_contain_text(dealer_code)

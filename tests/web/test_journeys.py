@@ -4,11 +4,15 @@ dealer sees only their own orders; a phone-width page still works."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from decimal import Decimal
 from typing import Any
 
 from playwright.sync_api import expect
 
+from entrypoints.web.formatting import grouped
 from tests.web.conftest import Demo
 
 
@@ -71,6 +75,21 @@ def test_a_manager_sees_the_leaderboard_and_downloads_a_report(visitor: Any, dem
     assert text.splitlines()[0].startswith("rank,user_id,name,period,target,achieved")
     assert len(text.splitlines()) == reps + 1
 
+    manager.page.get_by_label("Group by").select_option("customer")
+    manager.page.get_by_role("button", name="Open the sales report").click()
+    manager.page.wait_for_url(re.compile(r"/reports/sales\?group_by=customer$"))
+    manager.check("sales-report")
+    expect(manager.page.locator("figure.chart svg").first).to_be_visible()  # drawn inline
+    total = manager.page.locator("#sales-report tfoot td").last.inner_text()  # ₹12,34,567.89
+    with manager.page.expect_download() as download:
+        manager.page.get_by_role("link", name="CSV", exact=True).click()
+    assert download.value.suggested_filename == "sales.csv"
+    lines = list(csv.reader(io.StringIO(download.value.path().read_text())))
+    assert lines[0] == ["key", "label", "currency", "orders", "quantity", "net", "tax", "total"]
+    dealers = manager.page.locator("#sales-report tbody tr").count()
+    assert len(lines) == 1 + dealers + 1 and lines[-1][1] == "Total"
+    assert total == f"₹{grouped(Decimal(lines[-1][-1]))}"
+
 
 def test_a_dealer_sees_only_their_own_orders(visitor: Any, demo: Demo) -> None:
     mine, theirs = demo.user("dealer", 0), demo.user("dealer", 1)
@@ -82,6 +101,8 @@ def test_a_dealer_sees_only_their_own_orders(visitor: Any, demo: Demo) -> None:
     dealer = visitor("dealer", mine["mobile"])
     dealer.visit("/orders")
     dealer.visit("/my-credit")
+    dealer.visit("/my-statement")
+    expect(dealer.page.locator("#statement tfoot")).to_contain_text("Closing balance")
     dealer.visit("/orders/new")
     expect(dealer.page.get_by_label("Dealer")).to_have_count(0)  # a dealer orders for themselves only
     dealer.page.get_by_label("SKU, line 1").fill("VLV-0003")

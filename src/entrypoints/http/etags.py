@@ -27,9 +27,11 @@ def weak_etag(content: Any) -> str:
 
 
 def tag_response(response: Response[Any]) -> Response[Any]:
-    """`after_request`: a weak ETag on a 200 answer with a JSON body (a model, a list or a dict). Files, streams and
-    pages (answers without `content`, e.g. the web app's static files) go untagged."""
+    """`after_request`: a weak ETag on a 200 answer with a JSON body (a model, a list or a dict). Answers that are
+    not a `Response` with content (static files: an `ASGIFileResponse`) pass untouched."""
     content = getattr(response, "content", None)
+    if not isinstance(response, Response):
+        return response
     if response.status_code != 200 or content is None or isinstance(content, bytes | str) or "etag" in response.headers:
         return response
     try:

@@ -31,11 +31,13 @@ MENUS: Final[dict[Role, tuple[Link, ...]]] = {
         Link("New order", "/orders/new"),
         Link("My orders", "/orders"),
         Link("My target", "/performance"),
+        Link("My sales", "/reports/sales"),
     ),
     Role.SALES_MANAGER: (
         Link("Team", "/team"),
         Link("Leaderboard", "/team/leaderboard"),
         Link("Reports", "/reports"),
+        Link("Sales report", "/reports/sales"),
         Link("Dealers", "/dealers"),
         Link("Targets", "/admin/targets"),
         Link("Orders", "/orders"),
@@ -43,12 +45,14 @@ MENUS: Final[dict[Role, tuple[Link, ...]]] = {
     Role.CREDIT_CONTROLLER: (
         Link("Hold queue", "/credit/holds"),
         Link("Credit requests", "/credit/requests"),
-        Link("Exposure", "/credit/exposure"),
+        Link("Exposure", "/reports/credit-exposure"),
+        Link("Holds report", "/reports/credit-holds"),
         Link("Orders", "/orders"),
     ),
     Role.DEALER: (
         Link("My orders", "/orders"),
         Link("My credit", "/my-credit"),
+        Link("My statement", "/my-statement"),
         Link("Place an order", "/orders/new"),
     ),
     Role.CALL_CENTER_AGENT: (Link("Call center", "/call-center"), Link("Orders", "/orders")),
@@ -58,6 +62,7 @@ MENUS: Final[dict[Role, tuple[Link, ...]]] = {
         Link("Products", "/admin/products"),
         Link("Targets", "/admin/targets"),
         Link("Imports", "/admin/imports"),
+        Link("Reports", "/reports"),
         Link("Orders", "/orders"),
     ),
 }

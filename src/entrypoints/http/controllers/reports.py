@@ -8,45 +8,29 @@ write-only mode to a temporary file, then streamed) or SVG (a bar chart), chosen
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, TypeVar, cast
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Stream
 
-from crm_domain.app import Crm
-from crm_domain.errors import ValidationFailed
 from crm_domain.orders import OrderStatus
-from crm_domain.reports import SalesFilter, SalesGroup
+from crm_domain.reports import SalesGroup
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.report_cache import cached_sales
+from entrypoints.http.report_downloads import (
+    From,
+    ReportFormat,
+    To,
+    file_response,
+    report_days,
+    sales_chart_table,
+    sales_filter,
+)
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.reports import ExposureOut, HoldOut, SalesReportOut, SalesRowOut, StatementOut
-from entrypoints.report_charts import bar_chart
-from entrypoints.report_tables import (
-    CSV_TYPE,
-    SVG_TYPE,
-    XLSX_TYPE,
-    Table,
-    csv_chunks,
-    exposure_table,
-    holds_table,
-    iter_file,
-    sales_table,
-    statement_table,
-    xlsx_file,
-)
+from entrypoints.report_tables import SVG_TYPE, XLSX_TYPE, exposure_table, holds_table, sales_table, statement_table
 
 T = TypeVar("T")
-
-
-class ReportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
-    SVG = "svg"
 
 
 _BY_TYPE = {"text/csv": ReportFormat.CSV, XLSX_TYPE: ReportFormat.XLSX, SVG_TYPE: ReportFormat.SVG}
@@ -55,8 +39,6 @@ FormatQuery = Annotated[
     ReportFormat | None,
     QueryParameter(name="format", required=False, description="json (default), csv, xlsx or svg; else `Accept`."),
 ]
-From = Annotated[date | None, QueryParameter(name="from", required=False, description="First day (company time zone).")]
-To = Annotated[date | None, QueryParameter(required=False, description="Last day, inclusive (default: today).")]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per page of JSON (default 100).")]
 Cursor = Annotated[
     str | None, QueryParameter(required=False, max_length=12, pattern=r"^[0-9]+$", description="From `next_cursor`.")
@@ -79,35 +61,6 @@ def page_of(items: list[T], cursor: str | None, limit: int) -> tuple[list[T], st
     start = int(cursor or 0)
     end = start + limit
     return items[start:end], str(end) if end < len(items) else None
-
-
-def file_response(table: Table, fmt: ReportFormat, name: str) -> Response[Any]:
-    if fmt is ReportFormat.CSV:
-        return Stream(
-            csv_chunks(table),
-            media_type=CSV_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    if fmt is ReportFormat.XLSX:
-        return Stream(
-            iter_file(xlsx_file(table)),
-            media_type=XLSX_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return Response(bar_chart(table, chart_id=name), media_type=SVG_TYPE)
-
-
-def _days(crm: Crm, start: date | None, end: date | None) -> tuple[date, date]:
-    today = crm.ctx.today()
-    end = end or today
-    start = start or end.replace(day=1)
-    if end < start:
-        raise ValidationFailed("`from` must not be after `to`", field="from")
-    return start, end
-
-
-def _set(values: list[str] | None) -> frozenset[str] | None:
-    return frozenset(values) if values else None
 
 
 class ReportController(Controller):
@@ -139,21 +92,13 @@ class ReportController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Response[SalesReportOut]:
-        start, end = _days(crm, from_, to)
-        fields: dict[str, Any] = {"start": start, "end": end, "group_by": group_by}
-        if status:
-            fields["statuses"] = frozenset(status)
-        flt = SalesFilter(
-            **fields,
-            rep_ids=_set(rep_id),
-            customer_ids=_set(customer_id),
-            skus=_set(sku),
-            territories=_set(territory),
-        )
+        start, end = report_days(crm, from_, to)
+        flt = sales_filter(start, end, group_by, status, rep_id, customer_id, sku, territory)
         fmt = negotiate(request, format_)
         report = await cached_sales(request, crm, actor, flt)
         if fmt is not ReportFormat.JSON:
-            return cast(Response[SalesReportOut], file_response(sales_table(report), fmt, "sales"))
+            table = sales_chart_table(report) if fmt is ReportFormat.SVG else sales_table(report)
+            return cast(Response[SalesReportOut], file_response(table, fmt, "sales"))
         items, next_cursor = page_of(report.rows, cursor, limit)
         return Response(
             SalesReportOut(
@@ -236,7 +181,7 @@ class StatementController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Response[StatementOut]:
-        start, end = _days(crm, from_, to)
+        start, end = report_days(crm, from_, to)
         statement = crm.reports.statement(actor, customer_id, start, end)
         fmt = negotiate(request, format_)
         if fmt is not ReportFormat.JSON:

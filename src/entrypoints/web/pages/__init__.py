@@ -9,6 +9,18 @@ from entrypoints.web.pages.dealers import DealerPages
 from entrypoints.web.pages.home import HomePages
 from entrypoints.web.pages.orders import OrderPages
 from entrypoints.web.pages.performance import PerformancePages
+from entrypoints.web.pages.reports import ReportPages, StatementPages
 from entrypoints.web.pages.signin import SignInPages
 
-PAGES = [SignInPages, HomePages, OrderPages, CreditPages, DealerPages, PerformancePages, AdminPages, CallCenterPages]
+PAGES = [
+    SignInPages,
+    HomePages,
+    OrderPages,
+    CreditPages,
+    DealerPages,
+    PerformancePages,
+    ReportPages,
+    StatementPages,
+    AdminPages,
+    CallCenterPages,
+]

@@ -1,5 +1,5 @@
-"""Credit control: the hold queue (release or reject with a note, oldest first), credit-term requests to approve,
-the exposure of every dealer in scope, and a dealer's own credit."""
+"""Credit control: the hold queue (release or reject with a note, oldest first) and credit-term requests to
+approve. The exposure and holds reports are in pages/reports.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY, HTTP_303_SEE_OTHER
 
 from crm_domain.app import Crm
 from crm_domain.credit_governance import LimitRequestStatus
@@ -16,20 +16,16 @@ from crm_domain.errors import DomainError, NotFound, PermissionDenied
 from crm_domain.orders import Order, OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
-from crm_domain.services.credit import CreditPosition
 from crm_domain.users import Actor, Permission
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.metrics import count_decision
 from entrypoints.http.problems import status_of
-from entrypoints.web.charts import Group, grouped_bars
 from entrypoints.web.forms import FormDep
 from entrypoints.web.names import Names
 from entrypoints.web.rendering import page
 
 #: The hold queue shows this many orders (the oldest); the API's holds report pages through all of them.
 QUEUE_SIZE = 200
-#: Dealers drawn in the exposure chart (the table lists them all).
-CHART_DEALERS = 12
 
 
 def _held_oldest_first(crm: Crm, actor: Actor) -> list[Order]:
@@ -130,26 +126,7 @@ class CreditPages(Controller):
         verb = "approved" if decision == "approve" else "rejected"
         return Redirect(f"/credit/requests?done={verb}", status_code=HTTP_303_SEE_OTHER)
 
-    @get("/exposure", sync_to_thread=True)
-    def exposure(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep) -> Template:
-        actor.require(Permission.CREDIT_READ)
-        names = Names(crm, actor)
-        positions = [(c, crm.credit.position(actor, c.id)) for c in names.customers().values()]
-        # Over the limit first, then by how much of the limit is used (SPEC §2.8's exposure report order).
-        rows = sorted(positions, key=lambda cp: (not cp[1].available.is_negative(), -_used(cp[1])))
-        chart = grouped_bars(
-            "exposure",
-            f"Exposure against limit, the {CHART_DEALERS} most used",
-            [Group(c.code, {"limit": p.limit.amount, "exposure": p.exposure.amount}) for c, p in rows[:CHART_DEALERS]],
-            ["limit", "exposure"],
-            legend="light bars: limit; dark bars: exposure",
-        )
-        return page(request, "credit/exposure.html", rows=rows, used=_used, chart=chart)
-
-
-def _used(position: CreditPosition) -> float:
-    """Utilisation in percent for display and ordering (a zero limit counts as fully used when exposed)."""
-    limit, exposure = position.limit.minor, position.exposure.minor
-    if limit <= 0:
-        return 100.0 if exposure > 0 else 0.0
-    return round(exposure * 100 / limit, 1)
+    @get("/exposure")
+    async def exposure(self) -> Redirect:
+        """The exposure report moved to /reports/credit-exposure (on the reports service, with its downloads)."""
+        return Redirect("/reports/credit-exposure", status_code=HTTP_301_MOVED_PERMANENTLY)

@@ -1,5 +1,5 @@
 """Targets and performance: a rep's own target (target against achieved, month by month), a manager's team and
-leaderboard, and the reports page (performance as CSV; the report downloads of the API where they exist)."""
+leaderboard, and the reports page (performance as CSV; links to the reports of pages/reports.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from crm_domain.app import Crm
 from crm_domain.performance import PerformanceRow, check_period, period_of
+from crm_domain.reports import SalesGroup
 from crm_domain.users import Actor
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.web.charts import Group, grouped_bars
@@ -132,7 +133,11 @@ class PerformancePages(Controller):
         chosen = _period(crm, period)
         crm.performance.figures(actor, chosen)  # the same permission as the downloads below
         return page(
-            request, "performance/reports.html", period=chosen, periods=months_back(current_period(crm), 12)[::-1]
+            request,
+            "performance/reports.html",
+            period=chosen,
+            periods=months_back(current_period(crm), 12)[::-1],
+            groups=list(SalesGroup),
         )
 
     @get("/reports/performance.csv", sync_to_thread=True)
