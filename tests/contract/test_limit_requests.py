@@ -104,6 +104,39 @@ class TestLimitRequestList:
         assert [r.id for r in both.items] == ["lr-4", "lr-1"]
         assert none.items == []
 
+    @pytest.mark.parametrize("limit", [1, 2, 200])
+    def test_updated_since_keeps_the_requests_asked_or_decided_at_or_after_it(
+        self, store: UnitOfWorkFactory, limit: int
+    ) -> None:
+        _requests(store)  # updated at: lr-1 0, lr-2 40 (decided), lr-3 50 (decided), lr-4 20, lr-5 30
+
+        def since(minutes: float, **filters: Any) -> list[str]:
+            found = read(
+                store,
+                lambda uow: walk(
+                    lambda page: uow.limit_requests.page(page, updated_since=at(minutes), **filters), limit
+                ),
+            )
+            return [r.id for r in found]
+
+        assert since(30) == ["lr-5", "lr-3", "lr-2"]  # newest asked first; at the instant counts
+        assert since(40.001) == ["lr-3"]  # asked at 20, decided at 50
+        assert since(20, status=PENDING) == ["lr-5", "lr-4"]
+        assert since(21, customer_ids=frozenset({"c-1", "c-3"})) == ["lr-3"]
+        assert since(0) == ["lr-5", "lr-4", "lr-3", "lr-2", "lr-1"]
+        assert since(51) == []
+
+    def test_a_decision_brings_an_old_request_into_the_delta(self, store: UnitOfWorkFactory) -> None:
+        _requests(store)
+        pending = a_limit_request("lr-1", customer_id="c-1")
+        decided = attrs.evolve(pending, status=REJECTED, decided_by="u-cc", decided_at=at(90))
+        write(store, lambda uow: uow.limit_requests.save(decided))
+
+        found = read(store, lambda uow: uow.limit_requests.page(PageRequest(), updated_since=at(60)))
+
+        assert found.items == [decided]
+        assert decided.updated_at == at(90) and pending.updated_at == at(0)
+
     @pytest.mark.parametrize("cursor", forged_cursors([1, "lr-1"]))
     def test_a_forged_cursor_is_a_validation_error(self, store: UnitOfWorkFactory, cursor: str) -> None:
         _requests(store)

@@ -8,11 +8,13 @@ prefixes are index ranges; a code prefix in any case is an anchored case-insensi
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 
+from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode
 from adapters.mongo.query import Filter
@@ -68,8 +70,11 @@ class MongoInteractionRepository(MongoRepository):
             raise DuplicateKey("interaction", "id", interaction.id)
         self._insert_tracked(self._doc(interaction.id, interaction))
 
-    def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
-        return self._page(Interaction, {"customer_id": customer_id}, [("at", -1), ("_id", -1)], (int, str), page)
+    def page(self, customer_id: str, page: PageRequest, *, updated_since: datetime | None = None) -> Page[Interaction]:
+        query: Filter = {"customer_id": customer_id}
+        if updated_since is not None:  # a range of by_customer (customer_id, at, _id)
+            query["at"] = {"$gte": micros(updated_since)}
+        return self._page(Interaction, query, [("at", -1), ("_id", -1)], (int, str), page)
 
 
 def backfill_name_words(customers: Collection[dict[str, Any]]) -> int:
