@@ -1,4 +1,5 @@
-"""InteractionRepository: the call log — round trips, one customer's calls newest first, keyset pages."""
+"""InteractionRepository: the call log — round trips, one customer's calls newest first, keyset pages, and
+`updated_since` (the calls logged since)."""
 
 from __future__ import annotations
 

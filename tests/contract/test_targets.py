@@ -1,4 +1,5 @@
-"""TargetRepository: one target per (user, month), replaced by `put`, listed by user."""
+"""TargetRepository: one target per (user, month), replaced by `put`, listed by user; `updated_since` keeps
+those set since."""
 
 from __future__ import annotations
 
