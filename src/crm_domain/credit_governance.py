@@ -141,6 +141,11 @@ class CreditLimitRequest:
         if self.overdue_block_days is not None and self.overdue_block_days < 0:
             raise ValidationFailed("overdue_block_days must not be negative", field="overdue_block_days")
 
+    @property
+    def updated_at(self) -> datetime:
+        """The last change: the decision, or the request while it is open (a decision is never earlier)."""
+        return self.decided_at or self.requested_at
+
     def check_bounds(self, bounds: CreditBounds, today: date) -> None:
         """`ValidationFailed` when the request asks for more than `bounds` allow on `today`."""
         if self.valid_until is not None:

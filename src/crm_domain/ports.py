@@ -195,7 +195,12 @@ class TargetRepository(Protocol):
         """Insert or replace the target of (user, period)."""
         ...
 
-    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]: ...
+    def for_period(
+        self, period: str, user_ids: frozenset[str] | None = None, *, updated_since: datetime | None = None
+    ) -> list[Target]:
+        """The month's targets ordered by user id; only `user_ids`, and only those set at or after
+        `updated_since`, when given."""
+        ...
 
 
 class PerformanceRepository(Protocol):
@@ -307,8 +312,9 @@ class CreditLimitRequestRepository(Protocol):
         *,
         status: LimitRequestStatus | None = None,
         customer_ids: frozenset[str] | None = None,
+        updated_since: datetime | None = None,
     ) -> Page[CreditLimitRequest]:
-        """Newest first."""
+        """Newest first; only those asked or decided at or after `updated_since` (`updated_at`), when given."""
         ...
 
 
@@ -326,8 +332,9 @@ class InteractionRepository(Protocol):
         """`DuplicateKey` when the id exists."""
         ...
 
-    def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
-        """The customer's calls, newest first (`at`, then id, descending)."""
+    def page(self, customer_id: str, page: PageRequest, *, updated_since: datetime | None = None) -> Page[Interaction]:
+        """The customer's calls, newest first (`at`, then id, descending); only those logged at or after
+        `updated_since`, when given (a call is never changed once logged)."""
         ...
 
 

@@ -20,7 +20,7 @@ from crm_domain.reports import ExposureRow, HoldRow, SalesReport, Statement
 
 Cell = str | int | Decimal | None
 
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG_TYPE = "image/svg+xml"
 #: Spreadsheet programs run cells that start with these as formulas: such text gets a leading apostrophe.

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.conftest import Api, problem
+
+TARGETS, REQUESTS = "/api/v1/targets", "/api/v1/credit-limit-requests"
 
 
 class TestUnknownParameters:
@@ -104,6 +108,90 @@ class TestUpdatedSince:
 
         assert [o["id"] for o in orders.json()["items"]] == [first["id"]]
         assert second["id"] in {o["id"] for o in api.client.get("/api/v1/orders", headers=headers).json()["items"]}
+
+    def test_the_target_list_holds_only_the_targets_set_since(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        period = api.client.get("/api/v1/performance", headers=headers).json()["items"][0]["period"]
+
+        def put(user_id: str, amount: str) -> dict[str, Any]:
+            body = {"user_id": user_id, "period": period, "amount": amount}
+            response = api.client.put("/api/v1/targets", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        put(api.rep.id, "1000.00")
+        mark = put(api.other_rep.id, "2000.00")["updated_at"]
+        since = {"period": period, "updated_since": mark}
+
+        assert [t["user_id"] for t in api.client.get(TARGETS, params=since, headers=headers).json()["items"]] == [
+            api.other_rep.id
+        ]
+        put(api.rep.id, "1500.00")  # replaced: changed again
+        changed = api.client.get(TARGETS, params=since, headers=headers).json()["items"]
+        assert sorted(t["user_id"] for t in changed) == sorted([api.rep.id, api.other_rep.id])
+        assert len(api.client.get(TARGETS, params={"period": period}, headers=headers).json()["items"]) == 2
+
+    def test_the_credit_request_list_holds_only_the_requests_asked_or_decided_since(self, api: Api) -> None:
+        def ask(customer_id: str) -> dict[str, Any]:
+            url = f"/api/v1/customers/{customer_id}/credit-limit-requests"
+            body = {"new_limit": "20000.00", "reason": "festival season"}
+            response = api.client.post(url, json=body, headers=api.login(api.admin))
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        def since(mark: str) -> list[str]:
+            params = {"updated_since": mark, "limit": 1}  # a page at a time: the cursor keeps the filter
+            found: list[str] = []
+            while True:
+                answer = api.client.get(REQUESTS, params=params, headers=api.login(api.controller))
+                assert answer.status_code == 200, answer.text
+                found += [r["id"] for r in answer.json()["items"]]
+                if not answer.json()["next_cursor"]:
+                    return found
+                params["cursor"] = answer.json()["next_cursor"]
+
+        first, second = ask(api.customer.id), ask(api.other_customer.id)
+        decided = api.client.post(
+            f"{REQUESTS}/{first['id']}/reject", json={"note": "not now"}, headers=api.login(api.controller)
+        )
+        assert decided.status_code == 200, decided.text
+
+        assert since(decided.json()["updated_at"]) == [first["id"]]  # the decision is its change
+        assert since(second["updated_at"]) == [second["id"], first["id"]]  # newest asked first
+        assert since(first["updated_at"]) == [second["id"], first["id"]]
+
+    def test_the_call_log_holds_only_the_calls_logged_since(self, api: Api) -> None:
+        url = f"/api/v1/customers/{api.customer.id}/interactions"
+        headers = api.login(api.agent)
+        calls = []
+        for outcome in ["no_answer", "callback"]:
+            logged = api.client.post(url, json={"direction": "out", "outcome": outcome}, headers=headers)
+            assert logged.status_code == 201, logged.text
+            calls.append(logged.json())
+
+        recent = api.client.get(url, params={"updated_since": calls[1]["at"]}, headers=headers)
+        everything = api.client.get(url, params={"updated_since": calls[0]["at"]}, headers=headers)
+
+        assert recent.status_code == 200, recent.text
+        assert [c["id"] for c in recent.json()["items"]] == [calls[1]["id"]]
+        assert [c["id"] for c in everything.json()["items"]] == [calls[1]["id"], calls[0]["id"]]
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/api/v1/targets",
+            "/api/v1/credit-limit-requests",
+            "/api/v1/customers/{customer}/interactions",
+            "/api/v1/customers",
+            "/api/v1/orders",
+        ],
+    )
+    def test_an_instant_that_is_not_one_is_a_400(self, api: Api, url: str) -> None:
+        response = api.client.get(
+            url.format(customer=api.customer.id), params={"updated_since": "yesterday"}, headers=api.login(api.admin)
+        )
+
+        problem(response, 400)
 
     def test_every_resource_carries_updated_at(self, api: Api) -> None:
         headers = api.login(api.admin)

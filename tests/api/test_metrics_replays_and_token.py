@@ -1,5 +1,5 @@
-"""/metrics (issue 14): an order create repeated with its Idempotency-Key is counted as a replay, not as a new
-order; with `CRM_METRICS_TOKEN` set the endpoint answers only that bearer token."""
+"""/metrics (issue 14): an order create or submit repeated with its Idempotency-Key is counted as a replay, not
+as a new order or a second submit; with `CRM_METRICS_TOKEN` set the endpoint answers only that bearer token."""
 
 from __future__ import annotations
 
@@ -54,6 +54,25 @@ def test_a_replayed_create_is_counted_as_a_replay_not_an_order(api: Api) -> None
     after = sample(created[0], **created[1]), sample(replays[0], **replays[1])
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     assert "crm_idempotent_replays_total" in api.client.get("/metrics").text
+
+
+def test_a_replayed_submit_is_counted_as_a_replay_not_a_submit(api: Api) -> None:
+    submitted = ("crm_orders_total", {"operation": "submit", "result": "submitted"})
+    replays = ("crm_idempotent_replays_total", {"operation": "submit"})
+    created_replays = ("crm_idempotent_replays_total", {"operation": "create"})
+    draft = api.order(api.rep, submit=False)
+    headers = {**api.login(api.rep), "Idempotency-Key": str(uuid.uuid4())}
+    before = [sample(name, **labels) for name, labels in (submitted, replays, created_replays)]
+
+    first = api.client.post(f"/api/v1/orders/{draft['id']}/submit", headers=headers)
+    again = api.client.post(f"/api/v1/orders/{draft['id']}/submit", headers=headers)
+    other = api.client.post(f"/api/v1/orders/{draft['id']}/submit", headers=api.login(api.rep))  # no key: a 409
+
+    assert (first.status_code, again.status_code, other.status_code) == (200, 200, 409), other.text
+    assert first.json() == again.json() and first.json()["status"] == "submitted"
+    after = [sample(name, **labels) for name, labels in (submitted, replays, created_replays)]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 0]
+    assert 'crm_idempotent_replays_total{operation="submit"}' in api.client.get("/metrics").text
 
 
 def test_without_a_token_setting_metrics_are_open(api: Api) -> None:

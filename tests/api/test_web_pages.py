@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from prometheus_client import REGISTRY
+
 from tests.api.conftest import Api
 from tests.api.test_web_session import csrf, sign_in_page
 
@@ -38,6 +40,9 @@ class TestOrderForm:
         assert "would go on credit hold" in fragment.text and "limit exceeded" in fragment.text
 
     def test_submitting_twice_makes_one_order(self, api: Api) -> None:
+        counted = [("crm_orders_total", {"operation": "create", "result": "submitted"})]
+        counted += [("crm_idempotent_replays_total", {"operation": "create"})]
+        before = [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in counted]
         sign_in_page(api, api.rep)
         token = csrf(api.client.get("/orders/new").text)
         form = order_form(api, token, "1", idempotency_key="form-key-1", action="submit")
@@ -46,6 +51,23 @@ class TestOrderForm:
         assert first.status_code == 303 and first.headers["location"] == again.headers["location"]
         order = api.client.get(first.headers["location"])
         assert "submitted" in order.text and "₹446.04" in order.text
+        after = [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in counted]
+        assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1]  # one order, one replay (metrics)
+
+    def test_a_draft_submitted_twice_with_its_key_is_one_submit_and_a_replay(self, api: Api) -> None:
+        counted = [("crm_orders_total", {"operation": "submit", "result": "submitted"})]
+        counted += [("crm_idempotent_replays_total", {"operation": "submit"})]
+        draft = api.order(api.rep, submit=False)
+        sign_in_page(api, api.rep)
+        token = csrf(api.client.get(f"/orders/{draft['id']}").text)
+        before = [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in counted]
+        form = {"csrf_token": token, "idempotency_key": "submit-key-1"}
+        first = api.client.post(f"/orders/{draft['id']}/submit", data=form, follow_redirects=False)
+        again = api.client.post(f"/orders/{draft['id']}/submit", data=form, follow_redirects=False)
+
+        assert (first.status_code, again.status_code) == (303, 303)
+        after = [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in counted]
+        assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1]
 
     def test_a_bad_line_shows_the_form_again_with_the_reason(self, api: Api) -> None:
         sign_in_page(api, api.rep)

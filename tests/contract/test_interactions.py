@@ -1,4 +1,5 @@
-"""InteractionRepository: the call log — round trips, one customer's calls newest first, keyset pages."""
+"""InteractionRepository: the call log — round trips, one customer's calls newest first, keyset pages, and
+`updated_since` (the calls logged since)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,28 @@ class TestCallsOfACustomer:
         walked = read(store, lambda uow: walk(lambda p: uow.interactions.page("c-1", p), limit))
 
         assert [c.id for c in walked] == [c.id for c in sorted(calls, key=lambda c: (c.at, c.id), reverse=True)]
+
+    @pytest.mark.parametrize("limit", [1, 2, 7])
+    def test_updated_since_keeps_the_calls_logged_at_or_after_it(self, store: UnitOfWorkFactory, limit: int) -> None:
+        calls = [
+            a_call("i-3", minutes=5),
+            a_call("i-1", minutes=9),
+            a_call("i-2", minutes=5),
+            a_call("i-4", minutes=1),
+            a_call("i-5", customer_id="c-2", minutes=9),
+        ]
+        write(store, lambda uow: [uow.interactions.add(c) for c in calls])
+
+        def since(minutes: float) -> list[str]:
+            found = read(
+                store, lambda uow: walk(lambda p: uow.interactions.page("c-1", p, updated_since=at(minutes)), limit)
+            )
+            return [c.id for c in found]
+
+        assert since(5) == ["i-1", "i-3", "i-2"]  # at the instant counts; only that customer
+        assert since(5.001) == ["i-1"]
+        assert since(0) == ["i-1", "i-3", "i-2", "i-4"]
+        assert since(10) == []
 
     def test_a_forged_cursor_is_refused(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.interactions.add(a_call()))

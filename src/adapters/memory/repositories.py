@@ -294,9 +294,15 @@ class MemoryTargetRepository(_Repo):
     def put(self, target: Target) -> None:
         self._tx.put("targets", (target.user_id, target.period), target)
 
-    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
+    def for_period(
+        self, period: str, user_ids: frozenset[str] | None = None, *, updated_since: datetime | None = None
+    ) -> list[Target]:
         found = [
-            t for t in self._tx.values("targets") if t.period == period and (user_ids is None or t.user_id in user_ids)
+            t
+            for t in self._tx.values("targets")
+            if t.period == period
+            and (user_ids is None or t.user_id in user_ids)
+            and (updated_since is None or t.updated_at >= updated_since)
         ]
         return sorted(found, key=lambda t: t.user_id)
 
@@ -413,11 +419,14 @@ class MemoryCreditLimitRequestRepository(_Repo):
         *,
         status: LimitRequestStatus | None = None,
         customer_ids: frozenset[str] | None = None,
+        updated_since: datetime | None = None,
     ) -> Page[CreditLimitRequest]:
         found = [
             q
             for q in self._tx.values("limit_requests")
-            if (status is None or q.status is status) and (customer_ids is None or q.customer_id in customer_ids)
+            if (status is None or q.status is status)
+            and (customer_ids is None or q.customer_id in customer_ids)
+            and (updated_since is None or q.updated_at >= updated_since)
         ]
         return paginate(found, page, lambda q: [_micros(q.requested_at), q.id], descending=True)
 
@@ -437,6 +446,10 @@ class MemoryInteractionRepository(_Repo):
             raise DuplicateKey("interaction", "id", interaction.id)
         self._tx.put("interactions", interaction.id, interaction)
 
-    def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
-        found = [i for i in self._tx.values("interactions") if i.customer_id == customer_id]
+    def page(self, customer_id: str, page: PageRequest, *, updated_since: datetime | None = None) -> Page[Interaction]:
+        found = [
+            i
+            for i in self._tx.values("interactions")
+            if i.customer_id == customer_id and (updated_since is None or i.at >= updated_since)
+        ]
         return paginate(found, page, lambda i: [_micros(i.at), i.id], descending=True)

@@ -10,10 +10,12 @@ some orders decodes only their reservations; saving it puts them over the stored
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import attrs
 
+from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode, escape_key, unescape_key
 from adapters.mongo.query import Filter
@@ -99,8 +101,12 @@ class MongoCreditLimitRequestRepository(MongoRepository):
         *,
         status: LimitRequestStatus | None = None,
         customer_ids: frozenset[str] | None = None,
+        updated_since: datetime | None = None,
     ) -> Page[CreditLimitRequest]:
         query: Filter = {}
+        if updated_since is not None:  # `updated_at`: the decision's time, or the request's while open (by_updated)
+            at = micros(updated_since)
+            query["$or"] = [{"decided_at": {"$gte": at}}, {"decided_at": None, "requested_at": {"$gte": at}}]
         if status is not None:
             query["status"] = status.value
         if customer_ids is not None:

@@ -14,6 +14,7 @@ from adapters.epoch_micros import micros
 from adapters.mongo.base import MongoRepository
 from adapters.mongo.codec import decode
 from adapters.mongo.query import Filter
+from adapters.mongo.search import updated_since_filter
 from adapters.mongo.tx import TRACKED_VERSION, Increment, Op, StagedWrite
 from crm_domain.errors import DuplicateKey
 from crm_domain.outbox import OutboxMessage, OutboxStats, OutboxStatus
@@ -42,8 +43,11 @@ class MongoTargetRepository(MongoRepository):
     def put(self, target: Target) -> None:
         self._save_tracked(self._doc({"user_id": target.user_id, "period": target.period}, target))
 
-    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
-        return self._find(Target, {"period": period, **_users(user_ids)}, [("user_id", 1)])
+    def for_period(
+        self, period: str, user_ids: frozenset[str] | None = None, *, updated_since: datetime | None = None
+    ) -> list[Target]:
+        query = {"period": period, **_users(user_ids), **updated_since_filter(updated_since)}
+        return self._find(Target, query, [("user_id", 1)])
 
 
 class MongoPerformanceRepository(MongoRepository):

@@ -121,12 +121,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     "limit_requests": [
         IndexModel([("requested_at", _DESC), ("_id", _DESC)], name="newest_first"),
         IndexModel([("status", _ASC), ("requested_at", _DESC), ("_id", _DESC)], name="by_status"),
+        # `updated_since`: either branch of the filter (decided since; or open and asked since) is a range of it
+        IndexModel([("decided_at", _ASC), ("requested_at", _ASC)], name="by_updated"),
     ],
     "limit_history": [
         IndexModel([("customer_id", _ASC), ("at", _ASC), ("_id", _ASC)], name="by_customer"),
         IndexModel([("customer_id", _HASHED)], name="customer_hashed"),  # the shard key
     ],
-    "targets": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
+    "targets": [
+        IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period"),
+        IndexModel([("period", _ASC), ("updated_at", _ASC)], name="by_period_updated"),  # `updated_since`
+    ],
     "performance": [IndexModel([("period", _ASC), ("user_id", _ASC)], name="by_period")],
     "credit": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key
     "order_numbers": [IndexModel([("_id", _HASHED)], name="id_hashed")],  # the shard key; `_id` is the number

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from adapters.sqlite import codec
@@ -147,6 +148,7 @@ class SqliteCreditAccountRepository:
 
 
 _REQUEST_MARKS = marks(codec.LIMIT_REQUEST_FIELDS)
+_UPDATED_AT = "COALESCE(decided_at, requested_at)"  # CreditLimitRequest.updated_at; indexed (migration 11)
 
 
 class SqliteCreditLimitRequestRepository:
@@ -180,9 +182,15 @@ class SqliteCreditLimitRequestRepository:
         *,
         status: LimitRequestStatus | None = None,
         customer_ids: frozenset[str] | None = None,
+        updated_since: datetime | None = None,
     ) -> Page[CreditLimitRequest]:
         where: list[str] = []
         params: list[object] = []
+        if updated_since is not None:
+            # limit_requests_by_updated (the same expression). A delta is expected to be a few rows: `unlikely`
+            # tells the planner so, else it walks the newest-first index to spare the sort and reads every row.
+            where.append(f"unlikely({_UPDATED_AT} >= ?)")
+            params.append(codec.micros(updated_since))
         if status is not None:
             where.append("status = ?")
             params.append(status.value)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from adapters.epoch_micros import instant, micros
@@ -43,12 +44,17 @@ class SqliteInteractionRepository:
         except sqlite3.IntegrityError as exc:
             raise duplicate_key(exc, {"interactions.id": ("interaction", "id", interaction.id)}) from exc
 
-    def page(self, customer_id: str, page: PageRequest) -> Page[Interaction]:
+    def page(self, customer_id: str, page: PageRequest, *, updated_since: datetime | None = None) -> Page[Interaction]:
+        where: list[str] = ["customer_id = ?"]
+        params: list[object] = [customer_id]
+        if updated_since is not None:  # a range of interactions_by_customer (customer_id, at, id)
+            where.append("at >= ?")
+            params.append(micros(updated_since))
         return keyset_page(
             self._s,
             select=f"SELECT {_COLUMNS} FROM interactions",
-            where=["customer_id = ?"],
-            params=[customer_id],
+            where=where,
+            params=params,
             key_columns=("at", "id"),
             key_types=(int, str),
             descending=True,

@@ -31,12 +31,17 @@ class SqliteTargetRepository:
             f"INSERT OR REPLACE INTO targets ({codec.TARGET_COLUMNS}) VALUES ({marks(6)})", codec.target_row(target)
         )
 
-    def for_period(self, period: str, user_ids: frozenset[str] | None = None) -> list[Target]:
+    def for_period(
+        self, period: str, user_ids: frozenset[str] | None = None, *, updated_since: datetime | None = None
+    ) -> list[Target]:
         sql = f"SELECT {codec.TARGET_COLUMNS} FROM targets WHERE period = ?"
-        params: tuple[str, ...] = (period,)
+        params: tuple[str | int, ...] = (period,)
         if user_ids is not None:
             sql += " AND user_id IN (SELECT value FROM json_each(?))"
             params += (json_ids(user_ids),)
+        if updated_since is not None:  # targets_by_period_updated
+            sql += " AND updated_at >= ?"
+            params += (codec.micros(updated_since),)
         return [codec.target_from(row) for row in self._s.execute(sql + " ORDER BY user_id", params)]
 
 

@@ -374,6 +374,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TABLE report_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID",
         "INSERT INTO report_versions (name, version) VALUES ('sales', 0)",
     ),
+    # 11: `updated_since` on the lists of targets and of credit-limit requests (SPEC §4); a request's
+    # `updated_at` is its decision's time, or its own while open (adapters/sqlite/credit.py, the same expression).
+    # The call log needs none: `at` is in interactions_by_customer.
+    (
+        "CREATE INDEX targets_by_period_updated ON targets (period, updated_at)",
+        "CREATE INDEX limit_requests_by_updated ON limit_requests (COALESCE(decided_at, requested_at))",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

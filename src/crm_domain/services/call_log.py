@@ -7,6 +7,7 @@ A customer outside the actor's scope is not found, as everywhere.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 import attrs
@@ -58,13 +59,15 @@ class CallLogService:
 
         return self._ctx.write(step)
 
-    def list(self, actor: Actor, customer_id: str, page: PageRequest) -> Page[Interaction]:
-        """The customer's calls, newest first."""
+    def list(
+        self, actor: Actor, customer_id: str, page: PageRequest, *, updated_since: datetime | None = None
+    ) -> Page[Interaction]:
+        """The customer's calls, newest first; only those logged at or after `updated_since` when given."""
         actor.require(Permission.INTERACTION_READ)
 
         def step(uow: UnitOfWork) -> Page[Interaction]:
             customer_in_scope(uow, actor, customer_id)
-            return uow.interactions.page(customer_id, page)
+            return uow.interactions.page(customer_id, page, updated_since=updated_since)
 
         return self._ctx.read(step)
 

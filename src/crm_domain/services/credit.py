@@ -271,14 +271,21 @@ class CreditService:
         return self._ctx.write(step)
 
     def list_requests(
-        self, actor: Actor, page: PageRequest, status: LimitRequestStatus | None = None
+        self,
+        actor: Actor,
+        page: PageRequest,
+        status: LimitRequestStatus | None = None,
+        *,
+        updated_since: datetime | None = None,
     ) -> Page[CreditLimitRequest]:
+        """Requests of customers in scope, newest first; only those asked or decided at or after
+        `updated_since` when given."""
         if not actor.can(Permission.CREDIT_LIMIT_APPROVE):
             actor.require(Permission.CREDIT_LIMIT_REQUEST)
 
         def step(uow: UnitOfWork) -> Page[CreditLimitRequest]:
             ids = uow.customers.ids_in_scope(scope_of(uow, actor))
-            return uow.limit_requests.page(page, status=status, customer_ids=ids)
+            return uow.limit_requests.page(page, status=status, customer_ids=ids, updated_since=updated_since)
 
         return self._ctx.read(step)
 

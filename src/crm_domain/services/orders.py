@@ -236,7 +236,15 @@ class OrderService:
 
         return Write(step, self._ctx.config.concurrency_retries)
 
-    def submit(self, actor: Actor, order_id: str, idempotency_key: str | None = None) -> Order:
+    def submit(
+        self,
+        actor: Actor,
+        order_id: str,
+        idempotency_key: str | None = None,
+        on_replay: Callable[[Order], None] | None = None,
+    ) -> Order:
+        """Submit a draft: credit-checked, `submitted` or `on_credit_hold`. A request that repeats an earlier
+        one's idempotency key answers that one's order, and `on_replay` hears of it (metrics count it apart)."""
         actor.require(Permission.ORDER_SUBMIT)
         reading = NO_READING
         if self._live is not None:  # the ERP's word first, outside the unit of work that checks and reserves
@@ -248,6 +256,8 @@ class OrderService:
             # The key is the user's for the operation; the order is what was asked (another order: 409).
             replay = self._replay(uow, actor, SUBMIT, idempotency_key, order_id)
             if replay is not None:
+                if on_replay is not None:
+                    on_replay(replay)
                 return replay
             order, customer = self._order_in_scope(uow, actor, order_id)
             now = self._ctx.now()

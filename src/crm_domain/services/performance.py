@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from crm_domain.errors import EntityNotFound, ValidationFailed
 from crm_domain.money import Money
 from crm_domain.performance import (
@@ -52,10 +54,15 @@ class PerformanceService:
 
         return self._ctx.write(step)
 
-    def targets(self, actor: Actor, period: str) -> list[Target]:
+    def targets(self, actor: Actor, period: str, *, updated_since: datetime | None = None) -> list[Target]:
+        """The month's targets of the users in scope; only those set at or after `updated_since` when given."""
         actor.require(Permission.TARGET_READ)
         check_period(period)
-        return self._ctx.read(lambda uow: uow.targets.for_period(period, self._visible_ids_or_all(uow, actor)))
+        return self._ctx.read(
+            lambda uow: uow.targets.for_period(
+                period, self._visible_ids_or_all(uow, actor), updated_since=updated_since
+            )
+        )
 
     def figures(self, actor: Actor, period: str, user_id: str | None = None) -> list[PerformanceRow]:
         """One row per user in scope (or just `user_id`); a manager's row rolls up everyone under them."""

@@ -23,10 +23,12 @@ def import_customers(
         ),
     ],
 ) -> None:
-    """Import customers from CSV or XLSX. Columns: code, name, mobile, credit_limit (required); territory, currency,
-    erp_system, erp_customer_id, assigned_rep_mobile, tolerance_pct, overdue_block_days. An existing code is
-    updated; each row is one unit of work (`CustomerService.upsert`). Failing rows are listed with their line
-    number; the rest are kept (exit 1 if any failed)."""
+    """Import customers from a CSV or XLSX file; an existing code is updated.
+
+    Columns: code, name, mobile, credit_limit (required); territory, currency, erp_system, erp_customer_id,
+    assigned_rep_mobile, tolerance_pct, overdue_block_days. Each row is one unit of work
+    (`CustomerService.upsert`). Failing rows are listed with their line number; the rest are kept (exit 1 if any
+    failed)."""
     c = container()
     handle = CustomerImport(c.crm, OPERATOR, c.settings.default_currency, file.name)
     raise typer.Exit(run_import(file, CustomerImport.REQUIRED, handle, "customers"))

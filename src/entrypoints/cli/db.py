@@ -34,8 +34,10 @@ def backup(
     path: Annotated[Path, typer.Argument(help="The backup file to write (0600).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
-    """Copy the embedded store to PATH while the API and the worker keep running (SQLite's online backup: every
-    order acknowledged before it started is in the copy). MongoDB: use mongodump (the message says how)."""
+    """Copy the embedded store to PATH while the API and the worker keep running.
+
+    SQLite's online backup: every order acknowledged before it started is in the copy. MongoDB: use mongodump
+    (the message says how)."""
     maintenance = store_maintenance(Settings())
     try:
         _print(maintenance.backup(path, force=force))
@@ -47,8 +49,10 @@ def backup(
 
 @app.command("restore")
 def restore(path: Annotated[Path, typer.Argument(help="A backup written by `crm db backup`.")]) -> None:
-    """Replace the embedded store with the backup PATH (stop the API and the worker first): checks that PATH is
-    a crm database of a schema this release runs, swaps it in atomically and keeps the old store as crm.db.bak."""
+    """Replace the embedded store with the backup PATH (stop the API and the worker first).
+
+    Checks that PATH is a crm database of a schema this release runs, swaps it in atomically and keeps the old
+    store as crm.db.bak."""
     maintenance = store_maintenance(Settings())
     try:
         _print(maintenance.restore(path))

@@ -153,8 +153,9 @@ def sync(
     batch: Annotated[int, typer.Option("--batch", min=1, max=5000, help="How many items each batch holds.")] = 500,
     full: Annotated[bool, typer.Option("--full", help="Ignore the remembered progress and start over.")] = False,
 ) -> None:
-    """Synchronise customers or products (idempotent upserts) from an ERP, or apply its balances or order
-    statuses. Resumable; prints created/updated/unchanged/failed and exits 1 if anything failed."""
+    """Synchronise customers or products from an ERP, or apply its balances or order statuses.
+
+    Idempotent upserts, resumable; prints created/updated/unchanged/failed and exits 1 if anything failed."""
     c = container()
     gateway = c.erp.for_system(erp.value)
     run = Run.open(SyncState(c.settings.data_dir / STATE_FILE), erp.value, kind, since, full, c.crm.ctx.now())
@@ -294,8 +295,9 @@ def _order_status(gateway: ErpGateway, run: Run, batch: int, tally: SyncTally, a
 
 @app.command("commitments")
 def commitments() -> None:
-    """Report every open order of SAP customers to SAP Credit Management as a commitment, in batches: the first
-    load, or a reconciliation. The worker reports each change afterwards (CRM_SAP_COMMITMENTS)."""
+    """Report every open order of SAP customers to SAP Credit Management as a commitment, in batches.
+
+    The first load, or a reconciliation. The worker reports each change afterwards (CRM_SAP_COMMITMENTS)."""
     from entrypoints.bootstrap import ConfigurationError, build_commitments
 
     try:

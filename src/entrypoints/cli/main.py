@@ -33,7 +33,7 @@ plain_labels()
 
 app = typer.Typer(
     name="crm",
-    help="The Sales & CRM platform: dealer orders, credit and ERP sync.",
+    help="Run and administer the Sales & CRM platform: dealer orders, credit and ERP sync.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

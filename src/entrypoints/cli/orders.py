@@ -101,10 +101,11 @@ def import_orders(
         bool, typer.Option("--draft", help="Create the orders as drafts instead of submitting them.")
     ] = False,
 ) -> None:
-    """Import orders from CSV or XLSX. Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes.
-    Rows with one order_ref form one order, submitted (credit-checked) unless --draft. Re-importing a file
-    creates nothing twice. Failing rows are listed with their line number; other orders are kept (exit 1 if any
-    row failed)."""
+    """Import orders from a CSV or XLSX file; re-importing a file creates nothing twice.
+
+    Columns: order_ref, customer_code, sku, quantity (required); discount_pct, notes. Rows with one order_ref form
+    one order, submitted (credit-checked) unless --draft. Failing rows are listed with their line number; other
+    orders are kept (exit 1 if any row failed)."""
     crm = container().crm
     report = ImportReport()
     groups = _group_rows(file, report)

@@ -27,7 +27,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many dead letters to list, oldest first.")] = 50,
 ) -> None:
-    """Pending, dead and delivered counts, the age of the oldest pending event, and the dead letters."""
+    """Show the pending, dead and delivered counts, the age of the oldest pending event, and the dead letters."""
     dispatcher = _dispatcher()
     stats = dispatcher.stats()
     dead = dispatcher.dead_letters(limit)

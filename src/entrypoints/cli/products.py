@@ -16,9 +16,10 @@ app = typer.Typer(help="Import the product catalogue.", no_args_is_help=True)
 def import_products(
     file: ImportFile,
 ) -> None:
-    """Import products from CSV or XLSX. Columns: sku, name, unit_price (required); uom, currency, tax_rate,
-    erp_material_id, min_order_qty, active. A known SKU is replaced. Failing rows are listed with their line
-    number; the rest are kept (exit 1 if any failed)."""
+    """Import products from a CSV or XLSX file; a known SKU is replaced.
+
+    Columns: sku, name, unit_price (required); uom, currency, tax_rate, erp_material_id, min_order_qty, active.
+    Failing rows are listed with their line number; the rest are kept (exit 1 if any failed)."""
     c = container()
     handle = ProductImport(c.crm, OPERATOR, c.settings.default_currency)
 

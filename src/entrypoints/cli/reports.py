@@ -29,7 +29,9 @@ from entrypoints.report_tables import (
     write_xlsx,
 )
 
-app = typer.Typer(help="Reports: sales, credit exposure, credit holds, dealer statements.", no_args_is_help=True)
+app = typer.Typer(
+    help="Print reports: sales, credit exposure, credit holds and dealer statements.", no_args_is_help=True
+)
 
 
 class Output(StrEnum):
@@ -39,7 +41,9 @@ class Output(StrEnum):
     XLSX = "xlsx"
 
 
-FormatOption = Annotated[Output, typer.Option("--format", help="table (default), csv, json or xlsx.")]
+FormatOption = Annotated[
+    Output, typer.Option("--format", help="How to print the report: a table (the default), CSV, JSON or XLSX.")
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal (xlsx needs one).")
 ]
@@ -95,7 +99,10 @@ def sales(
     start: FromOption = None,
     end: ToOption = None,
     group_by: Annotated[
-        SalesGroup, typer.Option("--group-by", help="day, week, month, rep, customer, product, territory.")
+        SalesGroup,
+        typer.Option(
+            "--group-by", help="What one row sums: a day, week or month, or a rep, customer, product or territory."
+        ),
     ] = SalesGroup.MONTH,
     status: Annotated[
         list[OrderStatus] | None, typer.Option("--status", help="Repeat for several; default: the achieved ones.")
@@ -107,7 +114,7 @@ def sales(
     fmt: FormatOption = Output.TABLE,
     output: OutputOption = None,
 ) -> None:
-    """Sales grouped by day, week, month, rep, customer, product or territory, with a totals row."""
+    """Show sales grouped by day, week, month, rep, customer, product or territory, with a totals row."""
     first, last = _days(start, end)
     fields: dict[str, Any] = {"start": first, "end": last, "group_by": group_by}
     if status:
@@ -124,13 +131,13 @@ def sales(
 
 @app.command("credit-exposure")
 def credit_exposure(fmt: FormatOption = Output.TABLE, output: OutputOption = None) -> None:
-    """Every customer's limit, exposure and its parts, available credit and utilisation; over the limit first."""
+    """Show every customer's limit, exposure and its parts, available credit and utilisation, over-limit first."""
     emit(exposure_table(container().crm.reports.credit_exposure(OPERATOR)), fmt, output)
 
 
 @app.command("credit-holds")
 def credit_holds(fmt: FormatOption = Output.TABLE, output: OutputOption = None) -> None:
-    """Orders on credit hold with total, shortfall, reason and age; oldest first."""
+    """Show the orders on credit hold with total, shortfall, reason and age; oldest first."""
     crm = container().crm
     emit(holds_table(crm.reports.credit_holds(OPERATOR), crm.ctx.config.tz), fmt, output)
 
@@ -143,7 +150,7 @@ def statement(
     fmt: FormatOption = Output.TABLE,
     output: OutputOption = None,
 ) -> None:
-    """A dealer's orders, invoices and payments as known from the ERP, with opening and closing balance."""
+    """Show a dealer's orders, invoices and payments as known from the ERP, with opening and closing balance."""
     crm = container().crm
     first, last = _days(start, end)
     found = crm.ctx.read(lambda uow: uow.customers.get(customer) or uow.customers.get_by_code(customer))

@@ -12,7 +12,7 @@ from crm_domain.money import Money
 from entrypoints.cli.context import OPERATOR, container
 from entrypoints.cli.csv_import import optional, run_import
 
-app = typer.Typer(help="Monthly targets (SPEC §2.6).", no_args_is_help=True)
+app = typer.Typer(help="Set the users' monthly sales targets.", no_args_is_help=True)
 
 REQUIRED = {"user", "period", "amount"}
 
@@ -21,8 +21,10 @@ REQUIRED = {"user", "period", "amount"}
 def import_targets(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or .xlsx file.")],
 ) -> None:
-    """Set (or replace) targets from FILE: `user` (id or mobile), `period` (YYYY-MM), `amount`, and optionally
-    `currency`. Good rows are kept; every failing row is reported with its line (exit 1)."""
+    """Set (or replace) targets from a CSV or XLSX FILE.
+
+    Columns: `user` (id or mobile), `period` (YYYY-MM), `amount`, and optionally `currency`. Good rows are kept;
+    every failing row is reported with its line (exit 1)."""
     crm = container().crm
 
     def handle(row: dict[str, str]) -> None:

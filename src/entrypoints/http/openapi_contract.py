@@ -5,6 +5,7 @@ Litestar builds the document from the routes; `finish` completes it in one place
 - every operation lists each error status it can answer, as `application/problem+json` with the `ProblemDetails`
   schema (the shape `problems.py` answers with), instead of Litestar's default 400 `{status_code, detail, extra}`;
 - GETs document `304 Not Modified` (they send an `ETag` and answer `If-None-Match`);
+- reports, which answer CSV, XLSX or SVG as well as JSON (`?format=` or `Accept`), document those types too;
 - the bearer scheme is a valid OAS 3.1 `http` scheme (no `name`);
 - the main request and response bodies carry examples (`EXAMPLES`; tests check them against their schemas).
 
@@ -19,10 +20,17 @@ from typing import Any, Final
 
 from entrypoints.http.openapi_examples import EXAMPLES
 from entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE
+from entrypoints.report_tables import CSV_TYPE, SVG_TYPE, XLSX_TYPE
 
 PROBLEM_SCHEMA_NAME: Final = "ProblemDetails"
 _METHODS: Final = ("get", "put", "post", "patch", "delete")
 _WRITES: Final = ("put", "post", "patch", "delete")
+#: What a report answers besides JSON, chosen by its `format` query parameter (controllers/reports.py).
+_REPORT_FILES: Final[dict[str, Any]] = {
+    CSV_TYPE: {"schema": {"type": "string"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+    SVG_TYPE: {"schema": {"type": "string"}},
+}
 #: Public operations that still answer 401 (a wrong code, a spent refresh token).
 _PUBLIC_401: Final = ("/api/v1/auth/otp/verify", "/api/v1/auth/refresh")
 
@@ -149,5 +157,10 @@ def _document_operation(method: str, path: str, operation: dict[str, Any]) -> No
         del answers[code]  # Litestar's default 400 shape is not what the server answers
     if method == "get":
         answers["304"] = {"description": "Not modified: the `ETag` sent in `If-None-Match` is still current."}
+    if any(p.get("in") == "query" and p.get("name") == "format" for p in operation.get("parameters", [])):
+        ok = answers.get("200", {}).get("content")
+        if ok is not None:
+            for media_type, content in _REPORT_FILES.items():
+                ok.setdefault(media_type, copy.deepcopy(content))
     for status in sorted(error_statuses(method, path, operation)):
         answers[str(status)] = {"$ref": f"#/components/responses/{problem_response_name(status)}"}

@@ -11,6 +11,7 @@ from crm_domain.credit_governance import LimitRequestStatus
 from crm_domain.records import PageRequest
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.list_params import UpdatedSince, since
 from entrypoints.http.schemas.common import Items, Page
 from entrypoints.http.schemas.credit import (
     CreditPositionOut,
@@ -128,8 +129,11 @@ class CreditLimitRequestController(Controller):
         status: FromQuery[LimitRequestStatus | None] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
+        updated_since: UpdatedSince = None,
     ) -> Page[LimitRequestOut]:
-        page = crm.credit.list_requests(actor, PageRequest(limit=limit, cursor=cursor), status)
+        page = crm.credit.list_requests(
+            actor, PageRequest(limit=limit, cursor=cursor), status, updated_since=since(updated_since)
+        )
         return Page[LimitRequestOut](items=[LimitRequestOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
     @get(

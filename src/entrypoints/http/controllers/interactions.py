@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from crm_domain.records import PageRequest
 from entrypoints.http.controllers.orders import Cursor, Limit
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.list_params import UpdatedSince, since
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.interactions import InteractionIn, InteractionOut
 
@@ -24,9 +25,17 @@ class InteractionController(Controller):
         summary="The customer's calls, newest first (interaction:read; a dealer's own staff do not see them)",
     )
     def list_interactions(
-        self, crm: CrmDep, actor: ActorDep, customer_id: FromPath[str], cursor: Cursor = None, limit: Limit = 50
+        self,
+        crm: CrmDep,
+        actor: ActorDep,
+        customer_id: FromPath[str],
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        updated_since: UpdatedSince = None,
     ) -> Page[InteractionOut]:
-        page = crm.call_log.list(actor, customer_id, PageRequest(limit=limit, cursor=cursor))
+        page = crm.call_log.list(
+            actor, customer_id, PageRequest(limit=limit, cursor=cursor), updated_since=since(updated_since)
+        )
         return Page[InteractionOut](items=[InteractionOut.of(i) for i in page.items], next_cursor=page.next_cursor)
 
     @post(

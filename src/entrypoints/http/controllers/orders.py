@@ -117,7 +117,11 @@ class OrderController(Controller):
     def submit(
         self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], idempotency_key: IdempotencyKey = None
     ) -> OrderOut:
-        return OrderOut.of(count_order("submit", crm.orders.submit(actor, order_id, idempotency_key)))
+        replays: list[Order] = []
+        order = crm.orders.submit(actor, order_id, idempotency_key, replays.append)
+        if replays:  # an earlier request's submit, answered again: not a second submit
+            return OrderOut.of(count_replay("submit", order))
+        return OrderOut.of(count_order("submit", order))
 
     @post(
         "/{order_id:str}/release",

@@ -15,6 +15,7 @@ from crm_domain.app import Crm
 from crm_domain.money import Money
 from crm_domain.performance import period_of
 from entrypoints.http.deps import ActorDep, CrmDep
+from entrypoints.http.list_params import UpdatedSince, since
 from entrypoints.http.schemas.common import Items
 from entrypoints.http.schemas.targets import PERIOD_PATTERN, PerformanceOut, TargetIn, TargetOut
 
@@ -48,8 +49,10 @@ class TargetController(Controller):
         return TargetOut.of(crm.performance.set_target(actor, data.user_id, data.period, amount))
 
     @get("/", operation_id="listTargets", sync_to_thread=True, summary="Targets of a month for the users in scope")
-    def list_targets(self, crm: CrmDep, actor: ActorDep, period: PeriodQuery = None) -> Items[TargetOut]:
-        targets = crm.performance.targets(actor, _period(crm, period))
+    def list_targets(
+        self, crm: CrmDep, actor: ActorDep, period: PeriodQuery = None, updated_since: UpdatedSince = None
+    ) -> Items[TargetOut]:
+        targets = crm.performance.targets(actor, _period(crm, period), updated_since=since(updated_since))
         return Items[TargetOut](items=[TargetOut.of(t) for t in targets])
 
 

@@ -189,5 +189,5 @@ class LimitRequestOut(Out):
             decided_by=r.decided_by,
             decided_at=r.decided_at,
             decision_note=r.decision_note,
-            updated_at=r.decided_at or r.requested_at,
+            updated_at=r.updated_at,
         )

@@ -12,14 +12,14 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from crm_domain.errors import DomainError, ValidationFailed
-from crm_domain.orders import LineRequest, OrderStatus
+from crm_domain.orders import LineRequest, Order, OrderStatus
 from crm_domain.ports import OrderQuery
 from crm_domain.records import PageRequest
 from crm_domain.services.orders import NewOrder
 from crm_domain.users import Actor, Role
 from entrypoints.http.controllers.attachments import attachment_download, store_attachment
 from entrypoints.http.deps import ActorDep, CrmDep, FilesDep, WritesDep
-from entrypoints.http.metrics import count_order
+from entrypoints.http.metrics import count_order, count_replay
 from entrypoints.web.forms import FormDep, WebForm
 from entrypoints.web.names import Names
 from entrypoints.web.rendering import page
@@ -155,11 +155,12 @@ class OrderPages(Controller):
         try:
             command = order_form(form, actor, submit=submit)
             key = form.get("idempotency_key") or None
-            order = await writes.perform(lambda: crm.orders.plan_create(actor, command, key))
+            replays: list[Order] = []
+            order = await writes.perform(lambda: crm.orders.plan_create(actor, command, key, replays.append))
         except (DomainError, ValueError) as exc:
             message = exc.message if isinstance(exc, DomainError) else str(exc)
             return self._new_page(request, crm, actor, form, error=message, status_code=400)
-        count_order("create", order)
+        (count_replay if replays else count_order)("create", order)  # a form sent twice: one order
         return Redirect(f"/orders/{order.id}", status_code=HTTP_303_SEE_OTHER)
 
     @get("/{order_id:str}", sync_to_thread=True)
@@ -176,8 +177,9 @@ class OrderPages(Controller):
 
     @post("/{order_id:str}/submit", sync_to_thread=True, status_code=200)
     def submit(self, crm: CrmDep, actor: ActorDep, order_id: FromPath[str], form: FormDep) -> Response[Any]:
-        order = crm.orders.submit(actor, order_id, form.get("idempotency_key") or None)
-        count_order("submit", order)
+        replays: list[Order] = []
+        order = crm.orders.submit(actor, order_id, form.get("idempotency_key") or None, replays.append)
+        (count_replay if replays else count_order)("submit", order)
         return Redirect(f"/orders/{order.id}?done=submitted", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{order_id:str}/cancel", sync_to_thread=True, status_code=200)

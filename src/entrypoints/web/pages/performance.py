@@ -161,7 +161,7 @@ class PerformancePages(Controller):
             )
         return Response(
             out.getvalue(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds the charset
             headers={
                 "Content-Disposition": f'attachment; filename="performance-{chosen}.csv"',
                 "Cache-Control": "no-store",
