@@ -38,7 +38,7 @@ from crm_domain.outbox import OutboxMessage, OutboxStats
 from crm_domain.performance import Achieved, Target
 from crm_domain.products import Product
 from crm_domain.records import AuditEntry, IdempotencyRecord, Page, PageRequest
-from crm_domain.reports import LedgerEntry, SalesQuery, SalesTotal
+from crm_domain.reports import HeldOrder, LedgerEntry, SalesQuery, SalesTotal
 from crm_domain.sales import SalesFigures, SalesKey, SalesMove
 from crm_domain.scope import Scope
 from crm_domain.search import TextQuery
@@ -235,15 +235,22 @@ class ReportRepository(SalesLedger, Protocol):
         ...
 
     def replace_buckets(self, buckets: dict[SalesKey, SalesFigures]) -> None:
-        """Drop every bucket and store `buckets` instead (`crm reports rebuild`)."""
+        """Drop every bucket and store `buckets` instead (`crm reports rebuild`); summaries of the buckets a
+        store keeps are rebuilt with them."""
+        ...
+
+    def summary_differences(self) -> int:
+        """Rows of the summaries a store keeps of its buckets (roll-ups) that disagree with the buckets; 0 when
+        they agree or the store keeps none."""
         ...
 
     def version(self) -> str:
         """A token that changes with every change of the buckets (report cache keys)."""
         ...
 
-    def holds(self, customer_ids: frozenset[str] | None) -> list[Order]:
-        """Orders on credit hold of `customer_ids` (None: every customer), oldest hold first."""
+    def holds(self, customer_ids: frozenset[str] | None) -> list[HeldOrder]:
+        """Orders on credit hold of `customer_ids` (None: every customer), oldest hold first (then by number):
+        only what the holds report shows, not the whole orders."""
         ...
 
     def hold_counts(self, customer_ids: frozenset[str] | None) -> dict[str, int]:

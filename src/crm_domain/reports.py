@@ -11,7 +11,7 @@ import attrs
 
 from crm_domain.errors import ValidationFailed
 from crm_domain.money import Money
-from crm_domain.orders import COUNTED, OrderStatus
+from crm_domain.orders import COUNTED, Order, OrderStatus
 from crm_domain.sales import SalesFigures
 
 #: The longest range one sales report covers (days): a few years of daily buckets.
@@ -212,6 +212,31 @@ def exposure_order(rows: list[ExposureRow]) -> list[ExposureRow]:
             r.code,
         ),
     )
+
+
+@attrs.frozen(kw_only=True)
+class HeldOrder:
+    """What the credit-holds report needs of an order on hold (the stores read no more than this)."""
+
+    order_id: str
+    number: str
+    customer_id: str
+    total: Money
+    shortfall: Money | None
+    reason: str | None
+    held_at: datetime  # the creation time for an order held before holds had a time
+
+    @classmethod
+    def of(cls, order: Order) -> HeldOrder:
+        return cls(
+            order_id=order.id,
+            number=order.number,
+            customer_id=order.customer_id,
+            total=order.total,
+            shortfall=order.credit.shortfall if order.credit else None,
+            reason=order.credit.reason.value if order.credit and order.credit.reason else None,
+            held_at=order.held_at or order.created_at,
+        )
 
 
 @attrs.frozen(kw_only=True)

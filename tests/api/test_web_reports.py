@@ -9,9 +9,11 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from crm_domain.users import User
+from entrypoints.web.pages import reports as report_pages
 from tests.api.conftest import Api
 from tests.api.test_web_session import sign_in_page
 
@@ -125,6 +127,21 @@ class TestCredit:
         assert rows[0][-1] == "age_days" and [r[1] for r in rows[1:]] == [first["number"], second["number"]]
         _as(api, api.rep)
         assert api.client.get("/reports/credit-holds").status_code == 403
+
+    def test_long_reports_show_their_first_rows_and_download_them_all(
+        self, api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        first = _orders(api)
+        second = api.order(api.rep, quantity="30")
+        monkeypatch.setattr(report_pages, "PAGE_ROWS", 1)
+        _as(api, api.controller)
+        html = api.client.get("/reports/credit-holds").text
+        assert "2 on hold; the oldest 1 shown" in html
+        assert first["number"] in html and second["number"] not in html
+        assert len(_rows(api.client.get("/reports/credit-holds.csv").text)) == 3  # header and both
+        html = api.client.get("/reports/credit-exposure").text
+        assert "2 dealers, 0 over the limit; the first 1 shown" in html and "D0002" not in html.split("<tbody>")[1]
+        assert len(_rows(api.client.get("/reports/credit-exposure.csv").text)) == 3
 
 
 class TestStatement:

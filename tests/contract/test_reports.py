@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
+
 from crm_domain.orders import OrderStatus
 from crm_domain.ports import UnitOfWork, UnitOfWorkFactory
-from crm_domain.reports import Dimension, LedgerEntry, LedgerKind, SalesQuery, SalesTotal
+from crm_domain.reports import Dimension, HeldOrder, LedgerEntry, LedgerKind, SalesQuery, SalesTotal
 from crm_domain.sales import SalesFigures, SalesKey, buckets_of
 from crm_domain.users import Actor, Role
 from tests.contract.builders import an_order, at, inr, read, write
@@ -103,6 +105,67 @@ class TestBuckets:
 
         assert read(store, lambda uow: uow.reports.buckets()) == {key(customer="c-3"): figures(3, 30)}
 
+    def test_products_over_whole_and_partial_months_sum_every_day(self, store: UnitOfWorkFactory) -> None:
+        # A year by product: the embedded store answers whole months from its monthly roll-up and the partial
+        # months at either end from the daily buckets; every store must give the same sums.
+        days = [date(2026, 1, 1), date(2026, 1, 31), date(2026, 2, 14), date(2026, 3, 1), date(2026, 3, 31)]
+        days += [date(2026, 4, 15), date(2026, 12, 31), date(2027, 1, 1)]
+        write(
+            store,
+            lambda uow: uow.reports.apply(
+                {key(day=d, sku="PUMP-1", customer=f"c-{i}"): figures(1, 10 * (i + 1)) for i, d in enumerate(days)}
+                | {key(day=date(2026, 2, 14), sku="VALVE-2"): figures(2, 7)}
+            ),
+        )
+        write(
+            store,
+            lambda uow: uow.reports.apply({key(day=date(2026, 3, 1), sku="PUMP-1", customer="c-3"): -figures(1, 40)}),
+        )
+
+        def by_product(start: date, end: date) -> list[tuple[str, int, int]]:
+            return totals(
+                store, SalesQuery(start=start, end=end, statuses=COUNTED, dimension=Dimension.SKU, lines=True)
+            )
+
+        def expected(start: date, end: date) -> int:
+            return sum(10 * (i + 1) for i, d in enumerate(days) if start <= d <= end and i != 3)
+
+        for start, end in [
+            (date(2026, 1, 1), date(2026, 12, 31)),  # twelve whole months
+            (date(2026, 1, 2), date(2026, 12, 30)),  # partial months at both ends
+            (date(2026, 1, 31), date(2026, 3, 1)),  # one whole month between two partial ones
+            (date(2026, 2, 1), date(2026, 2, 28)),  # one whole month
+            (date(2026, 2, 2), date(2026, 2, 27)),  # no whole month
+            (date(2026, 3, 31), date(2027, 1, 1)),
+        ]:
+            found = {sku: (orders, total) for sku, orders, total in by_product(start, end)}
+            assert found.get("PUMP-1", (0, 0))[1] == expected(start, end), (start, end)
+            valve = (2, 7) if start <= date(2026, 2, 14) <= end else None
+            assert found.get("VALVE-2") == valve, (start, end)
+        # A rep's or a customer's products read the daily buckets: the same figures.
+        assert totals(
+            store,
+            SalesQuery(
+                start=date(2026, 1, 1),
+                end=date(2026, 12, 31),
+                statuses=COUNTED,
+                dimension=Dimension.SKU,
+                lines=True,
+                customer_ids=frozenset({"c-0", "c-6"}),
+            ),
+        ) == [("PUMP-1", 2, 10 + 70)]
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 0
+
+    def test_replaced_buckets_replace_their_roll_up(self, store: UnitOfWorkFactory) -> None:
+        write(store, lambda uow: uow.reports.apply({key(day=date(2026, 5, 5), sku="PUMP-1"): figures(4, 400)}))
+        write(store, lambda uow: uow.reports.replace_buckets({key(day=date(2026, 5, 6), sku="PIPE-3"): figures(1, 9)}))
+
+        year = SalesQuery(
+            start=date(2026, 1, 1), end=date(2026, 12, 31), statuses=COUNTED, dimension=Dimension.SKU, lines=True
+        )
+        assert totals(store, year) == [("PIPE-3", 1, 9)]
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 0
+
     def test_nothing_is_kept_without_commit(self, store: UnitOfWorkFactory) -> None:
         with store() as uow:
             uow.reports.apply({key(): figures()})
@@ -155,10 +218,22 @@ class TestHolds:
 
         write(store, add)
 
-        assert [o.id for o in read(store, lambda uow: uow.reports.holds(None))] == ["o-2", "o-3", "o-1"]
-        assert [o.id for o in read(store, lambda uow: uow.reports.holds(frozenset({"c-1"})))] == ["o-3", "o-1"]
+        assert [o.order_id for o in read(store, lambda uow: uow.reports.holds(None))] == ["o-2", "o-3", "o-1"]
+        assert [o.order_id for o in read(store, lambda uow: uow.reports.holds(frozenset({"c-1"})))] == ["o-3", "o-1"]
         assert read(store, lambda uow: uow.reports.hold_counts(None)) == {"c-1": 2, "c-2": 1}
         assert read(store, lambda uow: uow.reports.hold_counts(frozenset({"c-2"}))) == {"c-2": 1}
+
+    def test_a_held_order_reads_as_the_report_shows_it(self, store: UnitOfWorkFactory) -> None:
+        with_decision = an_order("o-1", status=S.ON_CREDIT_HOLD, held_at=at(30))
+        without = attrs.evolve(an_order("o-2", status=S.ON_CREDIT_HOLD, created_at=at(5)), credit=None)
+        write(store, lambda uow: [uow.orders.add(o) for o in (with_decision, without)])
+
+        found = read(store, lambda uow: uow.reports.holds(None))
+
+        assert found == [HeldOrder.of(without), HeldOrder.of(with_decision)]
+        assert found[0].held_at == at(5) and found[0].shortfall is None  # never had a hold time: its creation
+        assert found[1].total == with_decision.total and found[1].reason == "limit_exceeded"
+        assert found[1].shortfall == inr(1168_26)
 
 
 class TestLedger:

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from crm_domain.orders import Order, OrderStatus
-from crm_domain.reports import Dimension, LedgerEntry, SalesQuery, SalesTotal
+from crm_domain.orders import OrderStatus
+from crm_domain.reports import Dimension, HeldOrder, LedgerEntry, SalesQuery, SalesTotal
 from crm_domain.sales import ORDER_LEVEL, ZERO, SalesFigures, SalesKey, SalesMove, sales_deltas
 
 if TYPE_CHECKING:
@@ -71,16 +71,19 @@ class MemoryReportRepository:
             self._tx.put("sales", key, figures)
         self._bump()
 
+    def summary_differences(self) -> int:
+        return 0  # no roll-up kept: reports sum the buckets
+
     def version(self) -> str:
         return str(self._tx.get("sales_version", _VERSION) or 0)
 
-    def holds(self, customer_ids: frozenset[str] | None) -> list[Order]:
+    def holds(self, customer_ids: frozenset[str] | None) -> list[HeldOrder]:
         held = [
-            o
+            HeldOrder.of(o)
             for o in self._tx.values("orders")
             if o.status is OrderStatus.ON_CREDIT_HOLD and (customer_ids is None or o.customer_id in customer_ids)
         ]
-        return sorted(held, key=lambda o: (o.held_at or o.created_at, o.number))
+        return sorted(held, key=lambda h: (h.held_at, h.number))
 
     def hold_counts(self, customer_ids: frozenset[str] | None) -> dict[str, int]:
         counts: dict[str, int] = {}

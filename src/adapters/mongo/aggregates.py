@@ -1,10 +1,13 @@
 """The reports' aggregates on MongoDB (SPEC §2.8): sales buckets changed by `$inc` in the commit that changes the
 orders, held orders, and the customers' ERP ledger.
 
-The buckets go through the commit path as `Increment`s staged in the unit of work (`MongoTx.increment`): inside
-the transaction with the orders, or through the journal (and its recovery) on a server without transactions,
-each applied once per commit by its token. The one hook into the commit is `write_to(..., sales=reports)` in
-`MongoUnitOfWork.commit` (store.py).
+The buckets go through the commit path as `Increment`s staged in the unit of work (`MongoTx.increment`) and are
+applied inside the same transaction as the orders. The one hook into the commit is in `MongoUnitOfWork.commit`
+(store.py).
+
+No monthly roll-up is kept here (the embedded store keeps one for reports by product, decision 0022): every
+order with a popular SKU would `$inc` the same roll-up document, and concurrent transactions writing one document
+conflict and retry; the server sums the daily buckets with `$group` instead.
 
 The aggregates' version (report cache keys) is the newest outbox message id: every order change writes an event
 in the same commit, so it changes whenever a bucket can; no single counter document is written by every commit
@@ -19,11 +22,12 @@ from zoneinfo import ZoneInfo
 
 from pymongo import ASCENDING, IndexModel
 
-from adapters.epoch_micros import micros
+from adapters.epoch_micros import instant, micros
 from adapters.mongo.codec import decode
 from adapters.mongo.tx import Increment, MongoTx, Op, StagedWrite
-from crm_domain.orders import Order, OrderStatus
-from crm_domain.reports import Dimension, LedgerEntry, SalesQuery, SalesTotal
+from crm_domain.money import Money
+from crm_domain.orders import OrderStatus
+from crm_domain.reports import Dimension, HeldOrder, LedgerEntry, SalesQuery, SalesTotal
 from crm_domain.sales import ORDER_LEVEL, SalesFigures, SalesKey, SalesMove, sales_deltas
 
 SALES = "sales_buckets"
@@ -120,16 +124,19 @@ class MongoReportRepository:
         if docs:
             collection.insert_many(docs)
 
+    def summary_differences(self) -> int:
+        return 0  # no roll-up kept: reports sum the buckets
+
     def version(self) -> str:
         newest = self._tx.db["outbox"].find_one({}, sort=[("_id", -1)], projection={"_id": 1})
         return "" if newest is None else str(newest["_id"])
 
-    def holds(self, customer_ids: frozenset[str] | None) -> list[Order]:
+    def holds(self, customer_ids: frozenset[str] | None) -> list[HeldOrder]:
         query: dict[str, Any] = {"status": OrderStatus.ON_CREDIT_HOLD.value}
         if customer_ids is not None:
             query["customer_id"] = {"$in": sorted(customer_ids)}
-        orders = [decode(Order, doc) for doc in self._tx.find("orders", query)]
-        return sorted(orders, key=lambda o: (o.held_at or o.created_at, o.number))
+        docs = self._tx.db["orders"].find(query, projection=_HELD_FIELDS, sort=[("hold_key", 1), ("number", 1)])
+        return [_held_order(doc) for doc in docs]
 
     def hold_counts(self, customer_ids: frozenset[str] | None) -> dict[str, int]:
         match: dict[str, Any] = {"status": OrderStatus.ON_CREDIT_HOLD.value}
@@ -154,6 +161,26 @@ class MongoReportRepository:
             LEDGER, {"customer_id": customer_id, "at": {"$lt": micros(until)}}, [("at", 1), ("_id", 1)]
         )
         return [decode(LedgerEntry, doc | {"id": doc["_id"]}) for doc in docs]
+
+
+_HELD_FIELDS = {
+    "number": 1, "customer_id": 1, "currency": 1, "lines.total": 1, "credit.shortfall": 1, "credit.reason": 1,
+    "hold_key": 1,
+}  # fmt: skip
+
+
+def _held_order(doc: dict[str, Any]) -> HeldOrder:
+    """The holds report's part of an order document (`hold_key`: its hold time, or its creation time)."""
+    credit = doc.get("credit")
+    return HeldOrder(
+        order_id=doc["_id"],
+        number=doc["number"],
+        customer_id=doc["customer_id"],
+        total=Money(sum(int(line["total"]["minor"]) for line in doc["lines"]), doc["currency"]),
+        shortfall=None if credit is None else Money(int(credit["shortfall"]["minor"]), credit["shortfall"]["currency"]),
+        reason=None if credit is None else credit.get("reason"),
+        held_at=instant(int(doc["hold_key"])),
+    )
 
 
 def _key(doc_id: dict[str, Any]) -> SalesKey:

@@ -1,21 +1,29 @@
-"""Sales buckets, held orders and the customers' ERP ledger in the embedded store (schema migration 8).
+"""Sales buckets, held orders and the customers' ERP ledger in the embedded store (schema migrations 10 and 12).
 
 The buckets change in the unit of work's own transaction (`record_moves`, called at commit and by each step of
 the loop writer's batch, inside its savepoint), so they move with the orders or not at all. Every change also
-bumps the `sales` row of `report_versions`: the report cache keys on it."""
+bumps the `sales` row of `report_versions`: the report cache keys on it.
+
+Triggers keep a monthly roll-up of the per-line buckets without customer and rep (`sales_sku_months`) in the
+same transaction; a sales report by product for every customer reads its whole months from there and only the
+partial months at either end from the daily buckets. Scoped or rep-filtered reports need the customer or rep
+and read the daily buckets through their indexes."""
 # ruff: noqa: S608 - column names and placeholders come from this module, values are parameters
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
+import msgspec
+
 from adapters.epoch_micros import instant, micros
-from adapters.sqlite.order_document import order_from
 from adapters.sqlite.session import SqliteSession, json_ids
 from crm_domain.money import Money
-from crm_domain.orders import Order, OrderStatus
-from crm_domain.reports import Dimension, LedgerEntry, LedgerKind, SalesQuery, SalesTotal
+from crm_domain.orders import OrderStatus
+from crm_domain.reports import Dimension, HeldOrder, LedgerEntry, LedgerKind, SalesQuery, SalesTotal
 from crm_domain.sales import SalesFigures, SalesKey, SalesMove, delta_rows
 
 _COLUMN = {Dimension.DAY: "day", Dimension.CUSTOMER: "customer_id", Dimension.REP: "rep_id", Dimension.SKU: "sku"}
@@ -27,6 +35,78 @@ _UPSERT = (
 )
 _BUMP = "UPDATE report_versions SET version = version + 1 WHERE name = 'sales'"
 _HELD = OrderStatus.ON_CREDIT_HOLD.value
+
+
+def _rolled_up(query: SalesQuery) -> bool:
+    """Whether the monthly SKU roll-up can answer `query`'s whole months: by product, for every customer and rep."""
+    return query.dimension is Dimension.SKU and query.customer_ids is None and query.rep_ids is None
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first day of the first and the last day of the last calendar month that lie wholly within `start` to
+    `end` (inclusive), or None when no month does."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = end + timedelta(days=1)
+    last = end if after.day == 1 else end.replace(day=1) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def merge(parts: list[list[SalesTotal]]) -> list[SalesTotal]:
+    """Sum totals of the same key and currency from several reads, in key order."""
+    sums: dict[tuple[str, str], SalesFigures] = {}
+    for part in parts:
+        for t in part:
+            known = sums.get((t.key, t.currency))
+            sums[t.key, t.currency] = t.figures if known is None else known + t.figures
+    return [SalesTotal(key, currency, figures) for (key, currency), figures in sorted(sums.items())]
+
+
+def _lines(query: SalesQuery) -> tuple[list[str], list[object]]:
+    """The condition on `sku`: the SKUs asked for, every line, or the whole-order buckets."""
+    if query.skus is not None:
+        return ["sku IN (SELECT value FROM json_each(?))"], [json_ids(query.skus)]
+    return (["sku > ''"] if query.lines else ["sku = ''"]), []
+
+
+def _totals(rows: Iterable[tuple[str, str, int, int, int, int, int]]) -> list[SalesTotal]:
+    return [
+        SalesTotal(key, currency, SalesFigures(orders=o, quantity=q, net=n, tax=t, total=tot))
+        for key, currency, o, q, n, t, tot in rows
+    ]
+
+
+class _Line(msgspec.Struct):
+    total: tuple[int, str]
+
+
+class _Credit(msgspec.Struct):
+    reason: str | None
+    shortfall: tuple[int, str]
+
+
+class _Held(msgspec.Struct):
+    """The parts of an order's document the holds report shows; the rest is skipped unread."""
+
+    currency: str
+    lines: list[_Line]
+    credit: _Credit | None = None
+
+
+_held_doc = msgspec.json.Decoder(_Held).decode
+
+
+def held_order(order_id: str, number: str, customer_id: str, held_at: int, doc: str) -> HeldOrder:
+    held = _held_doc(doc)
+    credit = held.credit
+    return HeldOrder(
+        order_id=order_id,
+        number=number,
+        customer_id=customer_id,
+        total=Money(sum(line.total[0] for line in held.lines), held.currency),
+        shortfall=None if credit is None else Money(*credit.shortfall),
+        reason=None if credit is None else credit.reason,
+        held_at=instant(held_at),
+    )
 
 
 def bucket_row(key: SalesKey, f: SalesFigures) -> tuple[object, ...]:
@@ -54,33 +134,61 @@ class SqliteReportRepository:
         self._s.execute(_BUMP)
 
     def totals(self, query: SalesQuery) -> list[SalesTotal]:
+        months = whole_months(query.start, query.end) if _rolled_up(query) else None
+        if months is None:
+            return self._sum(query)
+        first, last = months
+        parts = [self._sum_months(query, first, last)]
+        if query.start < first:
+            parts.append(self._sum(attrs.evolve(query, end=first - timedelta(days=1))))
+        if last < query.end:
+            parts.append(self._sum(attrs.evolve(query, start=last + timedelta(days=1))))
+        return merge(parts)
+
+    def _sum(self, query: SalesQuery) -> list[SalesTotal]:
+        """The daily buckets summed by the query's dimension."""
         column = _COLUMN[query.dimension]
-        where = ["day BETWEEN ? AND ?", "status IN (SELECT value FROM json_each(?))"]
-        params: list[object] = [
-            query.start.isoformat(),
-            query.end.isoformat(),
-            json_ids(s.value for s in query.statuses),
-        ]
-        if query.skus is not None:
-            where.insert(0, "sku IN (SELECT value FROM json_each(?))")
-            params.insert(0, json_ids(query.skus))
-        elif query.lines:
-            where.insert(0, "sku > ''")
-        else:
-            where.insert(0, "sku = ''")
+        where, params = _lines(query)
+        where += ["day BETWEEN ? AND ?", "status IN (SELECT value FROM json_each(?))"]
+        params += [query.start.isoformat(), query.end.isoformat(), json_ids(s.value for s in query.statuses)]
         for name, ids in (("customer_id", query.customer_ids), ("rep_id", query.rep_ids)):
             if ids is not None:
                 where.append(f"{name} IN (SELECT value FROM json_each(?))")
                 params.append(json_ids(ids))
-        rows = self._s.execute(
-            f"SELECT {column}, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
-            f"FROM sales_buckets WHERE {' AND '.join(where)} GROUP BY {column}, currency ORDER BY {column}, currency",
-            params,
+        return _totals(
+            self._s.execute(
+                f"SELECT {column}, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
+                f"FROM sales_buckets WHERE {' AND '.join(where)} GROUP BY {column}, currency "
+                f"ORDER BY {column}, currency",
+                params,
+            )
         )
-        return [
-            SalesTotal(key, currency, SalesFigures(orders=o, quantity=q, net=n, tax=t, total=tot))
-            for key, currency, o, q, n, t, tot in rows
-        ]
+
+    def _sum_months(self, query: SalesQuery, first: date, last: date) -> list[SalesTotal]:
+        """The monthly SKU roll-up (migration 12) from the month of `first` to that of `last`, summed by SKU."""
+        where, params = _lines(query)
+        where += ["month BETWEEN ? AND ?", "status IN (SELECT value FROM json_each(?))"]
+        params += [first.isoformat()[:7], last.isoformat()[:7], json_ids(s.value for s in query.statuses)]
+        return _totals(
+            self._s.execute(
+                "SELECT sku, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
+                f"FROM sales_sku_months WHERE {' AND '.join(where)} GROUP BY sku, currency ORDER BY sku, currency",
+                params,
+            )
+        )
+
+    def summary_differences(self) -> int:
+        """Roll-up rows that differ from the sums of the daily buckets they summarise (0 when in agreement)."""
+        sums = (
+            "SELECT substr(day, 1, 7) AS month, status, sku, currency, sum(orders), sum(quantity), sum(net), "
+            "sum(tax), sum(total) FROM sales_buckets WHERE sku > '' GROUP BY substr(day, 1, 7), status, sku, currency"
+        )
+        rolled = "SELECT month, status, sku, currency, orders, quantity, net, tax, total FROM sales_sku_months"
+        keys = "SELECT month, status, sku, currency FROM"
+        row = self._s.execute(
+            f"SELECT count(*) FROM ({keys} ({sums} EXCEPT {rolled}) UNION {keys} ({rolled} EXCEPT {sums}))"
+        ).fetchone()
+        return int(row[0])
 
     def buckets(self) -> dict[SalesKey, SalesFigures]:
         rows = self._s.execute(
@@ -97,6 +205,7 @@ class SqliteReportRepository:
 
     def replace_buckets(self, buckets: dict[SalesKey, SalesFigures]) -> None:
         self._s.execute("DELETE FROM sales_buckets")
+        self._s.execute("DELETE FROM sales_sku_months")  # the triggers fill it again from the inserts
         self._s.executemany(_UPSERT, [bucket_row(key, figures) for key, figures in buckets.items()])
         self._s.execute(_BUMP)
 
@@ -104,13 +213,14 @@ class SqliteReportRepository:
         row = self._s.execute("SELECT version FROM report_versions WHERE name = 'sales'").fetchone()
         return str(row[0] if row else 0)
 
-    def holds(self, customer_ids: frozenset[str] | None) -> list[Order]:
-        sql = "SELECT id, version, doc FROM orders WHERE status = ?"
+    def holds(self, customer_ids: frozenset[str] | None) -> list[HeldOrder]:
+        sql = "SELECT id, number, customer_id, coalesce(held_at, created_at), doc FROM orders WHERE status = ?"
         params: list[object] = [_HELD]
         if customer_ids is not None:
             sql += " AND customer_id IN (SELECT value FROM json_each(?))"
             params.append(json_ids(customer_ids))
-        return [order_from(row) for row in self._s.execute(sql + " ORDER BY held_at, number", params)]
+        rows = self._s.execute(sql + " ORDER BY coalesce(held_at, created_at), number", params)
+        return [held_order(*row) for row in rows]
 
     def hold_counts(self, customer_ids: frozenset[str] | None) -> dict[str, int]:
         sql = "SELECT customer_id, count(*) FROM orders WHERE status = ?"

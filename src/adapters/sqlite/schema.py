@@ -381,6 +381,42 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX targets_by_period_updated ON targets (period, updated_at)",
         "CREATE INDEX limit_requests_by_updated ON limit_requests (COALESCE(decided_at, requested_at))",
     ),
+    # 12: a monthly roll-up of the per-line sales buckets without the customer and the rep, kept by triggers in
+    # the same transaction as the buckets (adapters/sqlite/reports.py): a year's sales by product reads about
+    # months x statuses x SKUs rows instead of one per order line. Bucket rows are only ever inserted or updated
+    # (`replace_buckets` empties both tables), so insert and update triggers keep it exact.
+    (
+        """CREATE TABLE sales_sku_months (
+            month TEXT NOT NULL,
+            status TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            orders INTEGER NOT NULL,
+            quantity INTEGER NOT NULL,
+            net INTEGER NOT NULL,
+            tax INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            PRIMARY KEY (month, status, sku, currency)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER sales_sku_months_insert AFTER INSERT ON sales_buckets WHEN NEW.sku > '' BEGIN
+            INSERT INTO sales_sku_months (month, status, sku, currency, orders, quantity, net, tax, total)
+            VALUES (substr(NEW.day, 1, 7), NEW.status, NEW.sku, NEW.currency, NEW.orders, NEW.quantity, NEW.net,
+                    NEW.tax, NEW.total)
+            ON CONFLICT (month, status, sku, currency) DO UPDATE SET orders = orders + excluded.orders,
+                quantity = quantity + excluded.quantity, net = net + excluded.net, tax = tax + excluded.tax,
+                total = total + excluded.total;
+        END""",
+        """CREATE TRIGGER sales_sku_months_update AFTER UPDATE ON sales_buckets WHEN NEW.sku > '' BEGIN
+            UPDATE sales_sku_months SET orders = orders + NEW.orders - OLD.orders,
+                quantity = quantity + NEW.quantity - OLD.quantity, net = net + NEW.net - OLD.net,
+                tax = tax + NEW.tax - OLD.tax, total = total + NEW.total - OLD.total
+            WHERE month = substr(NEW.day, 1, 7) AND status = NEW.status AND sku = NEW.sku
+                AND currency = NEW.currency;
+        END""",
+        """INSERT INTO sales_sku_months (month, status, sku, currency, orders, quantity, net, tax, total)
+        SELECT substr(day, 1, 7), status, sku, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total)
+        FROM sales_buckets WHERE sku > '' GROUP BY substr(day, 1, 7), status, sku, currency""",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -166,7 +166,10 @@ def check() -> None:
     if result.agrees:
         out.print(f"the sales buckets agree with the orders ({result.buckets} buckets, {result.orders} orders)")
         return
-    err.print(f"{len(result.differences)} buckets differ from the orders; run `crm reports rebuild`")
+    if result.summaries:
+        err.print(f"{result.summaries} roll-up rows differ from the buckets; run `crm reports rebuild`")
+    if result.differences:
+        err.print(f"{len(result.differences)} buckets differ from the orders; run `crm reports rebuild`")
     for key, (stored, expected) in sorted(result.differences.items(), key=lambda kv: str(kv[0]))[:20]:
         err.print(
             f"  {key.day} {key.status.value} customer {key.customer_id} rep {key.rep_id or '-'} "

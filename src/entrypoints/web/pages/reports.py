@@ -42,6 +42,8 @@ from entrypoints.web.charts import Group, grouped_bars
 from entrypoints.web.formatting import money
 from entrypoints.web.rendering import page
 
+#: Rows a report page shows at most (the first ones in the report's order); the downloads carry every row.
+PAGE_ROWS = 500
 GroupBy = Annotated[SalesGroup, QueryParameter(required=False)]
 #: Dealers drawn in the exposure chart (the table lists them all).
 CHART_DEALERS = 12
@@ -102,14 +104,15 @@ class ReportPages(Controller):
             ["limit", "exposure"],
             legend="light bars: limit; dark bars: exposure",
         )
-        return page(request, "reports/exposure.html", rows=rows, chart=chart)
+        over = sum(1 for r in rows if r.over_limit)
+        return page(request, "reports/exposure.html", rows=rows[:PAGE_ROWS], count=len(rows), over=over, chart=chart)
 
     @get(_paths("/credit-holds"))
     async def credit_holds(self, request: Request[Any, Any, Any], crm: CrmDep, actor: ActorDep) -> Response[Any]:
         rows = await to_thread.run_sync(crm.reports.credit_holds, actor)
         if fmt := _download(request):
             return file_response(holds_table(rows, crm.ctx.config.tz), fmt, "credit-holds", PRIVATE)
-        return page(request, "reports/holds.html", rows=rows)
+        return page(request, "reports/holds.html", rows=rows[:PAGE_ROWS], count=len(rows))
 
 
 async def _statement(
