@@ -14,6 +14,8 @@ from crm_domain.money import Money
 from crm_domain.orders import COUNTED, Order, OrderStatus
 from crm_domain.sales import SalesFigures
 
+_MILLI = Decimal(1000)
+
 #: The longest range one sales report covers (days): a few years of daily buckets.
 MAX_RANGE_DAYS = 3 * 366
 
@@ -97,29 +99,39 @@ class SalesTotal:
     figures: SalesFigures
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class SalesRow:
+    """One row of a sales report. The figures are kept as integers (a report by customer has thousands of rows;
+    only the rows shown or written out become Money)."""
+
     key: str
     label: str
     currency: str
     orders: int
-    quantity: Decimal
-    net: Money
-    tax: Money
-    total: Money
+    quantity_milli: int
+    net_minor: int
+    tax_minor: int
+    total_minor: int
 
     @classmethod
     def of(cls, key: str, label: str, currency: str, figures: SalesFigures) -> SalesRow:
-        return cls(
-            key=key,
-            label=label,
-            currency=currency,
-            orders=figures.orders,
-            quantity=figures.quantity_decimal,
-            net=Money(figures.net, currency),
-            tax=Money(figures.tax, currency),
-            total=Money(figures.total, currency),
-        )
+        return cls(key, label, currency, figures.orders, figures.quantity, figures.net, figures.tax, figures.total)
+
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(self.quantity_milli) / _MILLI
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_minor, self.currency)
+
+    @property
+    def tax(self) -> Money:
+        return Money(self.tax_minor, self.currency)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
 
 
 @attrs.frozen(kw_only=True)
@@ -143,14 +155,17 @@ def fold_key(group: SalesGroup, key: str) -> str:
     return key
 
 
-def fold(
-    totals: Iterable[SalesTotal], key_of: dict[str, str] | None, group: SalesGroup
-) -> dict[tuple[str, str], SalesFigures]:
+#: Sums of a report key: [orders, quantity in thousandths, net, tax, total in minor units].
+Sums = list[int]
+
+
+def fold(totals: Iterable[SalesTotal], key_of: dict[str, str] | None, group: SalesGroup) -> dict[tuple[str, str], Sums]:
     """Sum store totals into report keys: weeks or months of days, territories of customers (`key_of`). Sums
     run on plain integers (thousands of rows: no object per addition)."""
-    sums: dict[tuple[str, str], list[int]] = {}
+    sums: dict[tuple[str, str], Sums] = {}
+    same = key_of is None and group not in (SalesGroup.WEEK, SalesGroup.MONTH)  # the store's keys are the report's
     for t in totals:
-        key = key_of.get(t.key, "") if key_of is not None else fold_key(group, t.key)
+        key = t.key if same else key_of.get(t.key, "") if key_of is not None else fold_key(group, t.key)
         f = t.figures
         acc = sums.get((key, t.currency))
         if acc is None:
@@ -161,13 +176,23 @@ def fold(
             acc[2] += f.net
             acc[3] += f.tax
             acc[4] += f.total
-    return {k: SalesFigures(orders=o, quantity=q, net=n, tax=x, total=t) for k, (o, q, n, x, t) in sums.items()}
+    return sums
 
 
-def grand_totals(folded: dict[tuple[str, str], SalesFigures]) -> dict[str, SalesFigures]:
-    """One figure per currency over every row."""
-    every = (SalesTotal("", currency, figures) for (_, currency), figures in folded.items())
-    return {currency: figures for (_, currency), figures in fold(every, {}, SalesGroup.TERRITORY).items()}
+def grand_totals(folded: dict[tuple[str, str], Sums]) -> dict[str, Sums]:
+    """One sum per currency over every row."""
+    grand: dict[str, Sums] = {}
+    for (_, currency), (orders, quantity, net, tax, total) in folded.items():
+        acc = grand.get(currency)
+        if acc is None:
+            grand[currency] = [orders, quantity, net, tax, total]
+        else:
+            acc[0] += orders
+            acc[1] += quantity
+            acc[2] += net
+            acc[3] += tax
+            acc[4] += total
+    return grand
 
 
 # --- credit exposure and holds ---------------------------------------------------------------------------------

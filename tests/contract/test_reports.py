@@ -156,6 +156,44 @@ class TestBuckets:
         ) == [("PUMP-1", 2, 10 + 70)]
         assert read(store, lambda uow: uow.reports.summary_differences()) == 0
 
+    def test_customers_and_reps_over_whole_and_partial_months(self, store: UnitOfWorkFactory) -> None:
+        # The embedded store answers whole months by customer or rep from a monthly roll-up, with or without a
+        # customer or rep filter; every store must give the sums of the days.
+        days = [date(2026, 1, 1), date(2026, 1, 31), date(2026, 2, 14), date(2026, 3, 31), date(2026, 4, 1)]
+        placed = [(d, f"c-{i % 2}", f"u-{i % 3}", 10**i) for i, d in enumerate(days)]
+        write(
+            store,
+            lambda uow: uow.reports.apply(
+                {key(day=d, customer=c, rep=r): figures(1, total) for d, c, r, total in placed}
+                | {key(day=date(2026, 2, 14), customer="c-1", rep="u-1", sku="PUMP-1"): figures(1, 99_999)}
+            ),
+        )
+
+        def found(dimension: Dimension, start: date, end: date, **scope: frozenset[str]) -> dict[str, int]:
+            q = SalesQuery(start=start, end=end, statuses=COUNTED, dimension=dimension, **scope)  # type: ignore[arg-type]
+            return {k: total for k, _, total in totals(store, q)}
+
+        def expected(start: date, end: date, by_rep: bool, customer: str = "", rep: str = "") -> dict[str, int]:
+            out: dict[str, int] = {}
+            for d, c, r, total in placed:
+                if start <= d <= end and customer in ("", c) and rep in ("", r):
+                    out[r if by_rep else c] = out.get(r if by_rep else c, 0) + total
+            return out
+
+        for start, end in [
+            (date(2026, 1, 1), date(2026, 12, 31)),  # whole months only
+            (date(2026, 1, 2), date(2026, 3, 31)),  # a partial month, then whole ones
+            (date(2026, 2, 1), date(2026, 2, 28)),  # one whole month
+            (date(2026, 2, 2), date(2026, 4, 1)),  # partial, whole, partial
+        ]:
+            assert found(Dimension.CUSTOMER, start, end) == expected(start, end, False), (start, end)
+            assert found(Dimension.REP, start, end) == expected(start, end, True), (start, end)
+            only_c1 = found(Dimension.REP, start, end, customer_ids=frozenset({"c-1"}))
+            assert only_c1 == expected(start, end, True, customer="c-1"), (start, end)
+            only_u0 = found(Dimension.CUSTOMER, start, end, rep_ids=frozenset({"u-0"}))
+            assert only_u0 == expected(start, end, False, rep="u-0"), (start, end)
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 0
+
     def test_replaced_buckets_replace_their_roll_up(self, store: UnitOfWorkFactory) -> None:
         write(store, lambda uow: uow.reports.apply({key(day=date(2026, 5, 5), sku="PUMP-1"): figures(4, 400)}))
         write(store, lambda uow: uow.reports.replace_buckets({key(day=date(2026, 5, 6), sku="PIPE-3"): figures(1, 9)}))

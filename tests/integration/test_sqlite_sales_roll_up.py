@@ -101,6 +101,29 @@ def test_triggers_keep_the_roll_up_with_the_buckets_and_reports_read_it(tmp_path
         store.close()
 
 
+def test_reports_by_customer_and_rep_read_whole_months_from_the_customer_roll_up(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "crm.db")
+    try:
+        whole = SalesKey(day=date(2026, 3, 4), status=S.SUBMITTED, customer_id="c-1", rep_id="u-1", sku="",
+                         currency="INR")  # fmt: skip
+        write(store, lambda uow: uow.reports.apply({whole: SalesFigures(orders=1, total=100)}))
+        write(store, lambda uow: uow.reports.apply(dict([line_bucket(date(2026, 3, 4), "PUMP", 100)])))
+        tamper(tmp_path / "crm.db", "UPDATE sales_customer_months SET total = total + 1")
+
+        def by(dimension: Dimension, start: date, end: date, **scope: frozenset[str]) -> dict[str, int]:
+            query = SalesQuery(start=start, end=end, statuses=COUNTED, dimension=dimension, **scope)  # type: ignore[arg-type]
+            return {t.key: t.figures.total for t in read(store, lambda uow: uow.reports.totals(query))}
+
+        march = (date(2026, 3, 1), date(2026, 3, 31))
+        assert by(Dimension.CUSTOMER, *march) == {"c-1": 101}
+        assert by(Dimension.REP, *march, customer_ids=frozenset({"c-1"})) == {"u-1": 101}
+        assert by(Dimension.CUSTOMER, date(2026, 3, 2), date(2026, 3, 31)) == {"c-1": 100}  # no whole month
+        assert by(Dimension.DAY, *march) == {"2026-03-04": 100}  # days read the daily buckets
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 1
+    finally:
+        store.close()
+
+
 def test_check_finds_a_wrong_roll_up_and_rebuild_mends_it(tmp_path: Path) -> None:
     clock = FixedClock(T0)
     store = SqliteStore(tmp_path / "crm.db", clock=clock)
@@ -152,6 +175,12 @@ def test_the_migration_fills_the_roll_up_from_the_buckets_already_stored(tmp_pat
     try:
         assert by_product(store, date(2026, 3, 1), date(2026, 4, 30)) == {"PUMP": 145}  # migrates on first use
         assert roll_up(path) == [("2026-03", "submitted", "PUMP", 140), ("2026-04", "submitted", "PUMP", 5)]
+        conn = sqlite3.connect(path)
+        try:
+            customers = list(conn.execute("SELECT month, customer_id, total FROM sales_customer_months"))
+        finally:
+            conn.close()
+        assert customers == [("2026-03", "c-1", 100)]
         assert read(store, lambda uow: uow.reports.summary_differences()) == 0
     finally:
         store.close()

@@ -172,10 +172,11 @@ class ReportMachine(RuleBasedStateMachine):
         cases = [(g, s, v) for g in SalesGroup for s in STATUS_SETS for v in viewers[:1]]
         cases += [(SalesGroup.CUSTOMER, REPORTED, v) for v in viewers]
         ranges = [(start, end)] * len(cases)
-        # Products over whole months, partial ones and both (the embedded store reads whole months from a roll-up).
+        # Whole months, partial ones and both (the embedded store reads whole months from its roll-ups).
+        rolled = [(g, v) for g in (SalesGroup.PRODUCT, SalesGroup.CUSTOMER, SalesGroup.REP) for v in viewers[:2]]
         for first, last in [(date(2026, 12, 1), date(2026, 12, 31)), (date(2026, 11, 1), date(2027, 1, 31))]:
-            cases += [(SalesGroup.PRODUCT, COUNTED, viewers[0]), (SalesGroup.PRODUCT, COUNTED, viewers[1])]
-            ranges += [(first, last)] * 2
+            cases += [(group, COUNTED, viewer) for group, viewer in rolled]
+            ranges += [(first, last)] * len(rolled)
         for (group, statuses, (viewer, scope)), (start, end) in zip(cases, ranges, strict=True):
             flt = SalesFilter(start=start, end=end, group_by=group, statuses=statuses)
             report = self.w.crm.reports.sales(viewer, flt)

@@ -37,9 +37,29 @@ _BUMP = "UPDATE report_versions SET version = version + 1 WHERE name = 'sales'"
 _HELD = OrderStatus.ON_CREDIT_HOLD.value
 
 
-def _rolled_up(query: SalesQuery) -> bool:
-    """Whether the monthly SKU roll-up can answer `query`'s whole months: by product, for every customer and rep."""
-    return query.dimension is Dimension.SKU and query.customer_ids is None and query.rep_ids is None
+@attrs.frozen
+class RollUp:
+    """A monthly roll-up of the buckets (migration 12): its table, its key besides the month, and which buckets
+    it sums (per line, or whole orders)."""
+
+    table: str
+    keys: tuple[str, ...]
+    lines: bool
+
+
+SKU_MONTHS = RollUp("sales_sku_months", ("status", "sku", "currency"), lines=True)
+CUSTOMER_MONTHS = RollUp("sales_customer_months", ("customer_id", "status", "rep_id", "currency"), lines=False)
+ROLL_UPS = (SKU_MONTHS, CUSTOMER_MONTHS)
+
+
+def roll_up_for(query: SalesQuery) -> RollUp | None:
+    """The roll-up that can answer `query`'s whole months, if one can: by product for every customer and rep
+    (its key has neither), or whole orders by customer or rep with any customer or rep filter."""
+    if query.dimension is Dimension.SKU:
+        return SKU_MONTHS if query.customer_ids is None and query.rep_ids is None else None
+    if query.dimension in (Dimension.CUSTOMER, Dimension.REP) and not query.lines and query.skus is None:
+        return CUSTOMER_MONTHS
+    return None
 
 
 def whole_months(start: date, end: date) -> tuple[date, date] | None:
@@ -134,23 +154,40 @@ class SqliteReportRepository:
         self._s.execute(_BUMP)
 
     def totals(self, query: SalesQuery) -> list[SalesTotal]:
-        months = whole_months(query.start, query.end) if _rolled_up(query) else None
-        if months is None:
+        roll_up = roll_up_for(query)
+        months = whole_months(query.start, query.end) if roll_up is not None else None
+        if roll_up is None or months is None:
             return self._sum(query)
         first, last = months
-        parts = [self._sum_months(query, first, last)]
+        parts = [self._sum_months(roll_up, query, first, last)]
         if query.start < first:
             parts.append(self._sum(attrs.evolve(query, end=first - timedelta(days=1))))
         if last < query.end:
             parts.append(self._sum(attrs.evolve(query, start=last + timedelta(days=1))))
-        return merge(parts)
+        return parts[0] if len(parts) == 1 else merge(parts)
 
     def _sum(self, query: SalesQuery) -> list[SalesTotal]:
         """The daily buckets summed by the query's dimension."""
-        column = _COLUMN[query.dimension]
         where, params = _lines(query)
-        where += ["day BETWEEN ? AND ?", "status IN (SELECT value FROM json_each(?))"]
-        params += [query.start.isoformat(), query.end.isoformat(), json_ids(s.value for s in query.statuses)]
+        return self._select(
+            "sales_buckets", query, ["day BETWEEN ? AND ?", *where], [query.start.isoformat(), query.end.isoformat(),
+            *params],
+        )  # fmt: skip
+
+    def _sum_months(self, roll_up: RollUp, query: SalesQuery, first: date, last: date) -> list[SalesTotal]:
+        """`roll_up` from the month of `first` to that of `last`, summed by the query's dimension."""
+        where: list[str] = ["month BETWEEN ? AND ?"]
+        params: list[object] = [first.isoformat()[:7], last.isoformat()[:7]]
+        if roll_up.lines:
+            sku, sku_params = _lines(query)
+            where += sku
+            params += sku_params
+        return self._select(roll_up.table, query, where, params)
+
+    def _select(self, table: str, query: SalesQuery, where: list[str], params: list[object]) -> list[SalesTotal]:
+        column = _COLUMN[query.dimension]
+        where = [*where, "status IN (SELECT value FROM json_each(?))"]
+        params = [*params, json_ids(s.value for s in query.statuses)]
         for name, ids in (("customer_id", query.customer_ids), ("rep_id", query.rep_ids)):
             if ids is not None:
                 where.append(f"{name} IN (SELECT value FROM json_each(?))")
@@ -158,35 +195,26 @@ class SqliteReportRepository:
         return _totals(
             self._s.execute(
                 f"SELECT {column}, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
-                f"FROM sales_buckets WHERE {' AND '.join(where)} GROUP BY {column}, currency "
-                f"ORDER BY {column}, currency",
-                params,
-            )
-        )
-
-    def _sum_months(self, query: SalesQuery, first: date, last: date) -> list[SalesTotal]:
-        """The monthly SKU roll-up (migration 12) from the month of `first` to that of `last`, summed by SKU."""
-        where, params = _lines(query)
-        where += ["month BETWEEN ? AND ?", "status IN (SELECT value FROM json_each(?))"]
-        params += [first.isoformat()[:7], last.isoformat()[:7], json_ids(s.value for s in query.statuses)]
-        return _totals(
-            self._s.execute(
-                "SELECT sku, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
-                f"FROM sales_sku_months WHERE {' AND '.join(where)} GROUP BY sku, currency ORDER BY sku, currency",
+                f"FROM {table} WHERE {' AND '.join(where)} GROUP BY {column}, currency ORDER BY {column}, currency",
                 params,
             )
         )
 
     def summary_differences(self) -> int:
         """Roll-up rows that differ from the sums of the daily buckets they summarise (0 when in agreement)."""
+        return sum(self._roll_up_differences(roll_up) for roll_up in ROLL_UPS)
+
+    def _roll_up_differences(self, roll_up: RollUp) -> int:
+        keys = ", ".join(roll_up.keys)
+        which = "sku > ''" if roll_up.lines else "sku = ''"
         sums = (
-            "SELECT substr(day, 1, 7) AS month, status, sku, currency, sum(orders), sum(quantity), sum(net), "
-            "sum(tax), sum(total) FROM sales_buckets WHERE sku > '' GROUP BY substr(day, 1, 7), status, sku, currency"
+            f"SELECT substr(day, 1, 7) AS month, {keys}, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
+            f"FROM sales_buckets WHERE {which} GROUP BY substr(day, 1, 7), {keys}"
         )
-        rolled = "SELECT month, status, sku, currency, orders, quantity, net, tax, total FROM sales_sku_months"
-        keys = "SELECT month, status, sku, currency FROM"
+        rolled = f"SELECT month, {keys}, orders, quantity, net, tax, total FROM {roll_up.table}"
+        key = f"SELECT month, {keys} FROM"
         row = self._s.execute(
-            f"SELECT count(*) FROM ({keys} ({sums} EXCEPT {rolled}) UNION {keys} ({rolled} EXCEPT {sums}))"
+            f"SELECT count(*) FROM ({key} ({sums} EXCEPT {rolled}) UNION {key} ({rolled} EXCEPT {sums}))"
         ).fetchone()
         return int(row[0])
 
@@ -205,7 +233,8 @@ class SqliteReportRepository:
 
     def replace_buckets(self, buckets: dict[SalesKey, SalesFigures]) -> None:
         self._s.execute("DELETE FROM sales_buckets")
-        self._s.execute("DELETE FROM sales_sku_months")  # the triggers fill it again from the inserts
+        for roll_up in ROLL_UPS:
+            self._s.execute(f"DELETE FROM {roll_up.table}")  # the triggers fill them again from the inserts
         self._s.executemany(_UPSERT, [bucket_row(key, figures) for key, figures in buckets.items()])
         self._s.execute(_BUMP)
 

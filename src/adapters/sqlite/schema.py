@@ -66,6 +66,35 @@ def _product_terms(row: str, source: str = "") -> str:
     )
 
 
+_FIGURES = ("orders", "quantity", "net", "tax", "total")
+
+
+def roll_up_statements(table: str, keys: tuple[str, ...], when: str) -> list[str]:
+    """A monthly roll-up of the sales buckets that meet `when` (on `NEW`), by `month` and `keys`: its table, the
+    triggers that keep it with every insert and update of a bucket, and its first fill from the buckets. Every
+    name comes from this module's migrations, never from input."""
+    columns = ", ".join(("month", *keys, *_FIGURES))
+    key_list = ", ".join(("month", *keys))
+    added = ", ".join(f"{f} = {f} + excluded.{f}" for f in _FIGURES)
+    moved = ", ".join(f"{f} = {f} + NEW.{f} - OLD.{f}" for f in _FIGURES)
+    same = " AND ".join(["month = substr(NEW.day, 1, 7)", *(f"{k} = NEW.{k}" for k in keys)])
+    new_values = ", ".join(("substr(NEW.day, 1, 7)", *(f"NEW.{k}" for k in keys), *(f"NEW.{f}" for f in _FIGURES)))
+    source = when.replace("NEW.", "")
+    grouped = ", ".join(("substr(day, 1, 7)", *keys))
+    sums = ", ".join(f"sum({f})" for f in _FIGURES)
+    return [
+        f"CREATE TABLE {table} ("
+        + ", ".join([*(f"{c} TEXT NOT NULL" for c in ("month", *keys)), *(f"{f} INTEGER NOT NULL" for f in _FIGURES)])
+        + f", PRIMARY KEY ({key_list})) WITHOUT ROWID",
+        f"CREATE TRIGGER {table}_insert AFTER INSERT ON sales_buckets WHEN {when} BEGIN "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES ({new_values}) ON CONFLICT ({key_list}) DO UPDATE SET {added}; END",
+        f"CREATE TRIGGER {table}_update AFTER UPDATE ON sales_buckets WHEN {when} BEGIN "  # noqa: S608
+        f"UPDATE {table} SET {moved} WHERE {same}; END",
+        f"INSERT INTO {table} ({columns}) SELECT {grouped}, {sums} "  # noqa: S608
+        f"FROM sales_buckets WHERE {source} GROUP BY {grouped}",
+    ]
+
+
 def search_triggers() -> list[str]:
     add_customer = f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_customer_terms('NEW')};"
     add_product = f"INSERT OR IGNORE INTO search_terms (entity, term, key) {_product_terms('NEW')};"
@@ -381,41 +410,15 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX targets_by_period_updated ON targets (period, updated_at)",
         "CREATE INDEX limit_requests_by_updated ON limit_requests (COALESCE(decided_at, requested_at))",
     ),
-    # 12: a monthly roll-up of the per-line sales buckets without the customer and the rep, kept by triggers in
-    # the same transaction as the buckets (adapters/sqlite/reports.py): a year's sales by product reads about
-    # months x statuses x SKUs rows instead of one per order line. Bucket rows are only ever inserted or updated
-    # (`replace_buckets` empties both tables), so insert and update triggers keep it exact.
+    # 12: monthly roll-ups of the sales buckets (adapters/sqlite/reports.py), kept by triggers in the same
+    # transaction as the buckets: the per-line buckets without customer and rep (a year by product reads about
+    # months x statuses x SKUs rows instead of one per order line) and the whole-order buckets without the day
+    # (reports by customer, territory or rep read a month per customer instead of a day per customer). Bucket
+    # rows are only ever inserted or updated (`replace_buckets` empties all three tables), so insert and update
+    # triggers keep them exact.
     (
-        """CREATE TABLE sales_sku_months (
-            month TEXT NOT NULL,
-            status TEXT NOT NULL,
-            sku TEXT NOT NULL,
-            currency TEXT NOT NULL,
-            orders INTEGER NOT NULL,
-            quantity INTEGER NOT NULL,
-            net INTEGER NOT NULL,
-            tax INTEGER NOT NULL,
-            total INTEGER NOT NULL,
-            PRIMARY KEY (month, status, sku, currency)
-        ) WITHOUT ROWID""",
-        """CREATE TRIGGER sales_sku_months_insert AFTER INSERT ON sales_buckets WHEN NEW.sku > '' BEGIN
-            INSERT INTO sales_sku_months (month, status, sku, currency, orders, quantity, net, tax, total)
-            VALUES (substr(NEW.day, 1, 7), NEW.status, NEW.sku, NEW.currency, NEW.orders, NEW.quantity, NEW.net,
-                    NEW.tax, NEW.total)
-            ON CONFLICT (month, status, sku, currency) DO UPDATE SET orders = orders + excluded.orders,
-                quantity = quantity + excluded.quantity, net = net + excluded.net, tax = tax + excluded.tax,
-                total = total + excluded.total;
-        END""",
-        """CREATE TRIGGER sales_sku_months_update AFTER UPDATE ON sales_buckets WHEN NEW.sku > '' BEGIN
-            UPDATE sales_sku_months SET orders = orders + NEW.orders - OLD.orders,
-                quantity = quantity + NEW.quantity - OLD.quantity, net = net + NEW.net - OLD.net,
-                tax = tax + NEW.tax - OLD.tax, total = total + NEW.total - OLD.total
-            WHERE month = substr(NEW.day, 1, 7) AND status = NEW.status AND sku = NEW.sku
-                AND currency = NEW.currency;
-        END""",
-        """INSERT INTO sales_sku_months (month, status, sku, currency, orders, quantity, net, tax, total)
-        SELECT substr(day, 1, 7), status, sku, currency, sum(orders), sum(quantity), sum(net), sum(tax), sum(total)
-        FROM sales_buckets WHERE sku > '' GROUP BY substr(day, 1, 7), status, sku, currency""",
+        *roll_up_statements("sales_sku_months", ("status", "sku", "currency"), "NEW.sku > ''"),
+        *roll_up_statements("sales_customer_months", ("customer_id", "status", "rep_id", "currency"), "NEW.sku = ''"),
     ),
 )
 

@@ -95,21 +95,18 @@ class ReportService:
         )
         totals = [] if customer_ids is not None and not customer_ids else uow.reports.totals(query)
         folded = {
-            group: figures
-            for group, figures in fold(
+            group: sums
+            for group, sums in fold(
                 totals, territory_of if flt.group_by is SalesGroup.TERRITORY else None, flt.group_by
             ).items()
-            if not figures.is_zero  # buckets whose orders all moved on
+            if any(sums)  # buckets whose orders all moved on
         }
         labels = self._labels(uow, flt.group_by, {key for key, _ in folded})
         rows = [
-            SalesRow.of(key, labels.get(key, key), currency, figures)
-            for (key, currency), figures in sorted(folded.items())
+            SalesRow(key, labels.get(key, key), currency, *sums) for (key, currency), sums in sorted(folded.items())
         ]
-        grand = grand_totals(folded)
-        if not grand:
-            grand[self._ctx.config.default_currency] = ZERO
-        summary = [SalesRow.of("total", "Total", currency, figures) for currency, figures in sorted(grand.items())]
+        grand = grand_totals(folded) or {self._ctx.config.default_currency: [0, 0, 0, 0, 0]}
+        summary = [SalesRow("total", "Total", currency, *sums) for currency, sums in sorted(grand.items())]
         return SalesReport(filter=flt, rows=rows, totals=summary)
 
     def _labels(self, uow: UnitOfWork, group: SalesGroup, keys: set[str]) -> dict[str, str]:
