@@ -101,7 +101,7 @@ def test_triggers_keep_the_roll_up_with_the_buckets_and_reports_read_it(tmp_path
         store.close()
 
 
-def test_reports_by_customer_and_rep_read_whole_months_from_the_customer_roll_up(tmp_path: Path) -> None:
+def test_reports_by_customer_rep_and_day_read_their_roll_ups(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "crm.db")
     try:
         whole = SalesKey(day=date(2026, 3, 4), status=S.SUBMITTED, customer_id="c-1", rep_id="u-1", sku="",
@@ -118,8 +118,14 @@ def test_reports_by_customer_and_rep_read_whole_months_from_the_customer_roll_up
         assert by(Dimension.CUSTOMER, *march) == {"c-1": 101}
         assert by(Dimension.REP, *march, customer_ids=frozenset({"c-1"})) == {"u-1": 101}
         assert by(Dimension.CUSTOMER, date(2026, 3, 2), date(2026, 3, 31)) == {"c-1": 100}  # no whole month
-        assert by(Dimension.DAY, *march) == {"2026-03-04": 100}  # days read the daily buckets
+        assert by(Dimension.DAY, *march) == {"2026-03-04": 100}  # days: not from this roll-up
         assert read(store, lambda uow: uow.reports.summary_differences()) == 1
+
+        # Days for everyone come from the daily roll-up; a customer's days from the buckets.
+        tamper(tmp_path / "crm.db", "UPDATE sales_days SET total = total + 2")
+        assert by(Dimension.DAY, date(2026, 3, 4), date(2026, 3, 4)) == {"2026-03-04": 102}
+        assert by(Dimension.DAY, *march, customer_ids=frozenset({"c-1"})) == {"2026-03-04": 100}
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 2
     finally:
         store.close()
 
@@ -181,6 +187,6 @@ def test_the_migration_fills_the_roll_up_from_the_buckets_already_stored(tmp_pat
         finally:
             conn.close()
         assert customers == [("2026-03", "c-1", 100)]
-        assert read(store, lambda uow: uow.reports.summary_differences()) == 0
+        assert read(store, lambda uow: uow.reports.summary_differences()) == 0  # every roll-up agrees
     finally:
         store.close()

@@ -45,21 +45,27 @@ class RollUp:
     table: str
     keys: tuple[str, ...]
     lines: bool
+    monthly: bool = True  # else daily: it answers any range of days
 
 
 SKU_MONTHS = RollUp("sales_sku_months", ("status", "sku", "currency"), lines=True)
 CUSTOMER_MONTHS = RollUp("sales_customer_months", ("customer_id", "status", "rep_id", "currency"), lines=False)
-ROLL_UPS = (SKU_MONTHS, CUSTOMER_MONTHS)
+DAYS = RollUp("sales_days", ("status", "currency"), lines=False, monthly=False)
+ROLL_UPS = (SKU_MONTHS, CUSTOMER_MONTHS, DAYS)
 
 
 def roll_up_for(query: SalesQuery) -> RollUp | None:
-    """The roll-up that can answer `query`'s whole months, if one can: by product for every customer and rep
-    (its key has neither), or whole orders by customer or rep with any customer or rep filter."""
+    """The roll-up that can answer `query` (a monthly one: its whole months), if one can: by product for every
+    customer and rep (its key has neither); whole orders by customer or rep with any customer or rep filter; whole
+    orders by day for every customer and rep."""
+    everyone = query.customer_ids is None and query.rep_ids is None
     if query.dimension is Dimension.SKU:
-        return SKU_MONTHS if query.customer_ids is None and query.rep_ids is None else None
-    if query.dimension in (Dimension.CUSTOMER, Dimension.REP) and not query.lines and query.skus is None:
+        return SKU_MONTHS if everyone else None
+    if query.lines or query.skus is not None:
+        return None
+    if query.dimension in (Dimension.CUSTOMER, Dimension.REP):
         return CUSTOMER_MONTHS
-    return None
+    return DAYS if query.dimension is Dimension.DAY and everyone else None
 
 
 def whole_months(start: date, end: date) -> tuple[date, date] | None:
@@ -155,6 +161,9 @@ class SqliteReportRepository:
 
     def totals(self, query: SalesQuery) -> list[SalesTotal]:
         roll_up = roll_up_for(query)
+        if roll_up is not None and not roll_up.monthly:
+            where = ["day BETWEEN ? AND ?"]
+            return self._select(roll_up.table, query, where, [query.start.isoformat(), query.end.isoformat()])
         months = whole_months(query.start, query.end) if roll_up is not None else None
         if roll_up is None or months is None:
             return self._sum(query)
@@ -207,12 +216,13 @@ class SqliteReportRepository:
     def _roll_up_differences(self, roll_up: RollUp) -> int:
         keys = ", ".join(roll_up.keys)
         which = "sku > ''" if roll_up.lines else "sku = ''"
+        period, of_day = ("month", "substr(day, 1, 7)") if roll_up.monthly else ("day", "day")
         sums = (
-            f"SELECT substr(day, 1, 7) AS month, {keys}, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
-            f"FROM sales_buckets WHERE {which} GROUP BY substr(day, 1, 7), {keys}"
+            f"SELECT {of_day} AS {period}, {keys}, sum(orders), sum(quantity), sum(net), sum(tax), sum(total) "
+            f"FROM sales_buckets WHERE {which} GROUP BY {of_day}, {keys}"
         )
-        rolled = f"SELECT month, {keys}, orders, quantity, net, tax, total FROM {roll_up.table}"
-        key = f"SELECT month, {keys} FROM"
+        rolled = f"SELECT {period}, {keys}, orders, quantity, net, tax, total FROM {roll_up.table}"
+        key = f"SELECT {period}, {keys} FROM"
         row = self._s.execute(
             f"SELECT count(*) FROM ({key} ({sums} EXCEPT {rolled}) UNION {key} ({rolled} EXCEPT {sums}))"
         ).fetchone()

@@ -69,22 +69,23 @@ def _product_terms(row: str, source: str = "") -> str:
 _FIGURES = ("orders", "quantity", "net", "tax", "total")
 
 
-def roll_up_statements(table: str, keys: tuple[str, ...], when: str) -> list[str]:
-    """A monthly roll-up of the sales buckets that meet `when` (on `NEW`), by `month` and `keys`: its table, the
-    triggers that keep it with every insert and update of a bucket, and its first fill from the buckets. Every
-    name comes from this module's migrations, never from input."""
-    columns = ", ".join(("month", *keys, *_FIGURES))
-    key_list = ", ".join(("month", *keys))
+def roll_up_statements(table: str, keys: tuple[str, ...], when: str, period: str = "month") -> list[str]:
+    """A roll-up of the sales buckets that meet `when` (on `NEW`) by `period` ("month" or "day") and `keys`: its
+    table, the triggers that keep it with every insert and update of a bucket, and its first fill from the
+    buckets. Every name comes from this module's migrations, never from input."""
+    of_new, of_row = ("substr(NEW.day, 1, 7)", "substr(day, 1, 7)") if period == "month" else ("NEW.day", "day")
+    columns = ", ".join((period, *keys, *_FIGURES))
+    key_list = ", ".join((period, *keys))
     added = ", ".join(f"{f} = {f} + excluded.{f}" for f in _FIGURES)
     moved = ", ".join(f"{f} = {f} + NEW.{f} - OLD.{f}" for f in _FIGURES)
-    same = " AND ".join(["month = substr(NEW.day, 1, 7)", *(f"{k} = NEW.{k}" for k in keys)])
-    new_values = ", ".join(("substr(NEW.day, 1, 7)", *(f"NEW.{k}" for k in keys), *(f"NEW.{f}" for f in _FIGURES)))
+    same = " AND ".join([f"{period} = {of_new}", *(f"{k} = NEW.{k}" for k in keys)])
+    new_values = ", ".join((of_new, *(f"NEW.{k}" for k in keys), *(f"NEW.{f}" for f in _FIGURES)))
     source = when.replace("NEW.", "")
-    grouped = ", ".join(("substr(day, 1, 7)", *keys))
+    grouped = ", ".join((of_row, *keys))
     sums = ", ".join(f"sum({f})" for f in _FIGURES)
     return [
         f"CREATE TABLE {table} ("
-        + ", ".join([*(f"{c} TEXT NOT NULL" for c in ("month", *keys)), *(f"{f} INTEGER NOT NULL" for f in _FIGURES)])
+        + ", ".join([*(f"{c} TEXT NOT NULL" for c in (period, *keys)), *(f"{f} INTEGER NOT NULL" for f in _FIGURES)])
         + f", PRIMARY KEY ({key_list})) WITHOUT ROWID",
         f"CREATE TRIGGER {table}_insert AFTER INSERT ON sales_buckets WHEN {when} BEGIN "  # noqa: S608
         f"INSERT INTO {table} ({columns}) VALUES ({new_values}) ON CONFLICT ({key_list}) DO UPDATE SET {added}; END",
@@ -410,15 +411,17 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX targets_by_period_updated ON targets (period, updated_at)",
         "CREATE INDEX limit_requests_by_updated ON limit_requests (COALESCE(decided_at, requested_at))",
     ),
-    # 12: monthly roll-ups of the sales buckets (adapters/sqlite/reports.py), kept by triggers in the same
-    # transaction as the buckets: the per-line buckets without customer and rep (a year by product reads about
-    # months x statuses x SKUs rows instead of one per order line) and the whole-order buckets without the day
-    # (reports by customer, territory or rep read a month per customer instead of a day per customer). Bucket
-    # rows are only ever inserted or updated (`replace_buckets` empties all three tables), so insert and update
-    # triggers keep them exact.
+    # 12: roll-ups of the sales buckets (adapters/sqlite/reports.py, decision 0022), kept by triggers in the same
+    # transaction as the buckets: the per-line buckets by month without customer and rep (a year by product
+    # reads about months x statuses x SKUs rows instead of one per order line), the whole-order buckets by month
+    # without the day (reports by customer, territory or rep read a month per customer instead of a day per
+    # customer) and by day without customer and rep (days, weeks and months for everyone). Bucket rows are only
+    # ever inserted or updated (`replace_buckets` empties every roll-up), so insert and update triggers keep them
+    # exact.
     (
         *roll_up_statements("sales_sku_months", ("status", "sku", "currency"), "NEW.sku > ''"),
         *roll_up_statements("sales_customer_months", ("customer_id", "status", "rep_id", "currency"), "NEW.sku = ''"),
+        *roll_up_statements("sales_days", ("status", "currency"), "NEW.sku = ''", period="day"),
     ),
 )
 
