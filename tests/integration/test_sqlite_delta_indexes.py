@@ -57,3 +57,12 @@ def test_updated_since_searches_an_index(
     steps = plans(tmp_path, monkeypatch, query)
 
     assert any(step.startswith("SEARCH") and index in step and ">" in step for step in steps), steps
+
+
+def test_the_holds_report_reads_held_orders_in_order_from_their_partial_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = plans(tmp_path, monkeypatch, lambda uow: uow.reports.holds(None))
+
+    assert any("orders_on_hold" in step for step in steps), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps  # no sort of the held orders' documents

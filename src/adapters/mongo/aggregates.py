@@ -5,8 +5,8 @@ The buckets go through the commit path as `Increment`s staged in the unit of wor
 applied inside the same transaction as the orders. The one hook into the commit is in `MongoUnitOfWork.commit`
 (store.py).
 
-No monthly roll-up is kept here (the embedded store keeps one for reports by product, decision 0022): every
-order with a popular SKU would `$inc` the same roll-up document, and concurrent transactions writing one document
+No roll-up is kept here (the embedded store keeps three, decision 0022): every order with a popular SKU, or
+every order of a day, would `$inc` the same roll-up document, and concurrent transactions writing one document
 conflict and retry; the server sums the daily buckets with `$group` instead.
 
 The aggregates' version (report cache keys) is the newest outbox message id: every order change writes an event
