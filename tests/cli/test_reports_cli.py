@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -118,6 +119,21 @@ class TestAggregates:
         assert rebuilt.code == 0 and "rebuilt" in rebuilt.out
         assert seeded("reports", "check").code == 0
         assert seeded("reports", "sales", *WIDE, "--format", "csv").out == before
+
+    def test_check_finds_a_roll_up_that_disagrees_and_rebuild_mends_it(self, seeded: Cli, data_dir: Path) -> None:
+        conn = sqlite3.connect(data_dir / "crm.db", isolation_level=None)
+        try:
+            one = "(SELECT day, status, currency FROM sales_days LIMIT 1)"
+            conn.execute(f"UPDATE sales_days SET total = total + 1 WHERE (day, status, currency) = {one}")
+        finally:
+            conn.close()
+
+        found = seeded("reports", "check")
+
+        assert found.code == 1 and "1 roll-up rows differ from the buckets" in found.err
+        assert "buckets differ from the orders" not in found.err
+        assert seeded("reports", "rebuild").code == 0
+        assert seeded("reports", "check").code == 0
 
 
 class TestDigest:
