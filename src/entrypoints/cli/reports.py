@@ -161,7 +161,9 @@ def statement(
 
 @app.command("check")
 def check() -> None:
-    """Recompute the sales buckets from the orders and say whether the stored ones agree (exit 1 if not)."""
+    """Recompute the sales buckets from the orders and say whether the stored ones agree (exit 1 if not).
+
+    The embedded store's roll-ups of the buckets are compared with the buckets as well."""
     result = container().crm.reports.check(OPERATOR)
     if result.agrees:
         out.print(f"the sales buckets agree with the orders ({result.buckets} buckets, {result.orders} orders)")
@@ -182,7 +184,7 @@ def check() -> None:
 
 @app.command("rebuild")
 def rebuild() -> None:
-    """Replace the sales buckets by a recomputation from the orders (after a restore, or before this feature)."""
+    """Replace the sales buckets and their roll-ups by a recomputation from the orders (after a restore)."""
     count = container().crm.reports.rebuild(OPERATOR)
     out.print(f"rebuilt {count} sales buckets from the orders")
 
