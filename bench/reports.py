@@ -20,6 +20,8 @@ import argparse
 import functools
 import platform
 import random
+import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -249,13 +251,21 @@ def main() -> None:
     if args.reuse:
         crm, admin, regions, reps, customers = reuse(args.reuse / "crm.db")
         print(f"machine: {platform.machine()} {platform.system()}, Python {platform.python_version()}; {args.reuse}")
-    else:
-        crm, admin, regions, reps, customers = generate(args)
-    time_reports(crm, admin, regions, reps, customers, args)
-
-
-def generate(args: argparse.Namespace) -> tuple[Crm, Actor, list[Actor], list[Actor], list[tuple[str, str]]]:
+        time_reports(crm, admin, regions, reps, customers, args)
+        return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="crm-bench-reports-"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its store too
+    try:
+        crm, admin, regions, reps, customers = generate(args, folder)
+        time_reports(crm, admin, regions, reps, customers, args)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def generate(
+    args: argparse.Namespace, folder: Path
+) -> tuple[Crm, Actor, list[Actor], list[Actor], list[tuple[str, str]]]:
     folder.mkdir(parents=True, exist_ok=True)
     world = World(folder / "crm.db", seed=15)
     started = time.perf_counter()
