@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from crm_domain.reports import SalesFilter, SalesReport, SalesRow
 from crm_domain.users import User
 from entrypoints.web.pages import reports as report_pages
 from tests.api.conftest import Api
@@ -172,3 +175,17 @@ class TestStatement:
         assert api.client.get(f"/dealers/{api.customer.id}/statement").status_code == 200
         assert api.client.get(f"/dealers/{api.other_customer.id}/statement").status_code == 404
         assert api.client.get("/my-statement").status_code == 404
+
+
+class TestChartAmounts:
+    @staticmethod
+    def report(*currencies: str) -> SalesReport:
+        rows = [SalesRow(f"k{i}", f"K{i}", c, 1, 1000, 150000, 0, 150000) for i, c in enumerate(currencies)]
+        return SalesReport(filter=SalesFilter(start=date(2026, 1, 1), end=date(2026, 1, 31)), rows=rows, totals=[])
+
+    def test_the_chart_writes_the_reports_own_currency(self) -> None:
+        assert report_pages.chart_number(self.report("USD", "USD"))(Decimal("1500.00")) == "$1,500.00"
+        assert report_pages.chart_number(self.report("INR"))(Decimal("150000.00")) == "₹1,50,000.00"
+
+    def test_bars_of_several_currencies_carry_no_symbol(self) -> None:
+        assert report_pages.chart_number(self.report("USD", "INR"))(Decimal("1500.00")) == "1,500.00"

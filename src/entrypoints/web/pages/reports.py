@@ -11,8 +11,11 @@ app's `after_request` hook an un-awaited coroutine.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,7 +26,7 @@ from markupsafe import Markup
 
 from crm_domain.app import Crm
 from crm_domain.errors import NotFound
-from crm_domain.reports import SalesGroup
+from crm_domain.reports import SalesGroup, SalesReport
 from crm_domain.users import Actor
 from entrypoints.http.deps import ActorDep, CrmDep
 from entrypoints.http.report_cache import cached_sales
@@ -39,8 +42,18 @@ from entrypoints.http.report_downloads import (
 from entrypoints.report_charts import bar_chart
 from entrypoints.report_tables import exposure_table, holds_table, sales_table, statement_table
 from entrypoints.web.charts import Group, grouped_bars
-from entrypoints.web.formatting import money
+from entrypoints.web.formatting import grouped, money
 from entrypoints.web.rendering import page
+
+
+def chart_number(report: SalesReport) -> Callable[[Decimal], str]:
+    """How the sales chart writes its amounts: in the report's currency when it has one, else as plain grouped
+    numbers (bars of several currencies carry no symbol rather than a wrong one)."""
+    currencies = {row.currency for row in report.rows}
+    if len(currencies) == 1:
+        return functools.partial(money, currency=currencies.pop())
+    return grouped
+
 
 #: Rows a report page shows at most (the first ones in the report's order); the downloads carry every row.
 PAGE_ROWS = 500
@@ -82,7 +95,7 @@ class ReportPages(Controller):
         report = await cached_sales(request, crm, actor, sales_filter(first, last, group_by))
         if fmt := _download(request):
             return file_response(sales_table(report), fmt, "sales", PRIVATE)
-        chart = bar_chart(sales_chart_table(report), chart_id="sales-chart", number=money)
+        chart = bar_chart(sales_chart_table(report), chart_id="sales-chart", number=chart_number(report))
         return page(
             request,
             "reports/sales.html",
