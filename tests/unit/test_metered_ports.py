@@ -12,9 +12,9 @@ from prometheus_client import REGISTRY
 from adapters.memory import MemoryStore
 from adapters.metrics import NOTIFICATIONS, SIGN_IN_CODES, MeteredErpGateway, MeteredSmsSender, MeteredStore
 from crm_domain.erp import ErpRejected
-from crm_domain.errors import RecipientRejected, UpstreamUnavailable
+from crm_domain.errors import RecipientRejected, UpstreamUnavailable, ValidationFailed
 from crm_domain.services.delivery import BreakerSettings, CircuitBreaker
-from entrypoints.cli.worker_metrics import BreakerCollector
+from entrypoints.cli.worker_metrics import BreakerCollector, configured_erps
 from tests.erp_sandbox.test_sandbox_erp import an_order
 from tests.unit.erp_fakes import FakeErp
 
@@ -135,3 +135,12 @@ class TestBreakerGauge:
         assert state()["sap"] == 1.0
         breaker.succeeded()
         assert state() == {"sap": 0.0, "sandbox": 0.0}
+
+    def test_the_gauge_lists_the_erps_that_are_configured(self) -> None:
+        class Routing:
+            def for_system(self, system: str) -> object:
+                if system not in ("sandbox", "gennext"):
+                    raise ValidationFailed(f"no ERP gateway for {system!r}")
+                return object()
+
+        assert configured_erps(Routing()) == ["gennext", "sandbox"]  # type: ignore[arg-type]

@@ -65,9 +65,12 @@ def worker(
     c.maintenance.check()  # e.g. MongoDB standalone or without indexes: refused now, in one line
     dispatcher = build_dispatcher(c)
     if c.settings.worker_metrics_port is not None:
-        from entrypoints.cli.worker_metrics import serve_worker_metrics  # prometheus_client: only when asked
+        from entrypoints.cli.worker_metrics import (  # prometheus_client: when asked
+            configured_erps,
+            serve_worker_metrics,
+        )
 
-        serve_worker_metrics(dispatcher, c.settings.worker_metrics_port)
+        serve_worker_metrics(dispatcher, c.settings.worker_metrics_port, systems=configured_erps(c.erp))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -20,6 +20,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from crm_domain.customers import ErpSystem
+from crm_domain.errors import ValidationFailed
+from crm_domain.ports import ErpGateways
 from crm_domain.services.delivery import OutboxDispatcher
 
 log = logging.getLogger("crm.worker")
@@ -46,11 +48,23 @@ class BreakerCollector(Collector):
         yield family
 
 
+def configured_erps(erp: ErpGateways) -> list[str]:
+    """The ERP systems that have a gateway (`for_system` refuses the others)."""
+    configured = []
+    for system in ErpSystem:
+        try:
+            erp.for_system(str(system))
+        except ValidationFailed:
+            continue
+        configured.append(str(system))
+    return configured
+
+
 class WorkerCollector(Collector):
     """The process's metrics (every process's, with `PROMETHEUS_MULTIPROC_DIR`) and the breakers."""
 
-    def __init__(self, dispatcher: OutboxDispatcher) -> None:
-        self._breakers = BreakerCollector(dispatcher)
+    def __init__(self, dispatcher: OutboxDispatcher, systems: Iterable[str] = tuple(ErpSystem)) -> None:
+        self._breakers = BreakerCollector(dispatcher, systems)
 
     def collect(self) -> Iterator[Metric]:
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -62,8 +76,14 @@ class WorkerCollector(Collector):
         yield from self._breakers.collect()
 
 
-def serve_worker_metrics(dispatcher: OutboxDispatcher, port: int, host: str = "0.0.0.0") -> WSGIServer:  # noqa: S104 - scraped from other pods
-    """Serve `/metrics` on `host:port` in a daemon thread; the caller may `shutdown()` the server."""
-    server, _ = start_http_server(port, addr=host, registry=WorkerCollector(dispatcher))
+def serve_worker_metrics(
+    dispatcher: OutboxDispatcher,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - scraped from other pods
+    systems: Iterable[str] = tuple(ErpSystem),
+) -> WSGIServer:
+    """Serve `/metrics` on `host:port` in a daemon thread; the caller may `shutdown()` the server. The breaker
+    gauge lists `systems` (the ERPs configured) even before any call."""
+    server, _ = start_http_server(port, addr=host, registry=WorkerCollector(dispatcher, systems))
     log.info("worker metrics on :%d/metrics", server.server_port)
     return server
