@@ -8,6 +8,7 @@ write-only mode to a temporary file, then streamed) or SVG (a bar chart), chosen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
 from litestar import Controller, Request, Response, get
@@ -28,7 +29,15 @@ from entrypoints.http.report_downloads import (
 )
 from entrypoints.http.schemas.common import Page
 from entrypoints.http.schemas.reports import ExposureOut, HoldOut, SalesReportOut, SalesRowOut, StatementOut
-from entrypoints.report_tables import SVG_TYPE, XLSX_TYPE, exposure_table, holds_table, sales_table, statement_table
+from entrypoints.report_tables import (
+    SVG_TYPE,
+    XLSX_TYPE,
+    Table,
+    exposure_table,
+    holds_table,
+    sales_table,
+    statement_table,
+)
 
 T = TypeVar("T")
 
@@ -61,6 +70,31 @@ def page_of(items: list[T], cursor: str | None, limit: int) -> tuple[list[T], st
     start = int(cursor or 0)
     end = start + limit
     return items[start:end], str(end) if end < len(items) else None
+
+
+R = TypeVar("R")
+Out = TypeVar("Out")
+
+
+def rows_answer(
+    request: Request[Any, Any, Any],
+    asked: ReportFormat | None,
+    rows: list[R],
+    table: Callable[[list[R]], Table],
+    name: str,
+    page: type[Page[Out]],
+    out: Callable[[R], Out],
+) -> Callable[[str | None, int], Response[Any]]:
+    """A list report's answer: the file of its table in the format asked for, else a JSON page of its rows."""
+
+    def answer(cursor: str | None, limit: int) -> Response[Any]:
+        fmt = negotiate(request, asked)
+        if fmt is not ReportFormat.JSON:
+            return file_response(table(rows), fmt, name)
+        items, next_cursor = page_of(rows, cursor, limit)
+        return Response(page(items=[out(r) for r in items], next_cursor=next_cursor))
+
+    return answer
 
 
 class ReportController(Controller):
@@ -128,11 +162,10 @@ class ReportController(Controller):
         limit: Limit = 100,
     ) -> Response[Page[ExposureOut]]:
         rows = crm.reports.credit_exposure(actor)
-        fmt = negotiate(request, format_)
-        if fmt is not ReportFormat.JSON:
-            return cast(Response[Page[ExposureOut]], file_response(exposure_table(rows), fmt, "credit-exposure"))
-        items, next_cursor = page_of(rows, cursor, limit)
-        return Response(Page[ExposureOut](items=[ExposureOut.of(r) for r in items], next_cursor=next_cursor))
+        answer = rows_answer(
+            request, format_, rows, exposure_table, "credit-exposure", Page[ExposureOut], ExposureOut.of
+        )
+        return answer(cursor, limit)
 
     @get(
         "/credit-holds",
@@ -150,12 +183,11 @@ class ReportController(Controller):
         limit: Limit = 100,
     ) -> Response[Page[HoldOut]]:
         rows = crm.reports.credit_holds(actor)  # ages move with the clock: not cached
-        fmt = negotiate(request, format_)
-        if fmt is not ReportFormat.JSON:
-            table = holds_table(rows, crm.ctx.config.tz)
-            return cast(Response[Page[HoldOut]], file_response(table, fmt, "credit-holds"))
-        items, next_cursor = page_of(rows, cursor, limit)
-        return Response(Page[HoldOut](items=[HoldOut.of(r) for r in items], next_cursor=next_cursor))
+        tz = crm.ctx.config.tz
+        answer = rows_answer(
+            request, format_, rows, lambda r: holds_table(r, tz), "credit-holds", Page[HoldOut], HoldOut.of
+        )
+        return answer(cursor, limit)
 
 
 class StatementController(Controller):
