@@ -3,8 +3,8 @@
 - `TaggingCompression` (the app's compression middleware, which Litestar puts innermost on every route, inside the
   response cache) gives each successful GET answer with a JSON body a weak ETag: a hash of the body as encoded,
   before it is compressed, so the same resource (or the same page of a list) always has the same tag, gzipped or
-  not, and a cached answer keeps the tag it was stored with. The body is hashed as it goes out: the answer is
-  encoded once (an `after_request` hook that hashed the content re-encoded it, about a third of a list's CPU).
+  not, and a cached answer keeps the tag it was stored with. The body is hashed as it goes out, so the answer is
+  encoded once (an `after_request` hook hashed the content by encoding it a second time; decision 0021).
 - `not_modified_middleware` (outermost but for the request id) answers 304 with no body when the caller's
   `If-None-Match` names the answer's ETag. It looks at the answer's headers, so it works for answers served from
   the response cache too (they keep the ETag they were stored with).
