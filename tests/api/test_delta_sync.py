@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from crm_domain.money import Money
+from crm_domain.services.catalogue import NewProduct
 from tests.api.conftest import Api, problem
 
 TARGETS, REQUESTS = "/api/v1/targets", "/api/v1/credit-limit-requests"
@@ -235,6 +238,39 @@ class TestETags:
         after = api.client.get(url, headers={**headers, "If-None-Match": etag})
         assert after.status_code == 200
         assert after.headers["etag"] != etag
+
+    def test_a_gzipped_answer_and_a_plain_one_carry_the_same_etag(self, api: Api) -> None:
+        admin = api.admin.actor()
+        for n in range(20):  # a list big enough to be gzipped
+            api.container.crm.catalogue.create(
+                admin,
+                NewProduct(
+                    sku=f"BIG-{n:02d}",
+                    name="A product with a long enough name " * 2,
+                    unit_price=Money.of("10.00", "INR"),
+                    tax_rate=Decimal(18),
+                ),
+            )
+        headers = api.login(api.rep)
+        zipped = api.client.get("/api/v1/products", headers=headers)
+        plain = api.client.get("/api/v1/products", headers={**headers, "Accept-Encoding": "identity"})
+
+        assert zipped.headers.get("content-encoding") == "gzip"
+        assert plain.headers.get("content-encoding") is None
+        assert zipped.headers["etag"] == plain.headers["etag"]
+        again = api.client.get(
+            "/api/v1/products",
+            headers={**headers, "Accept-Encoding": "identity", "If-None-Match": zipped.headers["etag"]},
+        )
+        assert again.status_code == 304
+
+    def test_only_get_answers_are_tagged(self, api: Api) -> None:
+        headers = api.login(api.admin)
+        changed = api.client.patch("/api/v1/products/PMP-1", json={"name": "Pump 1 HP v2"}, headers=headers)
+        read = api.client.get("/api/v1/products/PMP-1", headers=headers)
+
+        assert changed.status_code == 200 and "etag" not in changed.headers
+        assert read.status_code == 200 and read.headers["etag"].startswith('W/"')
 
     def test_error_answers_carry_no_etag(self, api: Api) -> None:
         response = api.client.get("/api/v1/customers/nope", headers=api.login(api.admin))

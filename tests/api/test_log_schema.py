@@ -5,15 +5,18 @@ for unknown paths; no OTP and no token in any line."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from litestar.testing import TestClient
 
 from entrypoints.bootstrap import bootstrap
 from entrypoints.http.app import create_app
+from entrypoints.logs import ACCESS_LOGGER, bind, configure, info_line
 from entrypoints.settings import Settings
 from tests.api.conftest import Api
 
@@ -74,3 +77,29 @@ def test_api_log_lines_share_one_schema_and_carry_the_request_context(
     server_lines = json.dumps([line for line in lines if line["logger"] != "httpx"])  # httpx: the test client's
     for secret in (otp, tokens["access_token"], tokens["refresh_token"], "secret-in-query"):
         assert secret not in server_lines
+
+
+@pytest.mark.parametrize("level", ["info", "warning"])
+def test_the_access_line_is_the_line_a_structlog_logger_writes(level: str) -> None:
+    """`info_line` (the access log's fast path) writes what `structlog.get_logger(name).info(event, **fields)`
+    writes, bound context included, and nothing when the level is off."""
+    out = io.StringIO()
+    configure(level, out)
+    try:
+        structlog.contextvars.clear_contextvars()
+        bind(request_id="req-1", user_id="U1")
+        fields = {"method": "GET", "path": "/api/v1/orders", "status": 200, "duration_ms": 1.5}
+        structlog.get_logger(ACCESS_LOGGER).info("request", **fields)
+        info_line(ACCESS_LOGGER, "request")(**fields)
+    finally:
+        structlog.contextvars.clear_contextvars()
+        configure("info")
+    written = lines_of(out.getvalue())
+
+    if level == "warning":
+        assert written == []
+        return
+    slow, fast = written
+    assert list(fast) == list(slow)  # the same fields in the same order
+    assert fast | {"timestamp": ""} == slow | {"timestamp": ""}
+    assert fast["logger"] == ACCESS_LOGGER and fast["request_id"] == "req-1" and fast["status"] == 200

@@ -76,3 +76,21 @@ def test_a_dead_letter_shows_in_the_metrics(api: Api) -> None:
     assert _sample(text, "crm_outbox_dead_letters") == 1
     assert _sample(text, "crm_outbox_messages", status="dead") == 1
     assert _sample(text, "crm_outbox_messages", status="pending") == stats.pending
+
+
+def test_every_request_is_counted_and_timed_by_method_route_and_status(api: Api) -> None:
+    headers = api.login(api.rep)
+    before = api.client.get("/metrics").text
+    assert api.client.get("/api/v1/products", headers=headers).status_code == 200
+    assert api.client.get("/api/v1/orders?stat=draft", headers=headers).status_code == 400
+    after = api.client.get("/metrics").text
+
+    listed = {"app_name": "crm", "method": "GET", "path": "/api/v1/products", "status_code": "200"}
+    refused = {"app_name": "crm", "method": "GET", "path": "/api/v1/orders", "status_code": "400"}
+    for labels in (listed, refused):
+        assert _sample(after, "crm_requests_total", **labels) - _sample(before, "crm_requests_total", **labels) == 1
+        count = "crm_request_duration_seconds_count"
+        assert _sample(after, count, **labels) - _sample(before, count, **labels) == 1
+    in_progress = {**listed, "status_code": "200"}
+    assert _sample(after, "crm_requests_in_progress", **in_progress) == 0  # counted in, and out again
+    assert "/metrics" not in {m.group(1) for m in re.finditer(r'path="([^"]*)"', after)}  # the scrape is not

@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.security.jwt import Token
 
@@ -34,10 +33,11 @@ from entrypoints.http.controllers.reference import ReferenceController
 from entrypoints.http.controllers.reports import ReportController, StatementController
 from entrypoints.http.controllers.targets import PerformanceController, TargetController
 from entrypoints.http.controllers.users import UserController
+from entrypoints.http.deps import resolve_in_turn
 from entrypoints.http.docs_pages import LocalRedocPlugin, LocalSwaggerPlugin
-from entrypoints.http.etags import not_modified_middleware, tag_response
+from entrypoints.http.etags import TaggingCompression, not_modified_middleware
 from entrypoints.http.json_body import JsonRequest
-from entrypoints.http.metrics import metrics_controller
+from entrypoints.http.metrics import http_metrics, metrics_controller
 from entrypoints.http.middleware import access_log, log_context_middleware, response_headers
 from entrypoints.http.openapi_contract import finish
 from entrypoints.http.problems import domain_error_handler, http_error_handler, internal_error_handler
@@ -121,7 +121,7 @@ def create_app(container: Container | None = None) -> Litestar:
     )
     for controller in extra_routes:
         api.register(controller)
-    prometheus = PrometheusConfig(app_name="crm", prefix="crm", group_path=True, exclude=["^/metrics$"])
+    prometheus = http_metrics()
     dependencies = {
         "crm": Provide(lambda: c.crm, use_cache=True, sync_to_thread=False),
         "auth": Provide(lambda: c.auth, use_cache=True, sync_to_thread=False),
@@ -171,7 +171,8 @@ def create_app(container: Container | None = None) -> Litestar:
         ),
         cors_config=_cors(settings.cors_origin_list),
         before_send=[response_headers(hsts=settings.env == "prod")],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Innermost on every route (inside the response cache): ETags of JSON GET answers, then gzip.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, middleware_class=TaggingCompression),
         request_max_body_size=ATTACHMENT_BODY_LIMIT,
         stores={RESPONSE_CACHE_STORE: c.response_cache()},
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
@@ -183,8 +184,8 @@ def create_app(container: Container | None = None) -> Litestar:
         state=State({"container": c, **web.state}),
         request_class=JsonRequest,
         before_request=refuse_unknown_query_parameters,
-        after_request=tag_response,
         debug=False,
     )
+    resolve_in_turn(app)
     app.asgi_handler = access_log(app.asgi_handler)  # around everything: unknown paths and 401s are logged too
     return app

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.plugins.prometheus import PrometheusController
+from litestar.enums import ScopeType
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -89,6 +93,56 @@ class StoreCollector(Collector):
 
 def _age(since: datetime | None, now: datetime) -> float:
     return 0.0 if since is None else max((now - since).total_seconds(), 0.0)
+
+
+class HttpMetrics(PrometheusMiddleware):
+    """Litestar's Prometheus middleware (the same four metrics, names and labels: method, path template, status
+    code, app name), with less work per request: no `Request` built, the labels worked out once, no wrapper
+    copied with `functools.wraps`. For the configuration `http_metrics` makes only."""
+
+    def __init__(self, app: ASGIApp, config: PrometheusConfig) -> None:
+        super().__init__(app, config)
+        if not config.group_path or config.labels or config.exemplars or config.excluded_http_methods:
+            raise ValueError("HttpMetrics: paths grouped, and no extra labels, exemplars or excluded methods")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"] if scope["type"] == ScopeType.HTTP else scope["type"]
+        app_name = self._config.app_name
+        labels: dict[str, str | int | float] = {
+            "method": method,
+            "path": scope["path_template"],
+            "status_code": 200,
+            "app_name": app_name,
+        }
+        in_progress = self.requests_in_progress(labels).labels(*labels.values())
+        started = time.perf_counter()
+        span = [200, 0.0]  # status, seconds until the (last) body message
+
+        async def send_timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                span[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                span[1] = time.perf_counter() - started
+            await send(message)
+
+        in_progress.inc()
+        try:
+            await self.app(scope, receive, send_timed)
+        finally:
+            in_progress.dec()
+            labels["status_code"] = span[0]
+            values = [*labels.values()]
+            if span[0] >= HTTP_500_INTERNAL_SERVER_ERROR:
+                self.requests_error_count(labels).labels(*values).inc()
+            self.request_count(labels).labels(*values).inc()
+            self.request_time(labels).labels(*values).observe(span[1])
+
+
+def http_metrics() -> PrometheusConfig:
+    """The HTTP metrics of every request but the scrape, as `crm_requests_total` etc., paths grouped by route."""
+    return PrometheusConfig(
+        app_name="crm", prefix="crm", group_path=True, exclude=["^/metrics$"], middleware_class=HttpMetrics
+    )
 
 
 def metrics_controller(store: UnitOfWorkFactory, clock: Clock, token: str | None = None) -> type[PrometheusController]:

@@ -24,7 +24,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_domain.users import Actor
-from entrypoints.logs import ACCESS_LOGGER, bind
+from entrypoints.logs import ACCESS_LOGGER, bind, info_line
 
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 #: Answers of these paths hand out or concern tokens: never stored by a browser or a proxy.
@@ -50,7 +50,7 @@ def request_id_of(scope: Scope) -> str:
 
 def access_log(app: ASGIApp) -> ASGIApp:
     """`app` with a fresh log context per request (its request id bound) and one access line per request."""
-    logger = structlog.get_logger(ACCESS_LOGGER)
+    write = info_line(ACCESS_LOGGER, "request")
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -70,8 +70,7 @@ def access_log(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_status)
         finally:
-            logger.info(
-                "request",
+            write(
                 method=scope["method"],
                 path=scope["path"],
                 status=status,

@@ -31,7 +31,6 @@ def response_cache_store(settings: Settings) -> Store:
     """A new store for cached responses (and the catalogue version): in Redis whenever `CRM_REDIS_URL` is set
     (every pod); else in-process for the in-memory store of tests; else files in the data directory, shared by
     every worker process on this machine."""
-    from litestar.stores.file import FileStore
     from litestar.stores.memory import MemoryStore
 
     if settings.redis_url:
@@ -40,6 +39,7 @@ def response_cache_store(settings: Settings) -> Store:
         return redis_response_store(settings.redis_url)
     if settings.effective_database_url.startswith("memory://"):
         return MemoryStore()
+    from adapters.files.response_cache import InlineReadFileStore
     from adapters.owner_only import owner_only_dir
 
-    return FileStore(owner_only_dir(settings.data_dir / "response-cache"))  # its files: mkstemp, 0600
+    return InlineReadFileStore(owner_only_dir(settings.data_dir / "response-cache"))  # its files: mkstemp, 0600
