@@ -179,6 +179,20 @@ class TestForgedTokens:
         refused(me(world, token))
         refused(world.client.get("/api/v1/orders", headers=bearer(token)))
 
+    def test_a_token_accepted_before_is_refused_once_it_expires(self, signed_in: tuple[World, dict[str, str]]) -> None:
+        """A checked token is remembered (decision 0021), but never past its `exp` (real time, as pyjwt's)."""
+        world, pair = signed_in
+        soon = int(time.time()) + 2
+        token = signed(fresh(claims_of(pair["access_token"]), exp=soon))
+        assert me(world, token).status_code == 200
+        assert world.client.get("/api/v1/orders", headers=bearer(token)).status_code == 200
+        assert me(world, token).status_code == 200  # remembered now
+
+        time.sleep(max(soon - time.time(), 0) + 0.2)
+
+        refused(me(world, token))
+        refused(world.client.get("/api/v1/orders", headers=bearer(token)))
+
     def test_an_access_token_is_no_refresh_token(self, signed_in: tuple[World, dict[str, str]]) -> None:
         world, pair = signed_in
         refused(refresh(world, pair["access_token"]))
