@@ -38,12 +38,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from order_submit import seed  # noqa: E402  # the same users, 50 products and 200 dealers as the HTTP bench
 
 ORDER = {
     "submit": True,
@@ -104,42 +105,6 @@ async def call(
 
     await app(scope, receive, send)
     return answer
-
-
-def seed(data_dir: Path) -> list[str]:
-    from crm_domain.money import Money
-    from crm_domain.services.catalogue import NewProduct
-    from crm_domain.services.customers import NewCustomer
-    from crm_domain.services.users import NewUser
-    from crm_domain.users import Role
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.settings import Settings
-
-    c = bootstrap(Settings(data_dir=data_dir))
-    admin = c.crm.users.create_admin("+919000000001", "Bench Admin").actor()
-    c.crm.users.create(
-        admin, NewUser(mobile="+919000000002", name="Bench Agent", roles=frozenset({Role.CALL_CENTER_AGENT}))
-    )
-    for i in range(50):
-        c.crm.catalogue.create(
-            admin,
-            NewProduct(
-                sku=f"SKU-{i:03d}", name=f"Product {i}", unit_price=Money.of(Decimal(100 + i * 7), "INR"), tax_rate=18
-            ),
-        )
-    ids = []
-    for i in range(200):
-        view = c.crm.customers.create(
-            admin,
-            NewCustomer(
-                code=f"B{i:04d}",
-                name=f"Bench Dealer {i}",
-                mobile=f"+91910000{i:04d}",
-                credit_limit=Money.of("999999999.00", "INR"),
-            ),
-        )
-        ids.append(view.customer.id)
-    return ids
 
 
 Request = Callable[[], Any]
